@@ -1,0 +1,155 @@
+# testlib.tcl: what every ckmig integration test sources first.
+#
+#   source [file join $env(CKMIG_TOP) tests lib testlib.tcl]
+#
+# Gives tcltest (imported), constraints `root` and `criu`, and helpers:
+#   ckmig_bin NAME              path of a built program (bin, sbin, libexec, workloads)
+#   tmpdir ?prefix?             a fresh directory, removed when the file ends
+#   at_cleanup SCRIPT           run SCRIPT when the test file ends (LIFO)
+#   wait_for_condition EXPR ?ms? ?step_ms?   poll EXPR (in caller's scope); error on timeout
+#   test_user NAME              create an ordinary user if missing; returns its uid
+#   run_as USER CMD...          exec CMD as USER (runuser), returns stdout
+#   spawn_bg LOG CMD...         start CMD in the background, stdout+stderr to LOG; returns pid
+#   stop_bg PID ?sig?           kill and reap a background process
+#   vc_up N / vc_down           the virtual cluster (tests/cluster/vcluster), torn down at exit
+#   vc_on NODE CMD...           exec CMD on NODE; vc_head CMD... on the head
+#   vc_env                      dict of the cluster's description (VC_ROOT, VC_HEAD_ADDR, ...)
+#   file_contents PATH          whole file, "" if missing
+# Environment (set by tests/run): CKMIG_TOP, CKMIG_BUILD, CKMIG_CRIU.
+
+package require tcltest 2
+namespace import ::tcltest::*
+
+foreach {v d} [list CKMIG_TOP [file normalize [file join [file dirname [info script]] .. ..]]] {
+    if {![info exists ::env($v)]} { set ::env($v) $d }
+}
+if {![info exists ::env(CKMIG_BUILD)]} { set ::env(CKMIG_BUILD) [file join $::env(CKMIG_TOP) build] }
+set ::env(CKMIG_BUILD) [file normalize $::env(CKMIG_BUILD)]
+if {![info exists ::env(CKMIG_CRIU)]} {
+    set f [file join $::env(CKMIG_TOP) build deps criu.path]
+    set ::env(CKMIG_CRIU) [expr {[file exists $f] ? [string trim [read [set fd [open $f]]][close $fd]] : "criu"}]
+}
+lappend ::auto_path [file join $::env(CKMIG_BUILD) tcl]
+# Tests get their own cluster name, so a running `make demo` is left alone.
+if {![info exists ::env(VC_NAME)]} { set ::env(VC_NAME) ckmigt }
+
+namespace eval ::ckmigtest {
+    variable cleanups {}
+    variable vc_started 0
+}
+
+proc at_cleanup {script} {
+    set ::ckmigtest::cleanups [linsert $::ckmigtest::cleanups 0 $script]
+}
+
+proc ::ckmigtest::run_cleanups {args} {
+    variable cleanups
+    set todo $cleanups
+    set cleanups {}
+    foreach s $todo {
+        if {[catch {uplevel #0 $s} err]} { puts stderr "cleanup failed: $s: $err" }
+    }
+}
+# tcltest's cleanupTests ends every test file: clean up before it reports.
+trace add execution ::tcltest::cleanupTests enter ::ckmigtest::run_cleanups
+
+testConstraint root [expr {[exec id -u] == 0}]
+testConstraint criu [expr {![catch {exec $::env(CKMIG_CRIU) --version} out] ||
+                           [string match *Version:* $out]}]
+
+proc ckmig_bin {name} {
+    foreach d {bin sbin libexec tests/workloads tests/bench} {
+        set p [file join $::env(CKMIG_BUILD) $d $name]
+        if {[file executable $p]} { return $p }
+    }
+    error "program $name is not built (looked in $::env(CKMIG_BUILD)/{bin,sbin,libexec,tests/workloads})"
+}
+
+proc tmpdir {{prefix test}} {
+    set base /var/tmp
+    for {set i 0} {$i < 100} {incr i} {
+        set d [file join $base ckmig-$prefix.[pid].[expr {int(rand()*1e9)}]]
+        if {![file exists $d]} break
+    }
+    file mkdir $d
+    file attributes $d -permissions 0755
+    at_cleanup [list file delete -force $d]
+    return $d
+}
+
+proc file_contents {path} {
+    if {[catch {open $path r} fd]} { return "" }
+    set s [read $fd]
+    close $fd
+    return $s
+}
+
+# Bounded polling instead of sleeps (Redis's wait_for_condition).
+proc wait_for_condition {cond {timeout_ms 10000} {step_ms 50}} {
+    set deadline [expr {[clock milliseconds] + $timeout_ms}]
+    while 1 {
+        if {[uplevel 1 [list expr $cond]]} { return 1 }
+        if {[clock milliseconds] > $deadline} {
+            error "condition not met within $timeout_ms ms: $cond"
+        }
+        after $step_ms
+    }
+}
+
+proc test_user {name} {
+    if {[catch {exec id -u $name} uid]} {
+        exec useradd -m -s /bin/bash $name
+        set uid [exec id -u $name]
+    }
+    return $uid
+}
+
+proc run_as {user args} {
+    return [exec runuser -u $user -- {*}$args]
+}
+
+proc spawn_bg {log args} {
+    set pid [exec {*}$args >& $log &]
+    at_cleanup [list stop_bg $pid KILL]
+    return $pid
+}
+
+proc stop_bg {pid {sig TERM}} {
+    catch {exec kill -$sig $pid}
+    # reap: exec'd background children become zombies of tclsh otherwise
+    for {set i 0} {$i < 100} {incr i} {
+        if {![file exists /proc/$pid] || [regexp {State:\s+Z} [file_contents /proc/$pid/status]]} break
+        after 20
+    }
+    catch {exec kill -KILL $pid}
+    # Tcl reaps finished background children at its next exec.
+    catch {exec true}
+}
+
+# --- the virtual cluster ---------------------------------------------------
+proc vcluster {args} {
+    return [exec [file join $::env(CKMIG_TOP) tests cluster vcluster] {*}$args 2>@1]
+}
+proc vc_up {n} {
+    if {!$::ckmigtest::vc_started} {
+        at_cleanup vc_down
+        set ::ckmigtest::vc_started 1
+    }
+    return [vcluster up $n]
+}
+proc vc_down {} {
+    catch {vcluster down}
+}
+proc vc_on {node args} {
+    return [exec [file join $::env(CKMIG_TOP) tests cluster vcluster] on $node {*}$args]
+}
+proc vc_head {args} {
+    return [exec [file join $::env(CKMIG_TOP) tests cluster vcluster] head {*}$args]
+}
+proc vc_env {} {
+    set d {}
+    foreach line [split [vcluster env] \n] {
+        if {[regexp {^(\w+)=(.*)$} $line -> k v]} { dict set d $k $v }
+    }
+    return $d
+}
