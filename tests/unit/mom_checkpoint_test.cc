@@ -1,0 +1,190 @@
+// The MOM's checkpoint rules: Checkpoint attribute, directory and image
+// names, the scripts' argument vectors (Torque's contract), retention.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <dirent.h>
+
+#include "mom/checkpoint_util.h"
+
+namespace {
+
+std::vector<std::string> argv_vec(char **argv)
+{
+	std::vector<std::string> v;
+	for (char **p = argv; *p; p++)
+		v.push_back(*p);
+	return v;
+}
+
+TEST(MomCkptOpts, TorqueItems)
+{
+	ckpt_opts o;
+	ASSERT_EQ(0, ckpt_opts_parse("c=30,depth=2,dir=/shared/ck", &o));
+	EXPECT_TRUE(o.c);
+	EXPECT_EQ(1800, o.interval);
+	EXPECT_EQ(2, o.depth);
+	EXPECT_STREQ("/shared/ck", o.dir);
+	EXPECT_TRUE(ckpt_server_checkpointable(&o));
+	EXPECT_TRUE(ckpt_mom_checkpointable(&o, 1));
+	EXPECT_FALSE(ckpt_mom_checkpointable(&o, 0));  // no $checkpoint_script
+	EXPECT_EQ(1800, ckpt_periodic_interval(&o, 600));
+}
+
+TEST(MomCkptOpts, WhoQualifies)
+{
+	struct {
+		const char *val;
+		int server, mom, shutdown, periodic;
+	} cases[] = {
+		{ "enabled", 1, 1, 0, 0 },
+		{ "s", 1, 1, 1, 0 },
+		{ "c", 1, 1, 0, 600 },
+		{ "shutdown", 0, 1, 1, 0 },        // MOM-checkpointable only
+		{ "periodic", 0, 1, 0, 600 },
+		{ "periodic,interval=1", 0, 1, 0, 60 },
+		{ "enabled,interval=5s", 1, 1, 0, 0 }, // interval alone is not periodic
+		{ "periodic,interval=5s", 0, 1, 0, 5 },
+		{ "n", 0, 0, 0, 0 },
+		{ "none", 0, 0, 0, 0 },
+		{ "u", 0, 0, 0, 0 },
+		{ "", 0, 0, 0, 0 },
+		{ "checkpoint", 0, 0, 0, 0 },      // "c" must be followed by a non-letter
+		{ "depth=3", 0, 0, 0, 0 },
+	};
+	for (auto &tc : cases) {
+		ckpt_opts o;
+		ASSERT_EQ(0, ckpt_opts_parse(tc.val, &o)) << tc.val;
+		EXPECT_EQ(tc.server, ckpt_server_checkpointable(&o)) << tc.val;
+		EXPECT_EQ(tc.mom, ckpt_mom_checkpointable(&o, 1)) << tc.val;
+		EXPECT_EQ(tc.shutdown, ckpt_at_shutdown(&o)) << tc.val;
+		EXPECT_EQ(tc.periodic, ckpt_periodic_interval(&o, 600)) << tc.val;
+	}
+}
+
+TEST(MomCkptOpts, MalformedNumbersRefused)
+{
+	ckpt_opts o;
+	EXPECT_EQ(-1, ckpt_opts_parse("c=x", &o));
+	EXPECT_EQ(-1, ckpt_opts_parse("depth=-1", &o));
+	EXPECT_EQ(-1, ckpt_opts_parse("depth=", &o));
+	EXPECT_EQ(-1, ckpt_opts_parse("interval=10h", &o));
+	EXPECT_EQ(0, ckpt_opts_parse(nullptr, &o));
+}
+
+TEST(MomCkptNames, DirAndImage)
+{
+	char *d = ckpt_job_dir(nullptr, "/var/spool/ckmig/checkpoint", "42.head");
+	EXPECT_STREQ("/var/spool/ckmig/checkpoint/42.head.CK", d);
+	free(d);
+	d = ckpt_job_dir("/shared/ckpt/", "/var/spool/ckmig/checkpoint", "42.head");
+	EXPECT_STREQ("/shared/ckpt/42.head.CK", d);
+	free(d);
+	// Torque leaves a dir that already names the job's .CK alone.
+	d = ckpt_job_dir("/shared/ckpt/42.head.CK", "/base", "42.head");
+	EXPECT_STREQ("/shared/ckpt/42.head.CK", d);
+	free(d);
+	// ...but not one that merely ends in the same characters.
+	d = ckpt_job_dir("/shared/x142.head.CK", "/base", "42.head");
+	EXPECT_STREQ("/shared/x142.head.CK/42.head.CK", d);
+	free(d);
+	char *n = ckpt_image_name("42.head", 1700000000);
+	EXPECT_STREQ("ckpt.42.head.1700000000", n);
+	free(n);
+}
+
+TEST(MomCkptArgs, CheckpointScriptGetsEightArgs)
+{
+	char **a = ckpt_checkpoint_argv("/s/checkpoint_script", 1234, "42.head", "ann", "users",
+					"/ck/42.head.CK", "ckpt.42.head.1700000000", 15, 0);
+	auto v = argv_vec(a);
+	ckpt_argv_free(a);
+	std::vector<std::string> want = { "/s/checkpoint_script", "1234", "42.head", "ann", "users",
+					  "/ck/42.head.CK", "ckpt.42.head.1700000000", "15", "-" };
+	EXPECT_EQ(want, v);
+
+	a = ckpt_checkpoint_argv("/s/cs", 0, "42.head", "", nullptr, "/d", "n", 0, 3);
+	v = argv_vec(a);
+	ckpt_argv_free(a);
+	want = { "/s/cs", "-", "42.head", "-", "-", "/d", "n", "0", "3" };
+	EXPECT_EQ(want, v);
+}
+
+TEST(MomCkptArgs, RestartScriptGetsSixArgs)
+{
+	char **a = ckpt_restart_argv("/s/restart_script", 99, "42.head", "ann", "users",
+				     "/ck/42.head.CK", "ckpt.42.head.1");
+	auto v = argv_vec(a);
+	ckpt_argv_free(a);
+	std::vector<std::string> want = { "/s/restart_script", "99", "42.head", "ann", "users",
+					  "/ck/42.head.CK", "ckpt.42.head.1" };
+	EXPECT_EQ(want, v);
+}
+
+class MomCkptDepth : public ::testing::Test {
+protected:
+	char dir[64];
+	void SetUp() override
+	{
+		strcpy(dir, "/tmp/mom_ckpt_depth.XXXXXX");
+		ASSERT_NE(nullptr, mkdtemp(dir));
+	}
+	void TearDown() override
+	{
+		std::string cmd = std::string("rm -rf ") + dir;
+		ASSERT_EQ(0, system(cmd.c_str()));
+	}
+	void mkimage(const std::string &name)
+	{
+		std::string p = std::string(dir) + "/" + name;
+		ASSERT_EQ(0, mkdir(p.c_str(), 0700));
+		int fd = open((p + "/pages-1.img").c_str(), O_CREAT | O_WRONLY, 0600);
+		ASSERT_GE(fd, 0);
+		close(fd);
+	}
+	std::set<std::string> names()
+	{
+		std::set<std::string> s;
+		DIR *d = opendir(dir);
+		while (dirent *e = readdir(d))
+			if (e->d_name[0] != '.')
+				s.insert(e->d_name);
+		closedir(d);
+		return s;
+	}
+};
+
+TEST_F(MomCkptDepth, KeepsNewestN)
+{
+	// Epochs chosen so string order differs from numeric order.
+	mkimage("ckpt.42.head.999");
+	mkimage("ckpt.42.head.1000");
+	mkimage("ckpt.42.head.1001");
+	mkimage("ckpt.42.head.1002.tmp");   // in-progress name: never touched
+	mkimage("ckpt.7.head.5");           // another job: never touched
+	EXPECT_EQ(1, ckpt_apply_depth(dir, "42.head", 2));
+	std::set<std::string> want = { "ckpt.42.head.1000", "ckpt.42.head.1001",
+				       "ckpt.42.head.1002.tmp", "ckpt.7.head.5" };
+	EXPECT_EQ(want, names());
+	EXPECT_EQ(0, ckpt_apply_depth(dir, "42.head", 0)); // depth 0 = unlimited
+	EXPECT_EQ(4u, names().size());
+	EXPECT_EQ(1, ckpt_apply_depth(dir, "42.head", 1));
+	EXPECT_EQ(0u, names().count("ckpt.42.head.1000"));
+	EXPECT_EQ(1u, names().count("ckpt.42.head.1001"));
+}
+
+TEST_F(MomCkptDepth, MissingDirIsError)
+{
+	EXPECT_EQ(-1, ckpt_apply_depth("/nonexistent/dir", "42.head", 1));
+}
+
+} // namespace
