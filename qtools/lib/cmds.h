@@ -1,0 +1,117 @@
+/* What the q-commands share besides the IFL calls: the parsers for what
+ * users type (resource lists, -c checkpoint items, #PBS directives, job
+ * ids and destinations, -v/-W lists, times) and Torque's error printing.
+ * Named after Torque's cmds.h; every parser here is pure (no server), so
+ * the unit tests reach them directly. */
+#ifndef CKMIG_QTOOLS_CMDS_H
+#define CKMIG_QTOOLS_CMDS_H
+
+#include <stddef.h>
+#include "lib/util.h"
+#include "qtools/lib/pbs_ifl.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- resource lists (qsub/qalter -l) ----------------------------------- */
+/* Parse "name[=value][,name[=value]]..." (values may be quoted with " or
+ * ' to carry commas) and append Resource_List entries to *list. Known
+ * resources have their values checked: walltime/cput/pcput (time),
+ * mem/vmem/pmem/pvmem/file (size), nodes (node spec), ppn/ncpus/procs/
+ * nodect (count). Returns 0, or -1 with a reason in err. */
+int parse_resource_list(const char *spec, struct attropl **list, char *err, size_t errlen);
+/* "[[HH:]MM:]SS[.frac]" or plain seconds -> seconds; -1 if malformed. */
+long parse_time_value(const char *s);
+/* "N[b|w|kb|kw|mb|mw|gb|gw|tb|tw]" (case-insensitive) -> bytes; -1 if bad. */
+long long parse_size_value(const char *s);
+/* Torque node spec: "spec[+spec]..." where spec is "N" or a host name,
+ * followed by ":ppn=N", ":gpus=N" or ":property" items. 0 or -1. */
+int check_node_spec(const char *s);
+
+/* --- checkpoint option (qsub/qalter -c) ----------------------------------- */
+/* Torque's rule: a comma separated list whose items (the part before '=')
+ * are each one of n, c, s, u, none, shutdown, periodic, enabled, interval,
+ * depth, dir. ckmig also requires c=, interval= and depth= to carry a
+ * non-negative integer and dir= a non-empty path. 0 = valid, -1 = not. */
+int ckpt_option_valid(const char *value);
+/* Torque's csv_find_string: the first item of csv that starts with key
+ * and is not followed by a letter ("c" finds "c=30" but not "count").
+ * Returns a pointer into csv, or NULL. */
+const char *ckpt_item_find(const char *csv, const char *key);
+
+/* --- job scripts and #PBS directives ------------------------------------ */
+/* One directive line, split into words as a shell would (quotes, \). */
+struct directive {
+	int lineno;
+	int argc;
+	char **argv;              /* argv[0] is "qsub" so getopt reads it */
+	struct directive *next;
+};
+/* Scan a script for directives with the given prefix (NULL = "#PBS"),
+ * as Torque's qsub does: leading blanks skipped, directives read until the
+ * first executable line (not blank, not a comment, not "#!" or ':'), a
+ * trailing backslash continues a directive on the next line. Returns 0 and
+ * the list in *out, or -1 with a reason in err (unmatched quote, not a text
+ * file, DOS line ends). */
+int script_directives(const char *text, size_t len, const char *prefix,
+		      struct directive **out, char *err, size_t errlen);
+void directives_free(struct directive *d);
+/* Split a command line string into words as a shell would (quotes and
+ * backslashes); argv[0] = argv0. Returns 0 or -1 (unmatched quote). */
+int make_argv(const char *line, const char *argv0, int *argc, char ***argv);
+void free_argv(int argc, char **argv);
+
+/* --- job ids and destinations ---------------------------------------- */
+/* A job id is "SEQ[.server]" where SEQ is digits (optionally with an
+ * array index "[...]"). 0 if well formed, -1 if not. */
+int parse_jobid(const char *id, char *seq, size_t seqlen, char *server, size_t serverlen);
+/* The full id: id as given when it names a server, else
+ * "SEQ.<server_name>". malloc'd; NULL if the id is malformed. */
+char *jobid_full(const char *id, const char *server_name);
+/* Destination "queue", "@server" or "queue@server". 0 or -1. */
+int parse_destination_id(const char *dest, char *queue, size_t qlen, char *server, size_t slen);
+/* Run/migrate destination as Torque and Maui write it: "host",
+ * "host/N", "host:ppn=N", "host+host...". 0 or -1. */
+int check_run_destination(const char *dest);
+
+/* --- small parsers --------------------------------------------------------- */
+/* Hold list: non-empty, only u, o, s (and n for qrls). 0 or -1. */
+int check_hold_list(const char *s, int allow_n);
+/* Priority -1024..1023. 0 or -1. */
+int check_priority(const char *s);
+/* Job name as Torque accepts it: 1..230 printable characters, no blanks,
+ * first not a digit... 0 or -1. */
+int check_job_name(const char *s);
+/* Join option: "oe", "eo" or "n". 0 or -1. */
+int check_join(const char *s);
+/* -v list "var[=value][,var[=value]]": values of bare names come from the
+ * environment. Appends "var=value" items to buf (comma separated,
+ * commas in values escaped with '\\' as Torque does). 0 or -1. */
+int parse_variable_list(const char *spec, struct buf *out, char *err, size_t errlen);
+/* Append one "name=value" item (escaped) to a Variable_List string. */
+void variable_list_add(struct buf *out, const char *name, const char *value);
+/* "name=value[,name=value]..." (qsub -W, qalter -W): appends attropl
+ * entries. Values may be quoted. 0 or -1. */
+int parse_equal_string_list(const char *spec, struct attropl **list, char *err, size_t errlen);
+/* Signal: name (with or without SIG, any case), number, "suspend" or
+ * "resume". 0 or -1. */
+int check_signal(const char *s);
+
+/* --- printing as Torque's commands print ---------------------------- */
+/* "<cmd>: <server text or pbs_strerror> <id>" on stderr. */
+void prt_job_err(const char *cmd, int connect, const char *id);
+/* Connect or print "<cmd>: cannot connect to server <name> (errno=N) <text>"
+ * and return -1. */
+int cnt2server(const char *cmd, const char *server);
+/* The full job id for what the user typed, asking the server its name
+ * when the id has no server part; prints Torque's "illegally formed job
+ * identifier" and returns NULL when malformed. */
+char *cmd_jobid(const char *cmd, int connect, const char *arg);
+/* `--help`: if argv has --help, print usage to stdout, exit 0. */
+void cmd_check_help(int argc, char **argv, const char *usage);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

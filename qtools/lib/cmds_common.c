@@ -1,0 +1,63 @@
+/* What every q-command does the same way: connect or say why not, turn
+ * what the user typed into a full job id, print the server's refusal as
+ * Torque's prt_job_err does, answer --help. */
+#include "qtools/lib/cmds.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void prt_job_err(const char *cmd, int connect, const char *id)
+{
+	const char *msg = pbs_geterrmsg(connect);
+
+	if (msg == NULL || *msg == '\0')
+		msg = pbs_strerror(pbs_errno);
+	fprintf(stderr, "%s: %s %s\n", cmd, msg, id);
+}
+
+int cnt2server(const char *cmd, const char *server)
+{
+	int c;
+
+	/* a server that goes away mid-request must not kill us silently */
+	signal(SIGPIPE, SIG_IGN);
+	c = pbs_connect(server);
+	if (c < 0)
+		fprintf(stderr, "%s: cannot connect to server %s (errno=%d) %s\n", cmd,
+			(server && *server) ? server : pbs_default_socket(), pbs_errno,
+			pbs_strerror(pbs_errno));
+	return c;
+}
+
+char *cmd_jobid(const char *cmd, int connect, const char *arg)
+{
+	char seq[64], server[256];
+	const char *name = NULL;
+	char *full;
+
+	if (parse_jobid(arg, seq, sizeof(seq), server, sizeof(server)) < 0) {
+		fprintf(stderr, "%s: illegally formed job identifier: %s\n", cmd, arg);
+		return NULL;
+	}
+	if (server[0] == '\0')
+		name = pbs_server_name(connect);
+	/* without the server's name the server completes the id itself */
+	full = jobid_full(arg, name);
+	return full;
+}
+
+void cmd_check_help(int argc, char **argv, const char *usage)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return;
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(usage, stdout);
+			exit(0);
+		}
+	}
+}

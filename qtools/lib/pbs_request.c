@@ -1,0 +1,105 @@
+/* The one place the client library meets the wire (lib/protocol): build
+ * a request from IFL structures, send it on the connection, read the reply
+ * and turn its objects into a batch_status list. */
+#include "lib/protocol.h"
+/* protocol.h has its own enum batch_op; Torque's IFL one is renamed in
+ * this file only (same values, same layout). */
+#define batch_op ifl_batch_op
+#include "qtools/lib/pbs_client.h"
+#undef batch_op
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Wait at most this long for a reply: RunJob and MigrateJob wait for a
+ * MOM, which the server bounds itself; this only catches a hung server. */
+#define REPLY_TIMEOUT_MS (10 * 60 * 1000)
+
+void client_arg(struct client_request *rq, const char *name, const char *value)
+{
+	if (value == NULL || rq->nargs >= CLIENT_MAX_ARGS)
+		return;
+	rq->arg_name[rq->nargs] = name;
+	rq->arg_value[rq->nargs] = value;
+	rq->nargs++;
+}
+
+void client_reply_free(struct client_reply *rp)
+{
+	free(rp->text);
+	pbs_statfree(rp->objs);
+	memset(rp, 0, sizeof(*rp));
+}
+
+static struct batch_status *objs_to_status(const struct pbs_msg *m)
+{
+	struct batch_status *head = NULL, **tail = &head;
+	const struct pbs_obj *o;
+
+	for (o = m->objs; o; o = o->next) {
+		struct batch_status *bs = xcalloc(1, sizeof(*bs));
+		const struct pbs_attr *a;
+
+		bs->name = xstrdup(o->name ? o->name : "");
+		for (a = o->attrs.head; a; a = a->next)
+			ifl_attrl_add(&bs->attribs, a->name, a->resource, a->value);
+		*tail = bs;
+		tail = &bs->next;
+	}
+	return head;
+}
+
+int client_request(int connect, const struct client_request *rq, struct client_reply *rp)
+{
+	struct pbs_msg req, reply;
+	const struct attropl *a;
+	char err[256];
+	int fd = connection_fd(connect), i, code;
+
+	memset(rp, 0, sizeof(*rp));
+	msg_init(&req);
+	msg_init(&reply);
+	if (fd < 0) {
+		code = PBSE_IVALREQ;
+		goto out;
+	}
+	msg_request(&req, rq->type, rq->id ? rq->id : "");
+	for (a = rq->attrs; a; a = a->next) {
+		struct pbs_attr *pa = attrl_add(&req.attrs, a->name, a->resource, a->value,
+						(int)a->op);
+
+		(void)pa;
+	}
+	for (i = 0; i < rq->nargs; i++)
+		msg_add_arg(&req, rq->arg_name[i], rq->arg_value[i]);
+	if (rq->script)
+		msg_set_script(&req, rq->script);
+	code = proto_call(fd, &req, &reply, NULL, REPLY_TIMEOUT_MS, err, sizeof(err));
+	if (code != 0) {
+		/* the stream is no longer in step: later calls on it fail too */
+		if (code == PBSE_SOCKET_CLOSE || code == PBSE_PREMATURE_EOF)
+			code = PBSE_SOCKET_READ;
+		connection_set_errtxt(connect, NULL);
+		goto out;
+	}
+	code = reply.code;
+	rp->aux = reply.aux;
+	rp->text = (reply.text && *reply.text) ? xstrdup(reply.text) : NULL;
+	rp->objs = objs_to_status(&reply);
+	connection_set_errtxt(connect, code ? rp->text : NULL);
+out:
+	rp->code = code;
+	pbs_errno = code;
+	msg_free(&req);
+	msg_free(&reply);
+	return code;
+}
+
+int client_simple(int connect, const struct client_request *rq)
+{
+	struct client_reply rp;
+	int code = client_request(connect, rq, &rp);
+
+	client_reply_free(&rp);
+	return code;
+}
