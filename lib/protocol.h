@@ -1,0 +1,388 @@
+/* ckmig wire protocol: Torque's batch requests, carried as XML.
+ *
+ * ======================================================================
+ *  FRAME
+ * ======================================================================
+ *  4-byte big-endian body length N, [32-byte MAC], N bytes of body.
+ *  The MAC is present on TCP (server<->MOM) only: HMAC-SHA256 with the
+ *  cluster key over the 4 length bytes followed by the body. On the Unix
+ *  socket (clients) there is no MAC; identity comes from SO_PEERCRED.
+ *  N <= PROTO_MAX_BODY (16 MiB).
+ *
+ *  One decoder (proto_reader_next / proto_recv) rejects, with a PBSE code:
+ *    body larger than 16 MiB ........ PBSE_PROTOCOL (15033), fatal
+ *    bad or missing MAC .............. PBSE_BADCRED  (15021), fatal
+ *    EOF inside a frame (truncated) .. PBSE_PREMATURE_EOF (15114), fatal
+ *    not XML / wrong element / bad
+ *      type, missing fields .......... PBSE_IVALREQ  (15004)
+ *    v attribute other than "1" ...... PBSE_PROTOCOL (15033)
+ *  "fatal" means the byte stream can no longer be trusted: the receiver
+ *  answers once (if it can) and closes that connection; it keeps serving
+ *  everyone else. The others consume the frame, answer with the code, and
+ *  the connection stays usable.
+ *  (Torque's PBSE_PROTOCOL is 15033; 15019 is a gap in Torque's table.)
+ *
+ * ======================================================================
+ *  BODY
+ * ======================================================================
+ *  Request:
+ *   <req v="1" type="HoldJob" id="42.head">
+ *     <attr name="Hold_Types" resource="" op="set">u</attr>   (attropl)
+ *     <arg name="destination">node2</arg>                       (scalars)
+ *     <obj kind="job" name="42.head"><attr ...>..</attr></obj>  (IsStatus)
+ *     <script>#!/bin/sh ...</script>                            (QueueJob)
+ *   </req>
+ *  Reply:
+ *   <reply v="1" code="0" aux="0" text="...">
+ *     <obj kind="job|node|queue|server" name="42.head">
+ *       <attr name="Resource_List" resource="walltime">00:10:00</attr>
+ *     </obj>
+ *   </reply>
+ *  type is the Torque name below (a decimal number is accepted too).
+ *  op is one of set unset incr decr eq ne ge gt le lt dflt (default set).
+ *  code is a PBSE number (0 = success), aux Torque's auxcode, text the
+ *  whole user-facing message as Torque words it: pbse_message(), e.g.
+ *  "Cannot execute at specified host because of checkpoint or stagein
+ *  files MSG=allocated nodes must match checkpoint location". A q-command
+ *  prints "<cmd>: <text> <jobid>".
+ *  Resources travel as name="Resource_List" resource="walltime"; a
+ *  resource-less attribute has resource="" or no resource attribute.
+ *  Times (ctime, qtime, start_time, checkpoint_time, ...) are epoch
+ *  seconds as decimal strings. Walltime/cput values are [[HH:]MM:]SS.
+ *
+ * ======================================================================
+ *  CATALOGUE: client -> server (Unix socket; who = SO_PEERCRED uid)
+ * ======================================================================
+ *  Permissions: "owner" = the job's owner (euser) or a manager (root and
+ *  the server's managers list); "manager" = managers only; "operator" =
+ *  operators or managers. Refusal: PBSE_PERM (15007) "Unauthorized Request".
+ *  Unknown job: PBSE_UNKJOBID (15001). A job id may be given as "42" or
+ *  "42.server"; the server completes it.
+ *
+ *  QueueJob (1)       any user but root (PBSE_PERM for uid 0).
+ *     id: ""   attrs: what qsub sets: Job_Name, Output_Path, Error_Path,
+ *     Join_Path (oe|eo|n), Keep_Files, Hold_Types, Priority (-1024..1023),
+ *     Checkpoint (qsub -c text, e.g. "enabled", "c=10", "s", "n"),
+ *     Resource_List/<res> (walltime, nodes, ncpus, mem, ...), Variable_List
+ *     (comma separated NAME=value; PBS_O_WORKDIR, PBS_O_HOME, PBS_O_HOST,
+ *     ... as qsub -V/-v builds it), Shell_Path_List, Rerunable,
+ *     Account_Name, Execution_Time, submit_args, init_work_dir,
+ *     checkpoint_dir (qsub -c dir=).
+ *     script: <script> the job script text (required, may be empty).
+ *     The server sets Job_Owner ("user@host", host from arg submit_host
+ *     or the server's), euser, egroup from the peer's credentials and
+ *     ignores client-sent values for those.
+ *     Reply: code 0, text = the new job id, one obj kind=job name=<id>.
+ *  DeleteJob (6)      owner.  id.  arg extend (optional, Torque's
+ *     "deldelay=N" / "delpurge"). Queued/held: job completes at once.
+ *     Running: server asks the MOM to kill it; the reply to the client is
+ *     sent when the MOM has accepted. Completed: PBSE_BADSTATE.
+ *  HoldJob (7)        owner for u; operator for o; manager for s.
+ *     id. attr Hold_Types value letters of u,o,s (default "u").
+ *     Queued: state H/20. Running & checkpointable (Checkpoint has s,
+ *     c[=N] or enabled): the server relays HoldJob to the MOM and
+ *     answers the client with the MOM's answer (code 0 = checkpoint
+ *     started; the job then ends and turns H/20, nodes freed). Running &
+ *     not checkpointable: PBSE_IVALREQ MSG=job not held since checkpointing
+ *     is expected but not enabled for job.
+ *  LocateJob (8)      anyone. id. Reply text = server name.
+ *  Manager (9)        manager (list/print: anyone).
+ *     args: cmd = create|delete|set|unset|list, obj = server|queue|node,
+ *     name = queue or node name ("" for server).
+ *     attrs: name/resource/value, op set|unset|incr|decr (qmgr = += -=).
+ *     Server attrs: managers, operators (user@host lists, "user@*"),
+ *     scheduling (True|False), keep_completed (s), default_queue,
+ *     checkpoint_dir, node_check_rate (s), scheduler_iteration (s),
+ *     preempt_by_checkpoint (True|False), preempt_min_priority (int),
+ *     log_events. Queue attrs: enabled, started, keep_completed,
+ *     resources_default.*, resources_max.*, checkpoint_dir. Node attrs:
+ *     np, properties, state (offline / free = clear offline), note.
+ *     node create/delete edits server_priv/nodes.
+ *  ModifyJob (11)     owner. id. attrs to change (qalter). Running job:
+ *     only Priority/comment/Hold... else PBSE_MODATRRUN. Read-only
+ *     attrs: PBSE_ATTRRO.
+ *  ReleaseJob (13)    as HoldJob. id. attr Hold_Types (default "u").
+ *  Rerun (14)         operator. id. Running job: killed and requeued.
+ *  RunJob (15)        operator (or manager). id. arg destination
+ *     (optional): "host", "host/0", "host:ppn=N", "h1+h2", "h1:ppn=2+h2".
+ *     A checkpointed job: CHECKPOINT_MIGRATEABLE -> the destination (or
+ *     any free nodes) is used; CHECKPOINT_FILE only -> a destination
+ *     whose first host differs from exec_host's first host is refused
+ *     with PBSE_EXECTHERE (15059) MSG=allocated nodes must match
+ *     checkpoint location. Reply when the MOM has accepted the job.
+ *  SelectJobs (16)    anyone. attrs as criteria with op eq|ne
+ *     (job_state, queue, Job_Owner, euser). Reply objs kind=job, no attrs.
+ *  Shutdown (17)      manager. arg manner = immediate|delay|quick (all
+ *     mean: stop the server; running jobs keep running on their MOMs).
+ *  SignalJob (18)     owner. id. arg signal (name "SIGUSR1"/"USR1"/
+ *     number; "suspend"/"resume"). Job must be running (PBSE_BADSTATE).
+ *  StatusJob (19)     anyone (Torque's query_other_jobs true). id = a
+ *     job id, a queue name, or "" for all. arg full (ignored: all attrs
+ *     are returned). Reply: obj kind=job per job with every attribute,
+ *     plus job_state (letter), substate, ckmig_svrflags (hex).
+ *  StatusQueue (20)   anyone. id queue or "". obj kind=queue.
+ *  StatusServer (21)  anyone. obj kind=server name=<server name>.
+ *  CheckpointJob (27) owner. id. Running & checkpointable (as HoldJob)
+ *     else PBSE_IVALREQ MSG=job is not checkpointable. Relayed to the
+ *     MOM; the job keeps running.
+ *  StatusNode (58)    anyone. id node or "". obj kind=node with state,
+ *     np, properties, ntype (cluster), jobs ("0/42.head, 1/42.head"),
+ *     status (the MOM's last status string), note.
+ *  MigrateJob (100)   owner. id. arg destination (optional, as RunJob).
+ *     Job must be running, checkpointable, on one node; the MOM must
+ *     report the checkpoint dir shared. Answered once the MOM has
+ *     accepted the checkpoint; the job is then stopped and run again on
+ *     the destination (or the scheduler's choice). A second migration of
+ *     the same job while one is under way: PBSE_CKPBSY (15049).
+ *
+ * ======================================================================
+ *  CATALOGUE: server -> MOM (TCP to MOM port 15002, MAC)
+ * ======================================================================
+ *  Every reply: code 0 or a PBSE number with text.
+ *  QueueJob (1)       id. attrs: every job attribute the MOM needs:
+ *     Job_Name, Job_Owner, euser, egroup, queue, exec_host
+ *     ("node1/0+node1/1"), Resource_List.*, Output_Path, Error_Path,
+ *     Join_Path, Keep_Files, Variable_List, Shell_Path_List, Checkpoint,
+ *     checkpoint_dir (if known), init_work_dir, submit_host, ctime.
+ *     Restart: arg restart=1 plus attrs checkpoint_name, checkpoint_time,
+ *     checkpoint_dir, session_id (the original) -> the MOM runs
+ *     $restart_script instead of the script.
+ *     script: the job script.
+ *     Reply code 0 when the job has started; optionally one obj kind=job
+ *     with session_id. Failure: PBSE code; the server requeues the job.
+ *  DeleteJob (6)      id. Kill the job (SIGTERM, then SIGKILL after
+ *     kill_delay); the end is reported by JobObit. Unknown: PBSE_UNKJOBID.
+ *  HoldJob (7)        id. attr Hold_Types. arg migrate=1 when the server
+ *     needs a movable checkpoint (qmigrate, drain, preemption): the MOM
+ *     then refuses (PBSE_IVALREQ, text saying why) unless the job's
+ *     checkpoint dir is under $remote_checkpoint_dirs.
+ *     As Torque's MOM: validate (job known, checkpointable, script
+ *     configured [else PBSE_RMEXIST 15204], no checkpoint already running
+ *     [else PBSE_CKPBSY]), answer AT ONCE with code 0 and aux 1
+ *     (PBS_CHECKPOINT_MIGRATE) if the checkpoint dir is shared, else aux
+ *     0; then run $checkpoint_script (signal 15). On success send
+ *     ModifyJob(11) with checkpoint_name, checkpoint_time, checkpoint_dir,
+ *     comment and arg extend=checkpoint_hold BEFORE the job's JobObit.
+ *     On failure send ModifyJob comment="<why>" then ReleaseJob(13) with
+ *     Hold_Types "uos" (the server then undoes the hold; the job keeps
+ *     running).
+ *  CheckpointJob (27) id. As HoldJob but signal 0: the job keeps running.
+ *     Success: ModifyJob with checkpoint_* and extend=checkpoint_cont.
+ *     Failure: ModifyJob comment only.
+ *  SignalJob (18)     id. arg signal (as from the client).
+ *  ModifyJob (11)     id. attrs changed by qalter (e.g. Resource_List/
+ *     walltime) for a running job.
+ *  StatusJob (19)     id or "". Reply obj kind=job per known job with
+ *     session_id, job_state, resources_used.*.
+ *
+ * ======================================================================
+ *  CATALOGUE: MOM -> server (TCP to server port 15001, MAC)
+ * ======================================================================
+ *  IsStatus (200)     id = node name as in server_priv/nodes. attrs: np,
+ *     port (the MOM's listening port), state (free|busy|down), status
+ *     (Torque's "opsys=linux,uname=...,nsessions=N,loadave=...,..."
+ *     string). objs kind=job name=<id> per job the MOM holds, with
+ *     session_id, substate, resources_used.*. Sent at start and every
+ *     few seconds. Unknown node: PBSE_UNKNODE. Reply code 0.
+ *     The server marks a node down when no IsStatus came for
+ *     node_check_rate seconds, and reconciles running jobs with the
+ *     list after its own restart.
+ *  JobObit (56)       id. attrs exit_status, session_id, resources_used/
+ *     cput|mem|vmem|walltime, comment. The MOM keeps the obit (on disk)
+ *     and resends it until it gets code 0 or PBSE_UNKJOBID. Output files
+ *     are delivered by the MOM before it sends the obit (except when the
+ *     job ended by a hold checkpoint: then the output stays with the
+ *     checkpoint for the restart to continue).
+ *  ModifyJob (11)     id. attrs among checkpoint_name, checkpoint_time,
+ *     checkpoint_dir, checkpoint_restart_status, restart_name, comment,
+ *     session_id, resources_used.*. arg extend = checkpoint_hold |
+ *     checkpoint_cont (optional).
+ *  ReleaseJob (13)    id. attr Hold_Types "uos": a hold checkpoint failed.
+ */
+#ifndef CKMIG_LIB_PROTOCOL_H
+#define CKMIG_LIB_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/util.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PROTO_VERSION  1
+#define PROTO_MAX_BODY (16u * 1024 * 1024)
+#define PROTO_MAC_LEN  32
+#define PROTO_HDR_LEN  4
+
+#define PBS_BATCH_SERVICE_PORT 15001
+#define PBS_MOM_SERVICE_PORT   15002
+
+/* Request types: Torque's numbers; MigrateJob and IsStatus are ckmig's. */
+enum pbs_batch_type {
+	PBS_BATCH_QueueJob      = 1,
+	PBS_BATCH_DeleteJob     = 6,
+	PBS_BATCH_HoldJob       = 7,
+	PBS_BATCH_LocateJob     = 8,
+	PBS_BATCH_Manager       = 9,
+	PBS_BATCH_ModifyJob     = 11,
+	PBS_BATCH_ReleaseJob    = 13,
+	PBS_BATCH_Rerun         = 14,
+	PBS_BATCH_RunJob        = 15,
+	PBS_BATCH_SelectJobs    = 16,
+	PBS_BATCH_Shutdown      = 17,
+	PBS_BATCH_SignalJob     = 18,
+	PBS_BATCH_StatusJob     = 19,
+	PBS_BATCH_StatusQueue   = 20,
+	PBS_BATCH_StatusServer  = 21,
+	PBS_BATCH_AsyrunJob     = 23,
+	PBS_BATCH_CheckpointJob = 27,
+	PBS_BATCH_JobObit       = 56,
+	PBS_BATCH_StatusNode    = 58,
+	PBS_BATCH_MigrateJob    = 100,
+	PBS_BATCH_IsStatus      = 200,
+};
+
+/* Torque's batch_op. */
+enum batch_op { BATCH_SET, BATCH_UNSET, BATCH_INCR, BATCH_DECR, BATCH_EQ, BATCH_NE,
+		BATCH_GE, BATCH_GT, BATCH_LE, BATCH_LT, BATCH_DFLT };
+
+/* Name of a request type ("HoldJob"), or NULL if unknown. */
+const char *proto_type_name(int type);
+/* Type for a name or decimal number, or -1. */
+int proto_type_from_name(const char *name);
+const char *proto_op_name(int op);
+int proto_op_from_name(const char *name);     /* -1 if unknown */
+
+/* attropl: one attribute (or one scalar argument: resource NULL). */
+struct pbs_attr {
+	struct pbs_attr *next;
+	char *name;
+	char *resource;   /* NULL or "" = none */
+	char *value;      /* never NULL once added */
+	int op;           /* enum batch_op */
+};
+
+struct attr_list {
+	struct pbs_attr *head, *tail;
+	size_t count;
+};
+
+void attrl_init(struct attr_list *l);
+void attrl_free(struct attr_list *l);
+/* Append (duplicates allowed); NULL resource/value stored as NULL/"". */
+struct pbs_attr *attrl_add(struct attr_list *l, const char *name, const char *resource,
+			   const char *value, int op);
+/* Replace the value of name/resource, or append it. */
+struct pbs_attr *attrl_set(struct attr_list *l, const char *name, const char *resource,
+			   const char *value);
+/* First match (resource NULL or "" matches only resource-less entries). */
+struct pbs_attr *attrl_find(const struct attr_list *l, const char *name, const char *resource);
+const char *attrl_get(const struct attr_list *l, const char *name, const char *resource);
+/* Remove every entry with that name/resource; returns how many. */
+int attrl_remove(struct attr_list *l, const char *name, const char *resource);
+void attrl_copy(struct attr_list *dst, const struct attr_list *src);
+
+/* batch_status entry. */
+struct pbs_obj {
+	struct pbs_obj *next;
+	char *kind;       /* job | node | queue | server */
+	char *name;
+	struct attr_list attrs;
+};
+
+/* One message: a request or a reply (is_reply), never both. */
+struct pbs_msg {
+	int is_reply;
+	/* request */
+	int type;
+	char *id;             /* "" when none */
+	struct attr_list attrs;
+	struct attr_list args;
+	char *script;         /* NULL when absent */
+	/* reply */
+	int code;
+	int aux;
+	char *text;           /* "" when none */
+	/* both: objects (replies: batch_status; requests: IsStatus jobs) */
+	struct pbs_obj *objs, *objs_tail;
+	size_t nobjs;
+};
+
+void msg_init(struct pbs_msg *m);   /* an empty request of type 0 */
+void msg_free(struct pbs_msg *m);   /* frees and re-inits */
+void msg_request(struct pbs_msg *m, int type, const char *id);
+/* text NULL: pbse_message(code, NULL) is used when code != 0. */
+void msg_reply(struct pbs_msg *m, int code, int aux, const char *text);
+void msg_add_attr(struct pbs_msg *m, const char *name, const char *resource, const char *value);
+void msg_add_arg(struct pbs_msg *m, const char *name, const char *value);
+const char *msg_arg(const struct pbs_msg *m, const char *name);
+const char *msg_attr(const struct pbs_msg *m, const char *name, const char *resource);
+void msg_set_script(struct pbs_msg *m, const char *script);
+struct pbs_obj *msg_add_obj(struct pbs_msg *m, const char *kind, const char *name);
+void obj_add_attr(struct pbs_obj *o, const char *name, const char *resource, const char *value);
+
+/* Body <-> message. proto_encode appends the XML body to out.
+ * proto_decode returns 0 or a PBSE code with a reason in err. */
+void proto_encode(const struct pbs_msg *m, struct buf *out);
+int proto_decode(const char *body, size_t len, struct pbs_msg *m, char *err, size_t errlen);
+
+/* The cluster key for the TCP MAC; NULL key = no MAC (Unix socket). */
+struct proto_key {
+	unsigned char *key;
+	size_t len;
+};
+/* Load with key_load() rules (root-owned, mode 0600/0400). 0 or -1. */
+int proto_key_load(struct proto_key *k, const char *path, char *err, size_t errlen);
+void proto_key_free(struct proto_key *k);
+
+/* Append one frame (header, MAC when key, body) holding m to out. */
+void proto_frame_msg(struct buf *out, const struct pbs_msg *m, const struct proto_key *key);
+/* Frame arbitrary body bytes (tests use it to send hostile bodies). */
+void proto_frame_body(struct buf *out, const char *body, size_t len, const struct proto_key *key);
+
+/* Incremental receiver for non-blocking sockets. Feed bytes into in,
+ * then call proto_reader_next until it returns 0. */
+struct proto_reader {
+	struct buf in;
+	const struct proto_key *key;
+};
+void proto_reader_init(struct proto_reader *r, const struct proto_key *key);
+void proto_reader_free(struct proto_reader *r);
+/* Returns PROTO_MSG (m filled; caller msg_free()s it), PROTO_MORE (need
+ * more bytes), PROTO_BAD (frame consumed, *pbse says why; answer and go
+ * on) or PROTO_FATAL (*pbse says why; answer once and close). eof says
+ * the peer closed: a partial frame then is PROTO_FATAL/PREMATURE_EOF. */
+enum { PROTO_MORE = 0, PROTO_MSG = 1, PROTO_BAD = 2, PROTO_FATAL = 3 };
+int proto_reader_next(struct proto_reader *r, int eof, struct pbs_msg *m, int *pbse,
+		      char *err, size_t errlen);
+
+/* Blocking I/O for clients and MOM helpers.
+ * proto_send: 0 or PBSE_SOCKET_WRITE. proto_recv: 0 (m filled), or a
+ * PBSE code: PBSE_TIMEOUT (timeout_ms < 0 = wait forever),
+ * PBSE_SOCKET_CLOSE (peer closed between frames), or a decoder code.
+ * proto_call: send req, receive the reply (must be a reply). */
+int proto_send(int fd, const struct pbs_msg *m, const struct proto_key *key);
+int proto_recv(int fd, struct pbs_msg *m, const struct proto_key *key, int timeout_ms,
+	       char *err, size_t errlen);
+int proto_call(int fd, const struct pbs_msg *req, struct pbs_msg *reply,
+	       const struct proto_key *key, int timeout_ms, char *err, size_t errlen);
+
+/* Sockets. Each returns an fd (close-on-exec) or -1 with errno.
+ * tcp_connect resolves host (getaddrinfo) and waits at most timeout_ms. */
+int proto_unix_connect(const char *path);
+int proto_unix_listen(const char *path, int mode);     /* replaces a stale socket */
+int proto_tcp_connect(const char *host, int port, int timeout_ms);
+int proto_tcp_listen(int port);                        /* all addresses */
+/* Default client socket: $PBS_SERVER_SOCKET, else
+ * /var/spool/ckmig-server/server.sock. */
+const char *proto_default_socket(void);
+#define CKMIG_SERVER_HOME_DEFAULT "/var/spool/ckmig-server"
+#define CKMIG_MOM_HOME_DEFAULT    "/var/spool/ckmig"
+#define CKMIG_CLUSTER_KEY_DEFAULT "/etc/ckmig/cluster.key"
+
+#ifdef __cplusplus
+}
+#endif
+#endif

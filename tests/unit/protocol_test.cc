@@ -1,0 +1,305 @@
+// The wire protocol: round trips and the one decoder's refusals.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "lib/pbs_error.h"
+#include "lib/protocol.h"
+
+namespace {
+
+struct Msg {
+	pbs_msg m;
+	Msg() { msg_init(&m); }
+	~Msg() { msg_free(&m); }
+};
+
+proto_key test_key(const char *s)
+{
+	proto_key k;
+	k.len = strlen(s);
+	k.key = (unsigned char *)strdup(s);
+	return k;
+}
+
+// Frame a body and run it through the reader; returns the reader's verdict.
+int feed(const std::string &frame, const proto_key *key, pbs_msg *m, int *pbse, int eof = 0)
+{
+	proto_reader r;
+	char err[256];
+	proto_reader_init(&r, key);
+	buf_append(&r.in, frame.data(), frame.size());
+	int rc = proto_reader_next(&r, eof, m, pbse, err, sizeof(err));
+	proto_reader_free(&r);
+	return rc;
+}
+
+std::string frame_of(const std::string &body, const proto_key *key)
+{
+	buf b;
+	buf_init(&b);
+	proto_frame_body(&b, body.data(), body.size(), key);
+	std::string s(b.data, b.len);
+	buf_free(&b);
+	return s;
+}
+
+}  // namespace
+
+TEST(Protocol, RequestRoundTrip)
+{
+	Msg a, b;
+	msg_request(&a.m, PBS_BATCH_HoldJob, "42.head");
+	msg_add_attr(&a.m, "Hold_Types", NULL, "u");
+	msg_add_attr(&a.m, "Resource_List", "walltime", "00:10:00");
+	attrl_add(&a.m.attrs, "Priority", NULL, "10", BATCH_INCR);
+	msg_add_arg(&a.m, "destination", "node2:ppn=2+node3");
+	msg_set_script(&a.m, "#!/bin/sh\necho \"<&>\" 'x'\n\ttab\n");
+	buf body;
+	buf_init(&body);
+	proto_encode(&a.m, &body);
+	char err[256];
+	ASSERT_EQ(0, proto_decode(body.data, body.len, &b.m, err, sizeof(err))) << err;
+	buf_free(&body);
+	EXPECT_FALSE(b.m.is_reply);
+	EXPECT_EQ(PBS_BATCH_HoldJob, b.m.type);
+	EXPECT_STREQ("42.head", b.m.id);
+	EXPECT_STREQ("u", msg_attr(&b.m, "Hold_Types", NULL));
+	EXPECT_STREQ("00:10:00", msg_attr(&b.m, "Resource_List", "walltime"));
+	EXPECT_EQ(BATCH_INCR, attrl_find(&b.m.attrs, "Priority", NULL)->op);
+	EXPECT_STREQ("node2:ppn=2+node3", msg_arg(&b.m, "destination"));
+	EXPECT_STREQ(a.m.script, b.m.script);
+	EXPECT_EQ(3u, b.m.attrs.count);
+}
+
+TEST(Protocol, ReplyRoundTripWithObjects)
+{
+	Msg a, b;
+	msg_reply(&a.m, PBSE_EXECTHERE, 1, "Cannot execute MSG=allocated nodes must match");
+	pbs_obj *o = msg_add_obj(&a.m, "job", "7.head");
+	obj_add_attr(o, "job_state", NULL, "R");
+	obj_add_attr(o, "comment", NULL, "line1\nline2 \x01 bad byte \xff");
+	msg_add_obj(&a.m, "node", "node1");
+	buf body;
+	buf_init(&body);
+	proto_encode(&a.m, &body);
+	char err[256];
+	ASSERT_EQ(0, proto_decode(body.data, body.len, &b.m, err, sizeof(err))) << err;
+	buf_free(&body);
+	EXPECT_TRUE(b.m.is_reply);
+	EXPECT_EQ(PBSE_EXECTHERE, b.m.code);
+	EXPECT_EQ(1, b.m.aux);
+	EXPECT_STREQ(a.m.text, b.m.text);
+	ASSERT_EQ(2u, b.m.nobjs);
+	EXPECT_STREQ("7.head", b.m.objs->name);
+	EXPECT_STREQ("R", attrl_get(&b.m.objs->attrs, "job_state", NULL));
+	// bytes XML cannot carry arrive as '?', the rest intact
+	EXPECT_STREQ("line1\nline2 ? bad byte ?", attrl_get(&b.m.objs->attrs, "comment", NULL));
+	EXPECT_STREQ("node", b.m.objs->next->kind);
+}
+
+TEST(Protocol, DefaultReplyTextIsTorques)
+{
+	Msg a;
+	msg_reply(&a.m, PBSE_UNKJOBID, 0, NULL);
+	EXPECT_STREQ("Unknown Job Id Error", a.m.text);
+}
+
+TEST(Protocol, MalformedBodiesAreInvalidRequests)
+{
+	const char *bad[] = {
+		"",
+		"not xml at all",
+		"<req v=\"1\" type=\"HoldJob\" id=\"1\">",            // truncated XML
+		"<req v=\"1\" type=\"NoSuchType\" id=\"1\"/>",
+		"<req v=\"1\" id=\"1\"/>",                            // no type
+		"<foo v=\"1\"/>",
+		"<req v=\"1\" type=\"HoldJob\"><attr>x</attr></req>",  // attr without name
+		"<req v=\"1\" type=\"HoldJob\"><attr name=\"a\" op=\"zap\">x</attr></req>",
+		"<req v=\"1\" type=\"HoldJob\"><bogus/></req>",
+		"<reply v=\"1\" code=\"x\"/>",
+		"<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY a \"aaaa\">]><req v=\"1\" type=\"HoldJob\">&a;</req>",
+	};
+	for (const char *b : bad) {
+		Msg m;
+		char err[256] = "";
+		EXPECT_EQ(PBSE_IVALREQ, proto_decode(b, strlen(b), &m.m, err, sizeof(err)))
+			<< "accepted: " << b;
+		EXPECT_NE('\0', err[0]) << b;
+	}
+}
+
+TEST(Protocol, WrongVersionIsProtocolError)
+{
+	const char *b = "<req v=\"2\" type=\"HoldJob\" id=\"1\"/>";
+	Msg m;
+	char err[256];
+	EXPECT_EQ(PBSE_PROTOCOL, proto_decode(b, strlen(b), &m.m, err, sizeof(err)));
+	EXPECT_NE(nullptr, strstr(err, "version 2"));
+	const char *c = "<req type=\"HoldJob\" id=\"1\"/>";
+	EXPECT_EQ(PBSE_PROTOCOL, proto_decode(c, strlen(c), &m.m, err, sizeof(err)));
+}
+
+TEST(Protocol, NumericTypeAccepted)
+{
+	const char *b = "<req v=\"1\" type=\"27\" id=\"5.h\"/>";
+	Msg m;
+	char err[256];
+	ASSERT_EQ(0, proto_decode(b, strlen(b), &m.m, err, sizeof(err))) << err;
+	EXPECT_EQ(PBS_BATCH_CheckpointJob, m.m.type);
+}
+
+TEST(Protocol, OversizedFrameIsFatal)
+{
+	uint32_t n = htonl(PROTO_MAX_BODY + 1);
+	std::string f((const char *)&n, 4);
+	f += "<req";
+	Msg m;
+	int pbse;
+	EXPECT_EQ(PROTO_FATAL, feed(f, NULL, &m.m, &pbse));
+	EXPECT_EQ(PBSE_PROTOCOL, pbse);
+}
+
+TEST(Protocol, TruncatedFrame)
+{
+	std::string f = frame_of("<req v=\"1\" type=\"HoldJob\" id=\"1\"/>", NULL);
+	for (size_t cut = 1; cut < f.size(); cut++) {
+		Msg m;
+		int pbse;
+		EXPECT_EQ(PROTO_MORE, feed(f.substr(0, cut), NULL, &m.m, &pbse)) << cut;
+		EXPECT_EQ(PROTO_FATAL, feed(f.substr(0, cut), NULL, &m.m, &pbse, 1)) << cut;
+		EXPECT_EQ(PBSE_PREMATURE_EOF, pbse);
+	}
+	Msg m;
+	int pbse;
+	EXPECT_EQ(PROTO_MSG, feed(f, NULL, &m.m, &pbse));
+}
+
+TEST(Protocol, BadFrameBodyIsConsumedAndNextFrameDecodes)
+{
+	std::string f = frame_of("garbage", NULL) + frame_of("<req v=\"1\" type=\"StatusJob\" id=\"\"/>", NULL);
+	proto_reader r;
+	proto_reader_init(&r, NULL);
+	buf_append(&r.in, f.data(), f.size());
+	Msg a, b;
+	int pbse;
+	char err[256];
+	EXPECT_EQ(PROTO_BAD, proto_reader_next(&r, 0, &a.m, &pbse, err, sizeof(err)));
+	EXPECT_EQ(PBSE_IVALREQ, pbse);
+	EXPECT_EQ(PROTO_MSG, proto_reader_next(&r, 0, &b.m, &pbse, err, sizeof(err)));
+	EXPECT_EQ(PBS_BATCH_StatusJob, b.m.type);
+	EXPECT_EQ(PROTO_MORE, proto_reader_next(&r, 0, &b.m, &pbse, err, sizeof(err)));
+	proto_reader_free(&r);
+}
+
+TEST(Protocol, MacVerified)
+{
+	proto_key k = test_key("0123456789abcdef0123456789abcdef");
+	proto_key other = test_key("fedcba9876543210fedcba9876543210");
+	std::string body = "<req v=\"1\" type=\"JobObit\" id=\"3.head\"/>";
+	std::string f = frame_of(body, &k);
+	Msg m;
+	int pbse;
+	ASSERT_EQ(PROTO_MSG, feed(f, &k, &m.m, &pbse));
+	EXPECT_EQ(PBS_BATCH_JobObit, m.m.type);
+	// wrong key
+	Msg m2;
+	EXPECT_EQ(PROTO_FATAL, feed(f, &other, &m2.m, &pbse));
+	EXPECT_EQ(PBSE_BADCRED, pbse);
+	// flipped body byte, flipped MAC byte, flipped length
+	for (size_t pos : { f.size() - 3, (size_t)4 + 5, (size_t)3 }) {
+		std::string g = f;
+		g[pos] ^= 0x01;
+		Msg m3;
+		int rc = feed(g, &k, &m3.m, &pbse);
+		if (pos == 3) {   // a longer length: not yet complete, or a bad MAC
+			EXPECT_TRUE(rc == PROTO_MORE || (rc == PROTO_FATAL && pbse == PBSE_BADCRED));
+		} else {
+			EXPECT_EQ(PROTO_FATAL, rc);
+			EXPECT_EQ(PBSE_BADCRED, pbse);
+		}
+	}
+	// a frame without a MAC where one is required
+	Msg m4;
+	std::string plain = frame_of(body, NULL);
+	EXPECT_NE(PROTO_MSG, feed(plain, &k, &m4.m, &pbse));
+	proto_key_free(&k);
+	proto_key_free(&other);
+}
+
+TEST(Protocol, BlockingCallOverSocketpair)
+{
+	int sv[2];
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	proto_key k = test_key("0123456789abcdef0123456789abcdef");
+	Msg req, got, rep;
+	msg_request(&req.m, PBS_BATCH_IsStatus, "node1");
+	pbs_obj *o = msg_add_obj(&req.m, "job", "1.head");
+	obj_add_attr(o, "session_id", NULL, "1234");
+	ASSERT_EQ(0, proto_send(sv[0], &req.m, &k));
+	// two frames back to back must come out as two messages
+	ASSERT_EQ(0, proto_send(sv[0], &req.m, &k));
+	char err[256];
+	ASSERT_EQ(0, proto_recv(sv[1], &got.m, &k, 1000, err, sizeof(err))) << err;
+	EXPECT_EQ(PBS_BATCH_IsStatus, got.m.type);
+	ASSERT_EQ(1u, got.m.nobjs);
+	EXPECT_STREQ("1234", attrl_get(&got.m.objs->attrs, "session_id", NULL));
+	msg_free(&got.m);
+	ASSERT_EQ(0, proto_recv(sv[1], &got.m, &k, 1000, err, sizeof(err))) << err;
+	// nothing more: timeout, then EOF
+	msg_free(&got.m);
+	EXPECT_EQ(PBSE_TIMEOUT, proto_recv(sv[1], &got.m, &k, 50, err, sizeof(err)));
+	close(sv[0]);
+	EXPECT_EQ(PBSE_SOCKET_CLOSE, proto_recv(sv[1], &got.m, &k, 1000, err, sizeof(err)));
+	close(sv[1]);
+	proto_key_free(&k);
+}
+
+TEST(Protocol, AttrListSetFindRemove)
+{
+	attr_list l;
+	attrl_init(&l);
+	attrl_add(&l, "Resource_List", "walltime", "10", BATCH_SET);
+	attrl_add(&l, "Resource_List", "nodes", "1", BATCH_SET);
+	attrl_set(&l, "Resource_List", "walltime", "20");
+	attrl_set(&l, "comment", "", "hi");
+	EXPECT_STREQ("20", attrl_get(&l, "Resource_List", "walltime"));
+	EXPECT_STREQ("hi", attrl_get(&l, "comment", NULL));
+	EXPECT_EQ(nullptr, attrl_get(&l, "Resource_List", NULL));
+	EXPECT_EQ(3u, l.count);
+	EXPECT_EQ(1, attrl_remove(&l, "Resource_List", "walltime"));
+	EXPECT_EQ(2u, l.count);
+	attrl_add(&l, "x", NULL, "y", BATCH_SET);   // tail still valid after remove
+	EXPECT_STREQ("y", l.tail->value);
+	attrl_free(&l);
+}
+
+TEST(Protocol, KeyFileMustBeRootOnly)
+{
+	char dir[] = "/tmp/ckmig_keyXXXXXX";
+	ASSERT_NE(nullptr, mkdtemp(dir));
+	std::string p = std::string(dir) + "/cluster.key";
+	FILE *f = fopen(p.c_str(), "w");
+	fputs("0123456789abcdef0123456789abcdef\n", f);
+	fclose(f);
+	proto_key k;
+	char err[256];
+	chmod(p.c_str(), 0644);
+	EXPECT_EQ(-1, proto_key_load(&k, p.c_str(), err, sizeof(err)));
+	EXPECT_NE(nullptr, strstr(err, "0644"));
+	chmod(p.c_str(), 0600);
+	if (geteuid() == 0) {
+		ASSERT_EQ(0, proto_key_load(&k, p.c_str(), err, sizeof(err))) << err;
+		EXPECT_EQ(32u, k.len);   // newline stripped
+		proto_key_free(&k);
+		ASSERT_EQ(0, chown(p.c_str(), 1, 1));
+		EXPECT_EQ(-1, proto_key_load(&k, p.c_str(), err, sizeof(err)));
+	}
+	unlink(p.c_str());
+	rmdir(dir);
+}
