@@ -108,6 +108,12 @@ int cnt2server(const char *cmd, const char *server);
  * when the id has no server part; prints Torque's "illegally formed job
  * identifier" and returns NULL when malformed. */
 char *cmd_jobid(const char *cmd, int connect, const char *arg);
+/* Run fn on each job operand argv[first..argc-1] over one connection,
+ * printing Torque's messages for malformed ids and refusals. Returns the
+ * exit status Torque's commands use: the last PBSE number (1 for a
+ * malformed id), 0 when all succeeded. */
+typedef int (*job_action)(int connect, const char *job_id, void *ctx);
+int for_each_job(const char *cmd, int argc, char **argv, int first, job_action fn, void *ctx);
 /* `--help`: if argv has --help, print usage to stdout, exit 0. */
 void cmd_check_help(int argc, char **argv, const char *usage);
 

@@ -61,3 +61,27 @@ void cmd_check_help(int argc, char **argv, const char *usage)
 		}
 	}
 }
+
+int for_each_job(const char *cmd, int argc, char **argv, int first, job_action fn, void *ctx)
+{
+	int connect, i, status = 0;
+
+	connect = cnt2server(cmd, NULL);
+	if (connect < 0)
+		return pbs_errno;
+	for (i = first; i < argc; i++) {
+		char *id = cmd_jobid(cmd, connect, argv[i]);
+
+		if (id == NULL) {
+			status = 1;
+			continue;
+		}
+		if (fn(connect, id, ctx) != 0) {
+			prt_job_err(cmd, connect, id);
+			status = pbs_errno ? pbs_errno : 1;
+		}
+		free(id);
+	}
+	pbs_disconnect(connect);
+	return status;
+}

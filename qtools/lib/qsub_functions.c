@@ -1,0 +1,236 @@
+/* qsub's options, read from #PBS directives and from the command line
+ * alike, with Torque's checks and messages. */
+#include "qtools/lib/qsub_functions.h"
+#include "qtools/lib/cmds.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char qsub_usage[] =
+	"usage: qsub [-A account_string] [-c [ none | { enabled | periodic | shutdown |\n"
+	"    depth=<int> | dir=<path> | interval=<minutes>}... ]\n"
+	"    [-C directive_prefix] [-d path] [-e path] [-h] [-j oe|eo|n] [-k {oe}]\n"
+	"    [-l resource_list] [-m n|{abe}] [-M user_list] [-N jobname] [-o path]\n"
+	"    [-p priority] [-P proxy_user] [-q queue] [-r y|n] [-S path]\n"
+	"    [-W additional_attributes] [-v variable_list] [-V] [-z] [script]\n";
+
+void qsub_job_init(struct qsub_job *j, const char *host, const char *cwd)
+{
+	memset(j, 0, sizeof(*j));
+	buf_init(&j->vars);
+	j->host = host;
+	j->cwd = cwd;
+}
+
+void qsub_job_free(struct qsub_job *j)
+{
+	ifl_attropl_free(j->attrs);
+	buf_free(&j->vars);
+	free(j->destination);
+	free(j->prefix);
+	free(j->proxy_user);
+	free(j->workdir);
+	memset(j, 0, sizeof(*j));
+}
+
+static int same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+void qsub_set_attr(struct qsub_job *j, const char *name, const char *resource, const char *value)
+{
+	struct attropl *a;
+
+	if (resource && *resource == '\0')
+		resource = NULL;
+	for (a = j->attrs; a; a = a->next) {
+		if (strcmp(a->name, name) == 0 && same(a->resource, resource)) {
+			free(a->value);
+			a->value = xstrdup(value);
+			return;
+		}
+	}
+	ifl_attropl_add(&j->attrs, name, resource, value, SET);
+}
+
+const char *qsub_get_attr(const struct qsub_job *j, const char *name, const char *resource)
+{
+	return ifl_attrl_get((const struct attrl *)j->attrs, name, resource);
+}
+
+char *qsub_prepare_path(const char *path, const char *host, const char *cwd)
+{
+	const char *colon = strchr(path, ':');
+
+	/* "host:path" names its host already (a path with '/' before the
+	 * colon is a plain path) */
+	if (colon && colon != path && memchr(path, '/', (size_t)(colon - path)) == NULL)
+		return xstrdup(path);
+	if (path[0] == '/')
+		return xasprintf("%s:%s", host, path);
+	return xasprintf("%s:%s/%s", host, cwd, path);
+}
+
+static int set_error(char *err, size_t errlen, const char *opt)
+{
+	snprintf(err, errlen, "qsub: illegal -%s value", opt);
+	return -1;
+}
+
+int qsub_process_opts(struct qsub_job *j, int argc, char **argv, int from_script,
+		      char *err, size_t errlen)
+{
+	static const char opts[] = "A:c:C:d:e:hIj:k:l:m:M:N:o:p:P:q:r:S:v:VW:z";
+	char why[256];
+	int c, rc = -1;
+
+	optind = 0;   /* GNU: full reset, options may follow the script */
+	opterr = 0;
+	while ((c = getopt(argc, argv, opts)) != -1) {
+		char *path;
+
+		switch (c) {
+		case 'A':
+			qsub_set_attr(j, ATTR_A, NULL, optarg);
+			break;
+		case 'c':
+			while (isspace((unsigned char)*optarg))
+				optarg++;
+			if (ckpt_option_valid(optarg) < 0)
+				return set_error(err, errlen, "c");
+			qsub_set_attr(j, ATTR_c, NULL, optarg);
+			break;
+		case 'C':
+			free(j->prefix);
+			j->prefix = xstrdup(optarg);
+			break;
+		case 'd':
+			if (optarg[0] != '/')
+				return set_error(err, errlen, "d");
+			free(j->workdir);
+			j->workdir = xstrdup(optarg);
+			qsub_set_attr(j, ATTR_init_work_dir, NULL, optarg);
+			break;
+		case 'e':
+		case 'o':
+			if (*optarg == '\0')
+				return set_error(err, errlen, c == 'e' ? "e" : "o");
+			path = qsub_prepare_path(optarg, j->host, j->workdir ? j->workdir : j->cwd);
+			qsub_set_attr(j, c == 'e' ? ATTR_e : ATTR_o, NULL, path);
+			free(path);
+			break;
+		case 'h':
+			qsub_set_attr(j, ATTR_h, NULL, USER_HOLD);
+			break;
+		case 'I':
+			snprintf(err, errlen, "qsub: interactive jobs (-I) are not supported by ckmig");
+			return -1;
+		case 'j':
+			if (check_join(optarg) < 0)
+				return set_error(err, errlen, "j");
+			qsub_set_attr(j, ATTR_j, NULL, optarg);
+			break;
+		case 'k':
+			if (strcmp(optarg, "o") && strcmp(optarg, "e") && strcmp(optarg, "oe") &&
+			    strcmp(optarg, "eo") && strcmp(optarg, "n"))
+				return set_error(err, errlen, "k");
+			qsub_set_attr(j, ATTR_k, NULL, optarg);
+			break;
+		case 'l': {
+			struct attropl *list = NULL, *a;
+
+			if (parse_resource_list(optarg, &list, why, sizeof(why)) < 0) {
+				snprintf(err, errlen, "qsub: illegal -l value (%s)", why);
+				return -1;
+			}
+			for (a = list; a; a = a->next)
+				qsub_set_attr(j, a->name, a->resource, a->value);
+			ifl_attropl_free(list);
+			break;
+		}
+		case 'm':
+			if (strcmp(optarg, "n") && strspn(optarg, "abe") != strlen(optarg))
+				return set_error(err, errlen, "m");
+			qsub_set_attr(j, ATTR_m, NULL, optarg);
+			break;
+		case 'M':
+			qsub_set_attr(j, ATTR_M, NULL, optarg);
+			break;
+		case 'N':
+			if (check_job_name(optarg) < 0)
+				return set_error(err, errlen, "N");
+			qsub_set_attr(j, ATTR_N, NULL, optarg);
+			break;
+		case 'p':
+			if (check_priority(optarg) < 0)
+				return set_error(err, errlen, "p");
+			qsub_set_attr(j, ATTR_p, NULL, optarg);
+			break;
+		case 'P':
+			if (from_script) {
+				snprintf(err, errlen, "qsub: -P is only allowed on the command line");
+				return -1;
+			}
+			free(j->proxy_user);
+			j->proxy_user = xstrdup(optarg);
+			break;
+		case 'q':
+			free(j->destination);
+			j->destination = xstrdup(optarg);
+			break;
+		case 'r':
+			if (strcmp(optarg, "y") && strcmp(optarg, "n"))
+				return set_error(err, errlen, "r");
+			qsub_set_attr(j, ATTR_r, NULL, optarg[0] == 'y' ? "True" : "False");
+			break;
+		case 'S':
+			qsub_set_attr(j, ATTR_S, NULL, optarg);
+			break;
+		case 'v':
+			if (parse_variable_list(optarg, &j->vars, why, sizeof(why)) < 0)
+				return set_error(err, errlen, "v");
+			break;
+		case 'V':
+			j->export_all = 1;
+			break;
+		case 'W': {
+			struct attropl *list = NULL, *a;
+
+			if (parse_equal_string_list(optarg, &list, why, sizeof(why)) < 0)
+				return set_error(err, errlen, "W");
+			for (a = list; a; a = a->next) {
+				if (strcmp(a->name, "x") == 0 || strcmp(a->name, "interactive") == 0) {
+					ifl_attropl_free(list);
+					return set_error(err, errlen, "W");
+				}
+				qsub_set_attr(j, a->name, NULL, a->value);
+			}
+			ifl_attropl_free(list);
+			break;
+		}
+		case 'z':
+			j->quiet = 1;
+			break;
+		default:
+			if (optopt && strchr(opts, optopt))
+				snprintf(err, errlen, "qsub: option requires an argument -- '%c'", optopt);
+			else
+				snprintf(err, errlen, "qsub: invalid option -- '%c'", optopt ? optopt : '?');
+			goto out;
+		}
+	}
+	if (from_script && optind < argc) {
+		snprintf(err, errlen, "qsub: directive names an operand: %s", argv[optind]);
+		goto out;
+	}
+	rc = optind;
+out:
+	return rc;
+}
