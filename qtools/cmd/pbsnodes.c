@@ -1,0 +1,220 @@
+/* pbsnodes: show nodes and mark them offline or back, as Torque's
+ * pbsnodes does (-a, -l, -o, -c, -x, -N note, -n). ckmig adds -M (with
+ * -o): drain the node by migrating every job on it to other nodes, then
+ * leave it offline; jobs that cannot move are listed. */
+#include "qtools/lib/cmds.h"
+#include "qtools/lib/qstat_format.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage:\tpbsnodes [-{c|l|o}] [-s server] [-n] [-N \"note\"] [-q] [-M] node ...\n"
+	"\tpbsnodes [-{a|x}] [-s server] [-q] [node]\n"
+	"\t-M (with -o): migrate every job off the node before leaving it offline\n";
+
+struct opts {
+	int list, offline, clear, xml, notes, quiet, migrate;
+	const char *note;
+};
+
+static const char *const list_states[] = {
+	"free", "offline", "down", "job-exclusive", "busy", "all", "up", "active", NULL
+};
+
+static int is_list_state(const char *s)
+{
+	int i;
+
+	for (i = 0; list_states[i]; i++)
+		if (strcmp(s, list_states[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Torque's filterbystate: by default down, offline and unknown nodes */
+static int listed(const char *filter, const char *state)
+{
+	if (filter == NULL)
+		return strstr(state, ND_down) || strstr(state, ND_offline) ||
+		       strstr(state, ND_state_unknown);
+	if (strcmp(filter, "all") == 0)
+		return 1;
+	if (strcmp(filter, "up") == 0)
+		return !strstr(state, ND_down) && !strstr(state, ND_state_unknown);
+	if (strcmp(filter, "active") == 0)
+		return strstr(state, ND_job_exclusive) || strstr(state, ND_busy);
+	return strstr(state, filter) != NULL;
+}
+
+static struct batch_status *stat_nodes(int connect, const struct opts *o, int n, char **names)
+{
+	struct batch_status *all = NULL, **tail = &all;
+	int i = 0;
+
+	do {
+		struct batch_status *got = pbs_statnode(connect, n ? names[i] : NULL, NULL, NULL);
+
+		if (got == NULL && pbs_errno) {
+			if (!o->quiet) {
+				const char *msg = pbs_geterrmsg(connect);
+
+				if (msg)
+					fprintf(stderr, "pbsnodes: %s\n", msg);
+				else
+					fprintf(stderr, "pbsnodes: Error %d (%s)\n", pbs_errno,
+						pbs_strerror(pbs_errno));
+			}
+			pbs_statfree(all);
+			exit(1);
+		}
+		*tail = got;
+		while (*tail)
+			tail = &(*tail)->next;
+	} while (++i < n);
+	if (all == NULL) {
+		if (!o->quiet)
+			fprintf(stderr, "pbsnodes: No nodes found\n");
+		exit(2);
+	}
+	return all;
+}
+
+static int set_node(int connect, const char *node, const char *name, const char *value)
+{
+	struct attropl a = { NULL, (char *)name, NULL, (char *)value, SET };
+
+	if (pbs_manager(connect, MGR_CMD_SET, MGR_OBJ_NODE, node, &a, NULL) != 0) {
+		const char *msg = pbs_geterrmsg(connect);
+
+		fprintf(stderr, "pbsnodes: %s %s\n", msg ? msg : pbs_strerror(pbs_errno), node);
+		return pbs_errno;
+	}
+	return 0;
+}
+
+/* does exec_host "n1/0+n2/0" use node? */
+static int runs_on(const char *exec_host, const char *node)
+{
+	const char *p = exec_host;
+	size_t n = strlen(node);
+
+	while (p && *p) {
+		size_t l = strcspn(p, "/+");
+
+		if (l == n && strncmp(p, node, n) == 0)
+			return 1;
+		p = strchr(p, '+');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
+/* Move every running job off node. Returns how many could not move. */
+static int drain(int connect, const char *node)
+{
+	struct batch_status *jobs = pbs_statjob(connect, NULL, NULL, NULL), *j;
+	int stuck = 0;
+
+	for (j = jobs; j; j = j->next) {
+		const char *state = ifl_attrl_get(j->attribs, ATTR_state, NULL);
+		const char *host = ifl_attrl_get(j->attribs, ATTR_exechost, NULL);
+
+		if (state == NULL || state[0] != 'R' || host == NULL || !runs_on(host, node))
+			continue;
+		if (pbs_migratejob(connect, j->name, NULL, NULL) == 0) {
+			printf("%s: migrating %s\n", node, j->name);
+		} else {
+			const char *msg = pbs_geterrmsg(connect);
+
+			fprintf(stderr, "pbsnodes: %s: cannot migrate %s: %s\n", node, j->name,
+				msg ? msg : pbs_strerror(pbs_errno));
+			stuck++;
+		}
+	}
+	pbs_statfree(jobs);
+	return stuck;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "migrate", no_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts o;
+	struct batch_status *nodes = NULL, *n;
+	struct buf out;
+	int c, errflg = 0, connect, i, status = 0, first;
+	const char *filter = NULL;
+
+	memset(&o, 0, sizeof(o));
+	cmd_check_help(argc, argv, usage);
+	while ((c = getopt_long(argc, argv, "aclnoqs:xMN:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a': break;
+		case 'c': o.clear = 1; break;
+		case 'l': o.list = 1; break;
+		case 'n': o.notes = 1; break;
+		case 'o': o.offline = 1; break;
+		case 'q': o.quiet = 1; break;
+		case 's': break;     /* one server: the local socket */
+		case 'x': o.xml = 1; break;
+		case 'M': o.migrate = 1; break;
+		case 'N': o.note = optarg; break;
+		default: errflg++;
+		}
+	}
+	if (o.offline + o.clear + o.list > 1 || (o.notes && !o.list) || (o.migrate && !o.offline) ||
+	    ((o.offline || o.clear || o.note) && optind >= argc && !o.list)) {
+		errflg++;
+	}
+	if (errflg) {
+		fputs(usage, stderr);
+		return 1;
+	}
+	buf_init(&out);
+	connect = cnt2server("pbsnodes", NULL);
+	if (connect < 0)
+		return 1;
+	first = optind;
+	if (o.offline || o.clear || (o.note && !o.list)) {
+		for (i = first; i < argc; i++) {
+			if (o.note && set_node(connect, argv[i], ATTR_NODE_note, o.note))
+				status = 1;
+			if (o.offline && set_node(connect, argv[i], ATTR_NODE_state, ND_offline))
+				status = 1;
+			if (o.clear && set_node(connect, argv[i], ATTR_NODE_state, ND_free))
+				status = 1;
+			/* offline first, so the scheduler puts nothing new there */
+			if (o.offline && o.migrate && status == 0 && drain(connect, argv[i]) > 0)
+				status = 1;
+		}
+		goto out;
+	}
+	if (o.list && first < argc && is_list_state(argv[first]))
+		filter = argv[first++];
+	nodes = stat_nodes(connect, &o, argc - first, argv + first);
+	if (o.xml) {
+		pbsnodes_xml(&out, nodes);
+	} else {
+		for (n = nodes; n; n = n->next) {
+			const char *st = ifl_attrl_get(n->attribs, ATTR_NODE_state, NULL);
+
+			if (!o.list)
+				pbsnodes_node(&out, n);
+			else if (listed(filter, st ? st : ND_state_unknown))
+				pbsnodes_list_line(&out, n, o.notes);
+		}
+	}
+	fwrite(out.data ? out.data : "", 1, out.len, stdout);
+out:
+	pbs_statfree(nodes);
+	buf_free(&out);
+	pbs_disconnect(connect);
+	return status;
+}

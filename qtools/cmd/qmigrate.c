@@ -1,0 +1,150 @@
+/* qmigrate: move a running job to other nodes (ckmig). One request: the
+ * server checkpoints the job into the shared checkpoint directory, ends
+ * it, and runs it again on the given hosts or where its scheduler puts
+ * it; the job keeps its id, attributes and accounting. Without -w the
+ * command returns as soon as the server has accepted, so a job may call
+ * it on itself. With -w it waits until the job runs again. */
+#include "qtools/lib/cmds.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] = "usage: qmigrate [-H host[+host...]] [-w] job_identifier...\n";
+
+struct ctx {
+	const char *dest;
+	int wait;
+};
+
+static char *attr_dup(const struct batch_status *bs, const char *name)
+{
+	const char *v = bs ? ifl_attrl_get(bs->attribs, name, NULL) : NULL;
+
+	return v ? strdup(v) : NULL;
+}
+
+static int same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* hosts of "n1/0+n1/1+n2/0" as "n1+n2" */
+static void print_hosts(const char *id, const char *exec_host)
+{
+	struct buf hosts;
+	const char *p = exec_host;
+
+	buf_init(&hosts);
+	buf_append(&hosts, "", 0);
+	while (p && *p) {
+		size_t n = strcspn(p, "/+");
+		char *h = strndup(p, n);
+
+		if (!strstr(hosts.data, h) || hosts.len == 0) {
+			if (hosts.len)
+				buf_append(&hosts, "+", 1);
+			buf_puts(&hosts, h);
+		}
+		free(h);
+		p = strchr(p, '+');
+		if (p)
+			p++;
+	}
+	printf("%s running on %s\n", id, hosts.data);
+	buf_free(&hosts);
+}
+
+/* Wait until the job has left its old run and runs again: seen stopped
+ * (state other than R, or a new checkpoint) and now R/42 again. */
+static int wait_running(int connect, const char *id, const char *old_ckpt, const char *old_host)
+{
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	int stopped = 0;
+
+	for (;;) {
+		struct batch_status *bs = pbs_statjob(connect, id, NULL, NULL);
+		const char *state, *sub, *ckpt, *host;
+
+		if (bs == NULL)
+			return -1;
+		state = ifl_attrl_get(bs->attribs, ATTR_state, NULL);
+		sub = ifl_attrl_get(bs->attribs, ATTR_substate, NULL);
+		ckpt = ifl_attrl_get(bs->attribs, ATTR_checkpoint_name, NULL);
+		host = ifl_attrl_get(bs->attribs, ATTR_exechost, NULL);
+		if (state && (state[0] == 'C' || state[0] == 'E')) {
+			fprintf(stderr, "qmigrate: job %s ended before it ran again\n", id);
+			pbs_statfree(bs);
+			return -1;
+		}
+		/* off its old run: seen stopped, or already elsewhere with a
+		 * new checkpoint behind it */
+		if ((state && state[0] != 'R') || (sub && atoi(sub) != 42))
+			stopped = 1;
+		if (ckpt && !same(ckpt, old_ckpt) && !same(host, old_host))
+			stopped = 1;
+		if (stopped && state && state[0] == 'R' && (sub == NULL || atoi(sub) == 42) && host) {
+			print_hosts(id, host);
+			pbs_statfree(bs);
+			return 0;
+		}
+		pbs_statfree(bs);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int migrate(int connect, const char *id, void *arg)
+{
+	struct ctx *c = arg;
+	struct batch_status *before = NULL;
+	char *old_ckpt = NULL, *old_host = NULL;
+	int rc;
+
+	if (c->wait) {
+		before = pbs_statjob(connect, id, NULL, NULL);
+		old_ckpt = attr_dup(before, ATTR_checkpoint_name);
+		old_host = attr_dup(before, ATTR_exechost);
+		pbs_statfree(before);
+	}
+	rc = pbs_migratejob(connect, id, c->dest, NULL);
+	if (rc == 0 && c->wait && wait_running(connect, id, old_ckpt, old_host) < 0) {
+		if (pbs_errno)
+			prt_job_err("qmigrate", connect, id);
+		rc = 0;   /* the migration was accepted; the wait was what failed */
+		pbs_errno = 0;
+	}
+	free(old_ckpt);
+	free(old_host);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c = { NULL, 0 };
+	int ch, errflg = 0;
+
+	cmd_check_help(argc, argv, usage);
+	while ((ch = getopt(argc, argv, "H:w")) != -1) {
+		switch (ch) {
+		case 'H':
+			if (check_run_destination(optarg) < 0) {
+				fprintf(stderr, "qmigrate: illegal -H value\n");
+				errflg++;
+			}
+			c.dest = optarg;
+			break;
+		case 'w':
+			c.wait = 1;
+			break;
+		default:
+			errflg++;
+		}
+	}
+	if (errflg || optind >= argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	return for_each_job("qmigrate", argc, argv, optind, migrate, &c);
+}
