@@ -14,8 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-extern char **environ;
-
 /* Script larger than this is refused (the server's frame is 16 MiB). */
 #define SCRIPT_MAX (8u * 1024 * 1024)
 
@@ -62,58 +60,13 @@ static int become_user(const char *user)
 	return 0;
 }
 
-static void add_o_vars(struct qsub_job *j, const char *host, const char *cwd)
-{
-	static const char *const from_env[][2] = {
-		{ "PBS_O_HOME", "HOME" }, { "PBS_O_LANG", "LANG" }, { "PBS_O_LOGNAME", "LOGNAME" },
-		{ "PBS_O_PATH", "PATH" }, { "PBS_O_MAIL", "MAIL" }, { "PBS_O_SHELL", "SHELL" },
-		{ "PBS_O_TZ", "TZ" },
-	};
-	struct buf v;
-	size_t i;
-
-	buf_init(&v);
-	for (i = 0; i < sizeof(from_env) / sizeof(from_env[0]); i++) {
-		const char *val = getenv(from_env[i][1]);
-
-		if (val)
-			variable_list_add(&v, from_env[i][0], val);
-	}
-	variable_list_add(&v, "PBS_O_WORKDIR", j->workdir ? j->workdir : cwd);
-	variable_list_add(&v, "PBS_O_HOST", host);
-	if (j->workdir)
-		variable_list_add(&v, "PBS_O_INITDIR", j->workdir);
-	if (j->export_all) {
-		char **e;
-
-		for (e = environ; *e; e++) {
-			const char *eq = strchr(*e, '=');
-			char *name;
-
-			if (eq == NULL || strncmp(*e, "PBS_O_", 6) == 0)
-				continue;
-			name = xstrndup(*e, (size_t)(eq - *e));
-			variable_list_add(&v, name, eq + 1);
-			free(name);
-		}
-	}
-	if (j->vars.len) {
-		buf_append(&v, ",", 1);
-		buf_append(&v, j->vars.data, j->vars.len);
-	}
-	qsub_set_attr(j, ATTR_v, NULL, v.data);
-	buf_free(&v);
-}
-
 int main(int argc, char **argv)
 {
 	struct qsub_job pre, job;
-	struct directive *dirs = NULL, *d;
 	char host[256], cwd[PATH_MAX], err[512], *text = NULL, *id = NULL;
-	const char *script = NULL, *prefix;
-	struct buf args;
+	const char *script = NULL;
 	size_t len = 0;
-	int first, connect, i, rc = 1;
+	int first, connect, usage, rc = 1;
 
 	cmd_check_help(argc, argv, qsub_usage);
 	if (gethostname(host, sizeof(host)) < 0)
@@ -123,7 +76,6 @@ int main(int argc, char **argv)
 		snprintf(cwd, sizeof(cwd), "/");
 	qsub_job_init(&pre, host, cwd);
 	qsub_job_init(&job, host, cwd);
-	buf_init(&args);
 
 	/* first pass: the script operand and -C, and bad options early */
 	first = qsub_process_opts(&pre, argc, argv, 0, err, sizeof(err));
@@ -174,37 +126,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	prefix = pre.prefix ? pre.prefix : getenv("PBS_DPREFIX");
-	if (script_directives(text, len, prefix, &dirs, err, sizeof(err)) < 0) {
-		fprintf(stderr, "qsub:  %s\n", err);
+	if (qsub_build(&job, argc, argv, text, len, script, &usage, err, sizeof(err)) < 0) {
+		if (usage)
+			usage_exit(err);
+		fprintf(stderr, "%s\n", err);
 		goto out;
 	}
-	for (d = dirs; d; d = d->next) {
-		if (qsub_process_opts(&job, d->argc, d->argv, 1, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s (script line %d)\n", err, d->lineno);
-			goto out;
-		}
-	}
-	/* the command line wins over directives */
-	if (qsub_process_opts(&job, argc, argv, 0, err, sizeof(err)) < 0)
-		usage_exit(err);
-
-	if (qsub_get_attr(&job, ATTR_N, NULL) == NULL) {
-		const char *base = script ? strrchr(script, '/') : NULL;
-
-		base = script ? (base ? base + 1 : script) : "STDIN";
-		if (check_job_name(base) < 0)
-			usage_exit("qsub: cannot form a valid job name from the script name");
-		qsub_set_attr(&job, ATTR_N, NULL, base);
-	}
-	add_o_vars(&job, host, cwd);
-	for (i = 1; i < argc; i++) {
-		if (i > 1)
-			buf_append(&args, " ", 1);
-		buf_puts(&args, argv[i]);
-	}
-	qsub_set_attr(&job, ATTR_submit_args, NULL, args.len ? args.data : "");
-	qsub_set_attr(&job, ATTR_submit_host, NULL, host);
 
 	connect = cnt2server("qsub", NULL);
 	if (connect < 0) {
@@ -230,8 +157,6 @@ int main(int argc, char **argv)
 out:
 	free(id);
 	free(text);
-	directives_free(dirs);
-	buf_free(&args);
 	qsub_job_free(&pre);
 	qsub_job_free(&job);
 	return rc;

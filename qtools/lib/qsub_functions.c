@@ -234,3 +234,114 @@ int qsub_process_opts(struct qsub_job *j, int argc, char **argv, int from_script
 out:
 	return rc;
 }
+
+extern char **environ;
+
+static void add_o_vars(struct qsub_job *j)
+{
+	static const char *const from_env[][2] = {
+		{ "PBS_O_HOME", "HOME" }, { "PBS_O_LANG", "LANG" }, { "PBS_O_LOGNAME", "LOGNAME" },
+		{ "PBS_O_PATH", "PATH" }, { "PBS_O_MAIL", "MAIL" }, { "PBS_O_SHELL", "SHELL" },
+		{ "PBS_O_TZ", "TZ" },
+	};
+	struct buf v;
+	size_t i;
+
+	buf_init(&v);
+	buf_append(&v, "", 0);
+	for (i = 0; i < sizeof(from_env) / sizeof(from_env[0]); i++) {
+		const char *val = getenv(from_env[i][1]);
+
+		if (val)
+			variable_list_add(&v, from_env[i][0], val);
+	}
+	variable_list_add(&v, "PBS_O_WORKDIR", j->workdir ? j->workdir : j->cwd);
+	variable_list_add(&v, "PBS_O_HOST", j->host);
+	if (j->workdir)
+		variable_list_add(&v, "PBS_O_INITDIR", j->workdir);
+	if (j->export_all) {
+		char **e;
+
+		for (e = environ; *e; e++) {
+			const char *eq = strchr(*e, '=');
+			char *name;
+
+			if (eq == NULL || strncmp(*e, "PBS_O_", 6) == 0)
+				continue;
+			name = xstrndup(*e, (size_t)(eq - *e));
+			variable_list_add(&v, name, eq + 1);
+			free(name);
+		}
+	}
+	if (j->vars.len) {
+		buf_append(&v, ",", 1);
+		buf_append(&v, j->vars.data, j->vars.len);
+	}
+	qsub_set_attr(j, ATTR_v, NULL, v.data);
+	buf_free(&v);
+}
+
+int qsub_build(struct qsub_job *j, int argc, char **argv, const char *text, size_t len,
+	       const char *script_name, int *usage, char *err, size_t errlen)
+{
+	struct qsub_job pre;
+	struct directive *dirs = NULL, *d;
+	const char *prefix;
+	struct buf args;
+	int i, rc = -1;
+
+	*usage = 0;
+	qsub_job_init(&pre, j->host, j->cwd);
+	buf_init(&args);
+	if (qsub_process_opts(&pre, argc, argv, 0, err, errlen) < 0) {
+		*usage = 1;
+		goto out;
+	}
+	prefix = pre.prefix ? pre.prefix : getenv("PBS_DPREFIX");
+	if (script_directives(text, len, prefix, &dirs, err, errlen) < 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "qsub:  %s", why);
+		goto out;
+	}
+	for (d = dirs; d; d = d->next) {
+		if (qsub_process_opts(j, d->argc, d->argv, 1, err, errlen) < 0) {
+			size_t l = strlen(err);
+
+			snprintf(err + l, errlen - l, " (script line %d)", d->lineno);
+			goto out;
+		}
+	}
+	/* the command line wins over directives */
+	if (qsub_process_opts(j, argc, argv, 0, err, errlen) < 0) {
+		*usage = 1;
+		goto out;
+	}
+	if (qsub_get_attr(j, ATTR_N, NULL) == NULL) {
+		const char *base = script_name ? strrchr(script_name, '/') : NULL;
+
+		base = script_name ? (base ? base + 1 : script_name) : "STDIN";
+		if (check_job_name(base) < 0) {
+			snprintf(err, errlen, "qsub: cannot form a valid job name from the script name");
+			*usage = 1;
+			goto out;
+		}
+		qsub_set_attr(j, ATTR_N, NULL, base);
+	}
+	add_o_vars(j);
+	buf_append(&args, "", 0);
+	for (i = 1; i < argc; i++) {
+		if (i > 1)
+			buf_append(&args, " ", 1);
+		buf_puts(&args, argv[i]);
+	}
+	qsub_set_attr(j, ATTR_submit_args, NULL, args.data);
+	qsub_set_attr(j, ATTR_submit_host, NULL, j->host);
+	rc = 0;
+out:
+	directives_free(dirs);
+	buf_free(&args);
+	qsub_job_free(&pre);
+	return rc;
+}

@@ -43,6 +43,16 @@ int qsub_process_opts(struct qsub_job *j, int argc, char **argv, int from_script
  * absolute against cwd; the host prefixed. malloc'd. */
 char *qsub_prepare_path(const char *path, const char *host, const char *cwd);
 
+/* Everything qsub does between reading the script and submitting it:
+ * directives (prefix from -C, else $PBS_DPREFIX, else "#PBS"), then the
+ * command line over them, the default Job_Name (script_name's base name,
+ * or STDIN when NULL), Variable_List with the PBS_O_* variables, -V and
+ * -v, submit_args and submit_host. argv as qsub's (argv[0] ignored; an
+ * operand, the script's name, is allowed). Returns 0, or -1 with the
+ * message in err (*usage set when qsub should print its usage too). */
+int qsub_build(struct qsub_job *j, int argc, char **argv, const char *text, size_t len,
+	       const char *script_name, int *usage, char *err, size_t errlen);
+
 /* The usage text Torque prints with an error. */
 extern const char qsub_usage[];
 
