@@ -1,0 +1,200 @@
+/* Noticing that jobs ended and telling the server (Torque: catch_child.c,
+ * scan_for_terminated, post_epilogue/send_obit).
+ *
+ * A job has ended when its supervisor wrote mom_priv/jobs/<jobid>.ES
+ * (see start_exec.c). Then: output delivered (or, for a job that ended by
+ * a hold checkpoint, kept for the restart), JobObit sent and repeated
+ * until the server acknowledges it, job files removed. While a checkpoint
+ * script runs for the job, its end waits (Torque: MOM_CHECKPOINT_ACTIVE):
+ * whether the end is an exit or a hold is decided by the script's result. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "catch_child: "
+#include "lib/attr_names.h"
+#include "lib/log.h"
+#include "lib/pbs_error.h"
+#include "lib/util.h"
+#include "mom/checkpoint.h"
+#include "mom/mom.h"
+#include "mom/mom_server.h"
+#include "mom/mom_util.h"
+
+#define OBIT_RETRY_MS 5000
+
+/* Read "<exit> <cput> <maxrss>" written by the supervisor. 1 if found. */
+static int read_exit_file(struct mom *m, struct mom_job *j)
+{
+	char *path = job_path(m, j->jobid, ".ES"), *text = NULL;
+	size_t len;
+	int st = 0, found = 0;
+	long long cput = 0;
+	long rss = 0;
+
+	if (read_file(path, 256, &text, &len) == 0 &&
+	    sscanf(text, "%d %lld %ld", &st, &cput, &rss) == 3) {
+		j->exit_status = st;
+		j->cput = (long)cput;
+		j->mem_kb = rss;
+		found = 1;
+	}
+	free(text);
+	free(path);
+	return found;
+}
+
+/* The supervisor is gone without a word (killed, node reset): the exit
+ * status is lost. Torque's codes for a job the MOM could not recover. */
+static void supervisor_lost(struct mom *m, struct mom_job *j)
+{
+	j->exit_status = JOB_EXEC_INITABT;
+	free(j->end_comment);
+	j->end_comment = xstrdup("job's supervisor process disappeared; exit status unknown");
+	log_job(PBSEVENT_ERROR, j->jobid, "%s", j->end_comment);
+	(void)m;
+}
+
+static int supervisor_alive(struct mom_job *j)
+{
+	unsigned long long st;
+
+	if (j->sup_pid <= 0)
+		return 0;
+	st = mom_proc_starttime(j->sup_pid);
+	return st != 0 && st == j->sup_start;
+}
+
+void catch_child(struct mom *m)
+{
+	struct mom_job *j, *next;
+	int status;
+	pid_t pid;
+
+	/* Reap whatever ended: supervisors, checkpoint scripts, orphans of
+	 * scripts (the MOM is a child subreaper). */
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (j = m->jobs; j; j = j->next) {
+			if (j->ck && j->ck->pid == pid) {
+				j->ck->done = 1;
+				j->ck->status = status;
+			}
+		}
+	}
+	for (j = m->jobs; j; j = next) {
+		next = j->next;
+		if (j->exited || j->substate != JOB_SUBSTATE_RUNNING)
+			continue;
+		if (!read_exit_file(m, j)) {
+			if (supervisor_alive(j))
+				continue;
+			/* Gone: one more look, it may have written just now. */
+			if (!read_exit_file(m, j))
+				supervisor_lost(m, j);
+		}
+		j->exited = 1;
+		j->end_time = time(NULL);
+		j->substate = JOB_SUBSTATE_EXITING;
+		if (j->kill_reason == KILL_WALLTIME)
+			j->exit_status = JOB_EXEC_OVERLIMIT_WT;
+		log_job(PBSEVENT_JOB, j->jobid, "task ended, exit status %d", j->exit_status);
+		job_save(m, j);
+	}
+	for (j = m->jobs; j; j = next) {
+		next = j->next;
+		/* A running checkpoint decides what this end is. */
+		if (j->substate == JOB_SUBSTATE_EXITING && !j->ck)
+			job_exited(m, j);
+	}
+}
+
+static int send_obit(struct mom *m, struct mom_job *j)
+{
+	struct pbs_msg req, reply;
+	struct attr_list res;
+	struct pbs_attr *a;
+	char v[32], err[512];
+	int rc;
+
+	msg_init(&req);
+	msg_init(&reply);
+	attrl_init(&res);
+	msg_request(&req, PBS_BATCH_JobObit, j->jobid);
+	snprintf(v, sizeof(v), "%d", j->exit_status);
+	msg_add_attr(&req, ATTR_exitstat, NULL, v);
+	snprintf(v, sizeof(v), "%d", (int)j->sid);
+	msg_add_attr(&req, ATTR_session, NULL, v);
+	mom_job_resources(j, &res);
+	for (a = res.head; a; a = a->next)
+		msg_add_attr(&req, a->name, a->resource, a->value);
+	if (j->end_comment)
+		msg_add_attr(&req, ATTR_comment, NULL, j->end_comment);
+	if (j->held)
+		msg_add_arg(&req, "checkpointed", "1");
+	rc = mom_server_call(m, &req, &reply, err, sizeof(err));
+	if (rc == 0 || rc == PBSE_UNKJOBID) {
+		log_job(PBSEVENT_JOB, j->jobid, "obit sent (exit status %d)%s", j->exit_status,
+			rc ? ": server no longer knows the job" : "");
+		rc = 0;
+	} else {
+		log_job(PBSEVENT_ERROR, j->jobid, "obit not accepted (%d): %s; will retry", rc, err);
+	}
+	attrl_free(&res);
+	msg_free(&req);
+	msg_free(&reply);
+	return rc;
+}
+
+static void purge_job(struct mom *m, struct mom_job *j)
+{
+	job_purge_files(m, j);
+	job_unlink(m, j);
+	log_job(PBSEVENT_JOB, j->jobid, "purged");
+	job_free(j);
+}
+
+void job_exited(struct mom *m, struct mom_job *j)
+{
+	char err[1024];
+
+	if (j->held) {
+		/* Ended by a hold checkpoint: the output stays where the
+		 * restart will look for it. */
+		if (mom_job_ckpt_remote(m, j) && mom_save_spool(m, j) < 0)
+			log_job(PBSEVENT_ERROR, j->jobid,
+				"cannot keep the output files with the checkpoint; a restart on another node will fail");
+	} else if (!j->keep_output && deliver_output(m, j, err, sizeof(err)) < 0) {
+		char *c = j->end_comment ? xasprintf("%s; %s", j->end_comment, err) : xstrdup(err);
+
+		free(j->end_comment);
+		j->end_comment = c;
+	}
+	j->substate = JOB_SUBSTATE_OBIT;
+	j->obit_retry_ms = 0;
+	job_save(m, j);
+	if (send_obit(m, j) == 0)
+		purge_job(m, j);
+	else
+		j->obit_retry_ms = now_ms() + OBIT_RETRY_MS;
+}
+
+void send_obits(struct mom *m)
+{
+	struct mom_job *j, *next;
+	long long now = now_ms();
+
+	for (j = m->jobs; j; j = next) {
+		next = j->next;
+		if (j->substate != JOB_SUBSTATE_OBIT || now < j->obit_retry_ms)
+			continue;
+		if (send_obit(m, j) == 0)
+			purge_job(m, j);
+		else
+			j->obit_retry_ms = now + OBIT_RETRY_MS;
+	}
+}

@@ -1,0 +1,554 @@
+/* The MOM's side of checkpointing (Torque: resmom/checkpoint.c).
+ *
+ * start_checkpoint() runs $checkpoint_script as root with Torque's eight
+ * arguments (SID JOBID USER GROUP DIR NAME SIGNAL DEPTH) in its own
+ * process group, stdout to /dev/null, stderr kept (4 KB) for the comment.
+ * The loop polls it; after $checkpoint_timeout it is killed. When it ends:
+ *   success (exit 0 and the image exists): checkpoint_name/time recorded,
+ *     the request answered (aux 1 = migratable when the directory is under
+ *     $remote_checkpoint_dirs), then ModifyJob with checkpoint_hold or
+ *     checkpoint_cont, older checkpoints beyond `depth` removed;
+ *   failure: the job keeps running, its comment says why, the request is
+ *     answered PBSE_CKPSHORT with that text.
+ * The hold is answered after the script, not before as Torque's MOM does:
+ * only then does the answer mean something (ckmig patch 0003). */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "checkpoint: "
+#include "lib/attr_names.h"
+#include "lib/log.h"
+#include "lib/pbs_error.h"
+#include "lib/util.h"
+#include "mom/checkpoint.h"
+#include "mom/checkpoint_util.h"
+#include "mom/mom.h"
+#include "mom/mom_server.h"
+#include "mom/mom_util.h"
+
+#define TERM_GRACE_MS 5000
+
+static void job_ckpt_opts(const struct mom_job *j, struct ckpt_opts *o)
+{
+	if (ckpt_opts_parse(attrl_get(&j->attrs, ATTR_c, NULL), o) < 0)
+		memset(o, 0, sizeof(*o));
+}
+
+int mom_job_run_under_cr(const struct mom *m, const struct mom_job *j)
+{
+	struct ckpt_opts o;
+
+	if (!m->cfg.checkpoint_run_exe)
+		return 0;
+	job_ckpt_opts(j, &o);
+	return ckpt_mom_checkpointable(&o, m->cfg.checkpoint_script != NULL);
+}
+
+char *mom_job_checkpoint_dir(const struct mom *m, const struct mom_job *j)
+{
+	const char *dir = attrl_get(&j->attrs, ATTR_checkpoint_dir, NULL);
+	struct ckpt_opts o;
+
+	job_ckpt_opts(j, &o);
+	if ((!dir || !*dir) && o.dir[0])
+		dir = o.dir;
+	return ckpt_job_dir(dir, m->checkpoint_base, j->jobid);
+}
+
+int mom_job_ckpt_remote(const struct mom *m, const struct mom_job *j)
+{
+	char *dir = mom_job_checkpoint_dir(m, j);
+	int r = mom_config_is_remote_dir(&m->cfg, dir);
+
+	free(dir);
+	return r;
+}
+
+static const char *kind_name(enum ckpt_kind k)
+{
+	switch (k) {
+	case CKPT_HOLD: return "hold";
+	case CKPT_CHKPT: return "qchkpt";
+	case CKPT_PERIODIC: return "periodic";
+	case CKPT_SHUTDOWN: return "shutdown";
+	}
+	return "?";
+}
+
+static int kind_ends_job(enum ckpt_kind k)
+{
+	return k == CKPT_HOLD || k == CKPT_SHUTDOWN;
+}
+
+static void close_from(int lowfd)
+{
+	if (syscall(SYS_close_range, lowfd, ~0U, 0) == 0)
+		return;
+	for (int fd = lowfd; fd < 4096; fd++)
+		close(fd);
+}
+
+int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int reply_conn,
+		     char *err, size_t errlen)
+{
+	struct ckpt_run *ck = NULL;
+	struct ckpt_opts o;
+	struct stat st;
+	const char *user = mom_job_user(j);
+	const char *egroup = attrl_get(&j->attrs, ATTR_egroup, NULL);
+	char **argv = NULL, **envp = NULL, *parent = NULL, *image = NULL, group[64];
+	int pfd[2] = { -1, -1 }, rc = PBSE_SYSTEM;
+	struct passwd *pw;
+	pid_t pid;
+
+	if (!m->cfg.checkpoint_script) {
+		snprintf(err, errlen, "no $checkpoint_script configured on this MOM");
+		rc = PBSE_RMEXIST;
+		goto out;
+	}
+	if (j->ck) {
+		snprintf(err, errlen, "a checkpoint of this job is already running");
+		rc = PBSE_CKPBSY;
+		goto out;
+	}
+	if (j->substate != JOB_SUBSTATE_RUNNING || j->exited) {
+		snprintf(err, errlen, "job is not running");
+		rc = PBSE_BADSTATE;
+		goto out;
+	}
+	if (!mom_job_run_under_cr(m, j)) {
+		snprintf(err, errlen, "%s", MSG_NOT_CHECKPOINTABLE);
+		rc = PBSE_IVALREQ;
+		goto out;
+	}
+	job_ckpt_opts(j, &o);
+	ck = xcalloc(1, sizeof(*ck));
+	ck->kind = kind;
+	ck->err_fd = -1;
+	ck->reply_conn = reply_conn;
+	ck->dir = mom_job_checkpoint_dir(m, j);
+	/* The directory the job named must exist: creating a missing shared
+	 * file system's mount point would hide that it is not mounted. */
+	parent = xstrdup(ck->dir);
+	dirname(parent);
+	if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "checkpoint directory %s does not exist", parent);
+		goto out;
+	}
+	if (mkdir(ck->dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", ck->dir, strerror(errno));
+		goto out;
+	}
+	/* One name per second; a second checkpoint in the same second moves
+	 * on to the next free one rather than touching a good image. */
+	for (ck->when = time(NULL);; ck->when++) {
+		free(ck->name);
+		free(image);
+		ck->name = ckpt_image_name(j->jobid, ck->when);
+		image = xasprintf("%s/%s", ck->dir, ck->name);
+		if (lstat(image, &st) < 0)
+			break;
+	}
+	pw = user ? getpwnam(user) : NULL;
+	if (egroup && *egroup)
+		snprintf(group, sizeof(group), "%s", egroup);
+	else if (pw && getgrgid(pw->pw_gid))
+		snprintf(group, sizeof(group), "%s", getgrgid(pw->pw_gid)->gr_name);
+	else
+		group[0] = '\0';
+	argv = ckpt_checkpoint_argv(m->cfg.checkpoint_script, j->sid, j->jobid, user, group,
+				    ck->dir, ck->name, kind_ends_job(kind) ? 15 : 0, o.depth);
+	envp = mom_script_env(m, j);
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		sigset_t none;
+
+		/* Own process group: a timeout kills the script and CRIU. */
+		setpgid(0, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(pfd[1], 2) < 0)
+			_exit(127);
+		close_from(3);
+		if (chdir(m->priv_dir) < 0)
+			_exit(127);
+		execve(argv[0], argv, envp);
+		dprintf(2, "cannot run checkpoint script %s: %s", argv[0], strerror(errno));
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(pfd[1]);
+	pfd[1] = -1;
+	ck->pid = pid;
+	ck->err_fd = pfd[0];
+	pfd[0] = -1;
+	fcntl(ck->err_fd, F_SETFL, O_NONBLOCK);
+	ck->started_ms = now_ms();
+	j->ck = ck;
+	ck = NULL;
+	log_job(PBSEVENT_JOB, j->jobid, "%s checkpoint started: %s %s %s %s %s %s %s %s %s",
+		kind_name(kind), argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6],
+		argv[7], argv[8]);
+	rc = 0;
+out:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	if (ck) {
+		free(ck->dir);
+		free(ck->name);
+		free(ck);
+	}
+	ckpt_argv_free(argv);
+	ckpt_argv_free(envp);
+	free(parent);
+	free(image);
+	return rc;
+}
+
+static void drain_err(struct ckpt_run *ck)
+{
+	char buf[1024];
+	ssize_t n;
+
+	if (ck->err_fd < 0)
+		return;
+	while ((n = read(ck->err_fd, buf, sizeof(buf))) > 0) {
+		size_t room = sizeof(ck->err) - 1 - ck->err_len;
+
+		if ((size_t)n > room)
+			n = (ssize_t)room;
+		memcpy(ck->err + ck->err_len, buf, (size_t)n);
+		ck->err_len += (size_t)n;
+		ck->err[ck->err_len] = '\0';
+	}
+	if (n == 0) {
+		close(ck->err_fd);
+		ck->err_fd = -1;
+	}
+}
+
+/* Script stderr as one line for a comment: newlines become "; ". */
+static void err_line(const struct ckpt_run *ck, char *out, size_t n)
+{
+	size_t i, o = 0;
+	const char *s = ck->err;
+
+	while (*s == '\n' || *s == ' ')
+		s++;
+	for (i = 0; s[i] && o + 3 < n; i++) {
+		if (s[i] == '\n') {
+			if (s[i + 1] == '\0')
+				break;
+			out[o++] = ';';
+			out[o++] = ' ';
+		} else if ((unsigned char)s[i] >= 0x20) {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+}
+
+static void finish_checkpoint(struct mom *m, struct mom_job *j)
+{
+	struct ckpt_run *ck = j->ck;
+	char why[2048], comment[2600], tbuf[64], *image;
+	struct attr_list alter;
+	struct stat st;
+	struct ckpt_opts o;
+	int ok, remote;
+
+	drain_err(ck);
+	image = xasprintf("%s/%s", ck->dir, ck->name);
+	ok = !ck->timed_out && WIFEXITED(ck->status) && WEXITSTATUS(ck->status) == 0;
+	why[0] = '\0';
+	if (ck->timed_out) {
+		snprintf(why, sizeof(why), "Checkpoint script timed out after %d seconds",
+			 m->cfg.checkpoint_timeout);
+	} else if (!ok) {
+		err_line(ck, why, sizeof(why));
+		if (!why[0] && WIFEXITED(ck->status))
+			snprintf(why, sizeof(why), "Checkpoint script failed with return value of %d",
+				 WEXITSTATUS(ck->status));
+		else if (!why[0])
+			snprintf(why, sizeof(why), "Checkpoint script killed by signal %d",
+				 WTERMSIG(ck->status));
+	} else if (stat(image, &st) < 0) {
+		ok = 0;
+		snprintf(why, sizeof(why), "Checkpoint script succeeded but left no checkpoint %s",
+			 image);
+	}
+	remote = mom_config_is_remote_dir(&m->cfg, ck->dir);
+	attrl_init(&alter);
+	if (ok) {
+		struct tm tm;
+
+		localtime_r(&ck->when, &tm);
+		strftime(tbuf, sizeof(tbuf), "%a %b %e %H:%M:%S %Y", &tm);
+		snprintf(comment, sizeof(comment), "Job %s was checkpointed and %s to %s at %s",
+			 j->jobid, kind_ends_job(ck->kind) ? "terminated" : "continued", image, tbuf);
+		snprintf(tbuf, sizeof(tbuf), "%lld", (long long)ck->when);
+		attrl_set(&j->attrs, ATTR_checkpoint_name, NULL, ck->name);
+		attrl_set(&j->attrs, ATTR_checkpoint_time, NULL, tbuf);
+		attrl_set(&j->attrs, ATTR_checkpoint_dir, NULL, ck->dir);
+		attrl_set(&j->attrs, ATTR_comment, NULL, comment);
+		attrl_set(&alter, ATTR_checkpoint_name, NULL, ck->name);
+		attrl_set(&alter, ATTR_checkpoint_time, NULL, tbuf);
+		attrl_set(&alter, ATTR_checkpoint_dir, NULL, ck->dir);
+		attrl_set(&alter, ATTR_comment, NULL, comment);
+		j->walltime_ckpt = job_walltime_used(j, time(NULL));
+		log_job(PBSEVENT_JOB, j->jobid, "%s checkpoint done: %s%s", kind_name(ck->kind),
+			image, remote ? " (shared directory: migratable)" : "");
+		if (kind_ends_job(ck->kind)) {
+			j->held = 1;
+			/* A script that checkpointed but left the job running
+			 * (Torque's observed case): the hold must stop it. */
+			if (!j->exited)
+				job_signal(j, SIGKILL);
+		}
+		job_ckpt_opts(j, &o);
+		if (o.depth > 0 && ckpt_apply_depth(ck->dir, j->jobid, o.depth) < 0)
+			log_job(PBSEVENT_ERROR, j->jobid, "cannot apply depth %d in %s: %s",
+				o.depth, ck->dir, strerror(errno));
+	} else {
+		snprintf(comment, sizeof(comment), "%s", why);
+		attrl_set(&j->attrs, ATTR_comment, NULL, comment);
+		attrl_set(&alter, ATTR_comment, NULL, comment);
+		log_job(PBSEVENT_ERROR, j->jobid, "%s checkpoint failed: %s%s", kind_name(ck->kind),
+			why, j->exited ? " (the job ended meanwhile)" : "; the job keeps running");
+	}
+	/* Answer first: a server waiting for this reply may not read our
+	 * ModifyJob until it has it. */
+	if (ck->reply_conn >= 0)
+		reply_deferred(m, ck->reply_conn, ok ? 0 : PBSE_CKPSHORT,
+			       ok && remote ? PBS_CHECKPOINT_MIGRATE : 0, ok ? "" : why);
+	send_alterjob(m, j, &alter, ok ? (kind_ends_job(ck->kind) ? "checkpoint_hold" :
+					  "checkpoint_cont") : NULL);
+	attrl_free(&alter);
+	if (ck->err_fd >= 0)
+		close(ck->err_fd);
+	free(ck->dir);
+	free(ck->name);
+	free(ck);
+	j->ck = NULL;
+	free(image);
+	job_save(m, j);
+}
+
+void poll_checkpoints(struct mom *m)
+{
+	struct mom_job *j;
+	long long now = now_ms();
+
+	for (j = m->jobs; j; j = j->next) {
+		struct ckpt_run *ck = j->ck;
+
+		if (!ck)
+			continue;
+		drain_err(ck);
+		if (ck->done) {
+			finish_checkpoint(m, j);
+			continue;
+		}
+		if (!ck->term_sent && now - ck->started_ms >= m->cfg.checkpoint_timeout * 1000LL) {
+			ck->timed_out = 1;
+			ck->term_sent = 1;
+			ck->started_ms = now;   /* from now: the grace before SIGKILL */
+			log_job(PBSEVENT_ERROR, j->jobid, "checkpoint script timed out; terminating it");
+			kill(-ck->pid, SIGTERM);
+		} else if (ck->term_sent && now - ck->started_ms >= TERM_GRACE_MS) {
+			kill(-ck->pid, SIGKILL);
+		}
+	}
+}
+
+int checkpoint_fds(struct mom *m, int *fds, int max)
+{
+	struct mom_job *j;
+	int n = 0;
+
+	for (j = m->jobs; j && n < max; j = j->next)
+		if (j->ck && j->ck->err_fd >= 0)
+			fds[n++] = j->ck->err_fd;
+	return n;
+}
+
+void check_periodic_checkpoints(struct mom *m)
+{
+	struct mom_job *j;
+	time_t now = time(NULL);
+
+	for (j = m->jobs; j; j = j->next) {
+		struct ckpt_opts o;
+		int interval;
+		long used;
+		char err[512];
+
+		if (j->ck || j->exited || j->substate != JOB_SUBSTATE_RUNNING ||
+		    j->kill_reason != KILL_NONE || !mom_job_run_under_cr(m, j))
+			continue;
+		job_ckpt_opts(j, &o);
+		interval = ckpt_periodic_interval(&o, m->cfg.checkpoint_interval);
+		if (interval <= 0)
+			continue;
+		/* Torque measures the interval in walltime used. */
+		used = job_walltime_used(j, now);
+		if (used - j->walltime_ckpt < interval)
+			continue;
+		if (start_checkpoint(m, j, CKPT_PERIODIC, -1, err, sizeof(err)) != 0) {
+			log_job(PBSEVENT_ERROR, j->jobid, "periodic checkpoint not started: %s", err);
+			j->walltime_ckpt = used;        /* try again one interval later */
+			send_comment(m, j, err);
+		}
+	}
+}
+
+int checkpoint_at_shutdown(struct mom *m)
+{
+	struct mom_job *j;
+	int n = 0;
+
+	for (j = m->jobs; j; j = j->next) {
+		struct ckpt_opts o;
+		char err[512];
+
+		if (j->ck || j->exited || j->substate != JOB_SUBSTATE_RUNNING ||
+		    !mom_job_run_under_cr(m, j))
+			continue;
+		job_ckpt_opts(j, &o);
+		if (!ckpt_at_shutdown(&o))
+			continue;
+		if (start_checkpoint(m, j, CKPT_SHUTDOWN, -1, err, sizeof(err)) == 0)
+			n++;
+		else
+			log_job(PBSEVENT_ERROR, j->jobid, "shutdown checkpoint not started: %s", err);
+	}
+	return n;
+}
+
+/* --- spool files beside a shared checkpoint ------------------------------ */
+
+static int copy_file(const char *src, const char *dst, mode_t mode, uid_t uid, gid_t gid)
+{
+	char buf[65536], *tmp = xasprintf("%s.tmp", dst);
+	int in = -1, out = -1, rc = -1;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		goto out;
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (out < 0)
+		goto out;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write_full(out, buf, (size_t)n) < 0)
+			goto out;
+	if (n < 0 || fchown(out, uid, gid) < 0 || fchmod(out, mode) < 0 || fsync(out) < 0)
+		goto out;
+	if (close(out) < 0) {
+		out = -1;
+		goto out;
+	}
+	out = -1;
+	if (rename(tmp, dst) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+static char *spool_copy_path(const char *dir, const char *name, int err_stream)
+{
+	return xasprintf("%s/spool/%s.%s", dir, name, err_stream ? "ER" : "OU");
+}
+
+int mom_save_spool(struct mom *m, struct mom_job *j)
+{
+	const char *name = attrl_get(&j->attrs, ATTR_checkpoint_name, NULL);
+	char *dir = mom_job_checkpoint_dir(m, j), *sub = xasprintf("%s/spool", dir);
+	int s, rc = -1;
+
+	if (!name || (mkdir(sub, 0700) < 0 && errno != EEXIST))
+		goto out;
+	for (s = 0; s < 2; s++) {
+		char *src = exec_spool_path(m, j->jobid, s);
+		char *dst = spool_copy_path(dir, name, s);
+		struct stat st;
+		int r = 0;
+
+		if (lstat(src, &st) == 0) {
+			r = copy_file(src, dst, 0600, st.st_uid, st.st_gid);
+			if (r == 0)
+				unlink(src);    /* the restart, wherever, takes the copy */
+		}
+		free(src);
+		free(dst);
+		if (r < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		log_job(PBSEVENT_ERROR, j->jobid, "cannot save spool files into %s: %s", sub,
+			strerror(errno));
+	free(sub);
+	free(dir);
+	return rc;
+}
+
+int mom_restore_spool(struct mom *m, struct mom_job *j)
+{
+	const char *name = attrl_get(&j->attrs, ATTR_checkpoint_name, NULL);
+	char *dir = mom_job_checkpoint_dir(m, j);
+	int s, rc = 0;
+
+	for (s = 0; s < 2 && name; s++) {
+		char *local = exec_spool_path(m, j->jobid, s);
+		char *copy = spool_copy_path(dir, name, s);
+		struct stat st;
+
+		if (lstat(local, &st) < 0 && errno == ENOENT && lstat(copy, &st) == 0) {
+			if (copy_file(copy, local, 0600, st.st_uid, st.st_gid) < 0) {
+				log_job(PBSEVENT_ERROR, j->jobid, "cannot copy %s to %s: %s", copy,
+					local, strerror(errno));
+				rc = -1;
+			} else {
+				log_job(PBSEVENT_JOB, j->jobid, "output file %s taken from the checkpoint",
+					local);
+			}
+		}
+		free(local);
+		free(copy);
+	}
+	free(dir);
+	return rc;
+}

@@ -1,0 +1,47 @@
+/* The MOM's side of checkpointing (Torque: resmom/checkpoint.c): running
+ * $checkpoint_script for qhold, qchkpt, the periodic interval and MOM
+ * shutdown, and what happens when it ends. */
+#ifndef CKMIG_MOM_CHECKPOINT_H
+#define CKMIG_MOM_CHECKPOINT_H
+
+#include "mom/mom.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The job's Checkpoint attribute allows checkpoints and this MOM has a
+ * $checkpoint_script and $checkpoint_run_exe: start it under the latter. */
+int mom_job_run_under_cr(const struct mom *m, const struct mom_job *j);
+/* <checkpoint_dir>/<jobid>.CK for this job on this MOM. malloc'd. */
+char *mom_job_checkpoint_dir(const struct mom *m, const struct mom_job *j);
+/* Is the job's checkpoint dir shared ($remote_checkpoint_dirs)? */
+int mom_job_ckpt_remote(const struct mom *m, const struct mom_job *j);
+
+/* Start the checkpoint script for j. reply_conn: connection id waiting
+ * for the answer (HoldJob, CheckpointJob), or -1. Returns 0 (started), or
+ * a PBSE code with a reason in err (nothing started). */
+int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int reply_conn,
+		     char *err, size_t errlen);
+/* Poll running checkpoint scripts: collect stderr, enforce
+ * $checkpoint_timeout, finish those that ended. */
+void poll_checkpoints(struct mom *m);
+/* Periodic checkpoints due now. */
+void check_periodic_checkpoints(struct mom *m);
+/* MOM shutdown: start checkpoints of jobs that asked for one (s or
+ * shutdown). Returns how many started. */
+int checkpoint_at_shutdown(struct mom *m);
+/* fds of running scripts' stderr, for the poll loop. */
+int checkpoint_fds(struct mom *m, int *fds, int max);
+
+/* After a hold checkpoint into a shared dir, keep the job's spool files
+ * beside it, so a restart on another node finds them (CRIU reopens them
+ * by path and checks their sizes). */
+int mom_save_spool(struct mom *m, struct mom_job *j);
+/* Before a restart: bring spool files back if missing here. 0 or -1. */
+int mom_restore_spool(struct mom *m, struct mom_job *j);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

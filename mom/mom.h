@@ -1,0 +1,182 @@
+/* The reference MOM's shared types: a job as the MOM holds it, and the
+ * daemon's context. One struct mom is passed everywhere (no globals), so
+ * tests can build and tear one down. */
+#ifndef CKMIG_MOM_MOM_H
+#define CKMIG_MOM_MOM_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "lib/protocol.h"
+#include "mom/parse_config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Why the MOM is ending a job itself. */
+enum mom_kill_reason {
+	KILL_NONE = 0,
+	KILL_DELETE,     /* DeleteJob from the server */
+	KILL_WALLTIME,   /* Resource_List.walltime exceeded */
+};
+
+/* Which request a checkpoint serves (Torque: abort / not abort). */
+enum ckpt_kind {
+	CKPT_HOLD = 1,   /* HoldJob: signal 15, the job ends */
+	CKPT_CHKPT,      /* CheckpointJob (qchkpt): signal 0, keeps running */
+	CKPT_PERIODIC,   /* interval: signal 0 */
+	CKPT_SHUTDOWN,   /* MOM shutdown with Checkpoint=s|shutdown: signal 15 */
+};
+
+/* A checkpoint script that is running. */
+struct ckpt_run {
+	enum ckpt_kind kind;
+	pid_t pid;               /* the script (its own process group) */
+	int err_fd;              /* its stderr, read into err */
+	char err[4096];
+	size_t err_len;
+	long long started_ms;
+	int timed_out;
+	int term_sent;
+	char *dir;               /* <checkpoint_dir>/<jobid>.CK */
+	char *name;              /* ckpt.<jobid>.<epoch> */
+	time_t when;
+	int reply_conn;          /* connection id waiting for the reply, or -1 */
+	int done;                /* reaped: status holds its wait status */
+	int status;
+};
+
+struct mom_job {
+	char *jobid;
+	struct attr_list attrs;     /* as the server sent them, plus ours */
+	char *script;               /* the job script (QueueJob) */
+	int substate;               /* JOB_SUBSTATE_* as this MOM sees it */
+	int restart;                /* started from checkpoint_name */
+	pid_t sup_pid;              /* supervisor process (see start_exec.c) */
+	unsigned long long sup_start; /* its /proc start time: pid reuse guard */
+	pid_t sid;                  /* session id of the job's task */
+	time_t start_time;          /* when this run began (wall clock) */
+	time_t end_time;            /* when its task ended, 0 while running */
+	long walltime_prior;        /* seconds used in runs before a restart */
+	long walltime_ckpt;         /* walltime used at the last checkpoint */
+	enum mom_kill_reason kill_reason;
+	long long kill_ms;          /* when SIGTERM went out; 0 = not yet */
+	int kill_hard;              /* SIGKILL sent */
+	int held;                   /* a hold checkpoint succeeded: its end is no exit */
+	int keep_output;            /* do not deliver the spool files (failed restart) */
+	int exited;                 /* exit status known */
+	int exit_status;            /* Torque's: code, or 256+signal, or JOB_EXEC_* */
+	long cput;                  /* seconds, from the supervisor's rusage */
+	long mem_kb;                /* max RSS, kB */
+	char *end_comment;          /* why it ended, for the obit */
+	int obit_sent;              /* server acknowledged the obit */
+	long long obit_retry_ms;    /* next time to try the obit */
+	struct ckpt_run *ck;        /* running checkpoint, or NULL */
+	struct mom_job *next;
+};
+
+/* A peer connection (server requests arrive here). */
+struct mom_conn;
+
+struct mom {
+	char *home;                 /* PBS_HOME: mom_priv/, mom_logs/, spool/ */
+	char *config_path;
+	char *priv_dir;             /* home/mom_priv */
+	char *jobs_dir;             /* home/mom_priv/jobs */
+	char *spool_dir;            /* home/spool */
+	char *undelivered_dir;      /* home/undelivered */
+	char *checkpoint_base;      /* -C, else home/checkpoint */
+	char *key_path;
+	struct proto_key key;       /* cluster key: MAC on every TCP frame */
+	char hostname[256];         /* node name reported to the server */
+	struct mom_config cfg;
+	int mom_port;               /* listening port */
+	int listen_fd;
+	struct mom_conn **conns;
+	size_t nconns;
+	int next_conn_id;
+	struct mom_job *jobs;
+	long long next_status_ms;   /* next IsStatus */
+	int registered;             /* the server answered an IsStatus */
+	int status_warned;          /* an IsStatus failure was logged */
+	int shutting_down;
+	int foreground;
+};
+
+/* --- job list and files (job_recov.c) -------------------------------- */
+struct mom_job *job_alloc(const char *jobid);
+void job_free(struct mom_job *j);
+struct mom_job *job_find(struct mom *m, const char *jobid);
+void job_link(struct mom *m, struct mom_job *j);
+void job_unlink(struct mom *m, struct mom_job *j);
+/* Save the job file mom_priv/jobs/<jobid>.JB (atomically). 0 or -1. */
+int job_save(struct mom *m, struct mom_job *j);
+/* Remove the job's files (.JB, .SC, .ES, nodefile). */
+void job_purge_files(struct mom *m, struct mom_job *j);
+/* Read every job file back at start-up (recovery). */
+int job_recov_all(struct mom *m);
+/* Serialise / parse one job (the job file format). */
+char *job_to_xml(const struct mom_job *j, size_t *len);
+struct mom_job *job_from_xml(const char *xml, size_t len, char *err, size_t errlen);
+/* Path helpers: mom_priv/jobs/<jobid><suffix>, malloc'd. */
+char *job_path(const struct mom *m, const char *jobid, const char *suffix);
+
+/* --- start_exec.c ------------------------------------------------------ */
+/* Start the job (script or restart). Returns 0, or a JOB_EXEC_* code (< 0)
+ * with a reason in err. */
+int start_exec(struct mom *m, struct mom_job *j, char *err, size_t errlen);
+/* Torque's job environment, NULL-terminated "NAME=value" strings. */
+char **exec_build_env(const struct mom_job *j, const char *user_home, const char *user_shell,
+		      const char *nodefile, const char *mom_host);
+void exec_free_env(char **env);
+/* Spool file of the job: <spool>/<jobid>.OU or .ER. */
+char *exec_spool_path(const struct mom *m, const char *jobid, int err_stream);
+
+/* --- catch_child.c ----------------------------------------------------- */
+/* Reap children; notice jobs whose supervisor has written the exit file. */
+void catch_child(struct mom *m);
+/* Called once a job's exit is known: deliver, obit, purge. */
+void job_exited(struct mom *m, struct mom_job *j);
+/* Send outstanding obits (retried until the server acknowledges). */
+void send_obits(struct mom *m);
+
+/* Torque 6: a job killed for exceeding its walltime. */
+#define JOB_EXEC_OVERLIMIT_WT -11
+
+/* --- job_limits.c ------------------------------------------------------ */
+long job_walltime_used(const struct mom_job *j, time_t now);
+/* Enforce walltime and escalate kills. */
+void check_job_limits(struct mom *m);
+/* Signal the whole job (its session). 0 or -1. */
+int job_signal(struct mom_job *j, int sig);
+/* Begin ending the job: SIGTERM now, SIGKILL after $kill_delay. */
+void job_kill(struct mom *m, struct mom_job *j, enum mom_kill_reason why);
+
+/* --- mom_conn.c: connections from the server --------------------------- */
+/* Accept a connection on the listening socket. */
+void conn_accept(struct mom *m);
+/* Handle readiness of connection fds (poll results). */
+int conn_pollfds(struct mom *m, struct pollfd *pfds, int max);
+void conn_handle(struct mom *m, const struct pollfd *pfds, int n);
+void conn_close_all(struct mom *m);
+/* Answer a request whose reply was deferred (HoldJob, CheckpointJob).
+ * A connection gone meanwhile is skipped. */
+void reply_deferred(struct mom *m, int conn_id, int code, int aux, const char *text);
+
+/* --- requests.c: the server's requests ---------------------------------- */
+/* Fill reply for req; return 1 when the reply is deferred (then reply is
+ * left empty and reply_deferred() answers later). */
+int dispatch_request(struct mom *m, int conn_id, struct pbs_msg *req, struct pbs_msg *reply);
+
+/* --- deliver_output.c -------------------------------------------------- */
+/* Copy the spool files to Output_Path / Error_Path as the owner. Returns 0,
+ * or -1 with a reason (files then kept under undelivered/). */
+int deliver_output(struct mom *m, struct mom_job *j, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

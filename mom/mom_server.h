@@ -1,0 +1,32 @@
+/* The MOM's requests to the server: status, job updates, obits. */
+#ifndef CKMIG_MOM_MOM_SERVER_H
+#define CKMIG_MOM_MOM_SERVER_H
+
+#include "lib/protocol.h"
+#include "mom/mom.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One request/reply exchange with the server. Returns 0 (reply code 0),
+ * the reply's PBSE code, or a transport PBSE code; err says why. */
+int mom_server_call(struct mom *m, const struct pbs_msg *req, struct pbs_msg *reply, char *err,
+		    size_t errlen);
+/* IsStatus: registration and periodic node status with the job list. */
+void send_is_status(struct mom *m);
+/* ModifyJob from the MOM (checkpoint results, comment); extend may be
+ * "checkpoint_hold" / "checkpoint_cont" or NULL. */
+int send_alterjob(struct mom *m, struct mom_job *j, const struct attr_list *attrs,
+		  const char *extend);
+/* Set the job's comment here and on the server. */
+int send_comment(struct mom *m, struct mom_job *j, const char *comment);
+/* resources_used.* of a job into out. */
+void mom_job_resources(struct mom_job *j, struct attr_list *out);
+/* session_id, substate, job_state, resources_used.* into o. */
+void mom_job_status_obj(struct mom_job *j, struct pbs_obj *o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
