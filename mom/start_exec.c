@@ -278,6 +278,24 @@ static void close_from(int lowfd)
 		close(fd);
 }
 
+/* The supervisor keeps only what it needs: a MOM's lock file, listening
+ * socket or connections held by a supervisor would outlive the MOM and
+ * stop the next one from starting. */
+static void close_all_but(const int *keep, int nkeep)
+{
+	int fd, k, maxfd = (int)sysconf(_SC_OPEN_MAX);
+
+	if (maxfd < 0 || maxfd > 65536)
+		maxfd = 65536;
+	for (fd = 0; fd < maxfd; fd++) {
+		for (k = 0; k < nkeep; k++)
+			if (keep[k] == fd)
+				break;
+		if (k == nkeep)
+			close(fd);
+	}
+}
+
 static void child_fail(const char *what, const char *arg)
 {
 	dprintf(2, "PBS: %s '%s' failed: %s\n", what, arg, strerror(errno));
@@ -576,10 +594,18 @@ int start_exec(struct mom *m, struct mom_job *j, char *err, size_t errlen)
 		goto out;
 	}
 	if (sup == 0) {
-		close(report[0]);
-		/* Keep only what the supervisor needs. */
-		if (m->listen_fd >= 0)
-			close(m->listen_fd);
+		int keep[3] = { report[1], l.out_fd, l.err_fd }, nul;
+
+		close_all_but(keep, 3);
+		nul = open("/dev/null", O_RDWR);
+		if (nul >= 0) {
+			/* 0-2 of the MOM (a terminal, a test's log) are not ours. */
+			for (int fd = 0; fd < 3; fd++)
+				if (fd != nul && fd != keep[0] && fd != keep[1] && fd != keep[2])
+					dup2(nul, fd);
+			if (nul > 2)
+				close(nul);
+		}
 		supervise(&l, report[1]);
 	}
 	close(report[1]);

@@ -1,0 +1,129 @@
+# momlib.tcl: a real ckmig_mom on this host, talked to through mom_peer
+# (lib/protocol frames with the cluster key's MAC), for the MOM's tests.
+#
+#   mom_setup ?config-lines?   key, MOM home, a peer in the server's place
+#                              (listening on a free port, logging every
+#                              request), and the MOM itself; at_cleanup stops
+#                              them.
+#   mom_start / mom_stop ?sig? start or stop the MOM (same home, same ports)
+#   mom_send TYPE ID ITEM...   one request to the MOM; returns mom_peer's output
+#   server_log                 what the MOM sent to the "server" so far
+#   wait_server_line PATTERN ?ms?  wait for a line matching the glob; returns it
+#   line_attr LINE NAME        value of NAME=... in a logged line
+#   job_attrs ID USER ...      the attributes a server's QueueJob carries
+#
+# The server's half is mom_peer only because these tests look at the MOM
+# alone; the cluster tests run the real ckmig_server.
+
+namespace eval ::mom {
+    variable home ""
+    variable key ""
+    variable port 0
+    variable sport 0
+    variable pid 0
+    variable peer 0
+    variable dir ""
+    variable log ""
+}
+
+proc mom::free_port {} {
+    for {set i 0} {$i < 50} {incr i} {
+        set p [expr {20000 + int(rand() * 20000)}]
+        if {![catch {socket -server {apply {{c a p} {close $c}}} -myaddr 127.0.0.1 $p} s]} {
+            close $s
+            return $p
+        }
+    }
+    error "no free port"
+}
+
+proc mom_setup {{config ""}} {
+    set mom::dir [tmpdir mom]
+    set mom::home [file join $mom::dir home]
+    file mkdir [file join $mom::home mom_priv]
+    set mom::key [file join $mom::dir cluster.key]
+    set f [open $mom::key w]
+    puts $f [exec head -c 32 /dev/urandom | base64]
+    close $f
+    file attributes $mom::key -permissions 0600
+    set mom::sport [mom::free_port]
+    set mom::port [mom::free_port]
+    set mom::log [file join $mom::dir server.log]
+    close [open $mom::log w]
+    set f [open [file join $mom::home mom_priv config] w]
+    puts $f "\$pbsserver localhost:$mom::sport"
+    puts $f "\$status_update_time 1"
+    puts $f "\$kill_delay 1"
+    puts $f $config
+    close $f
+    set mom::peer [spawn_bg [file join $mom::dir peer.out] [ckmig_bin mom_peer] listen \
+                       $mom::sport $mom::key $mom::log]
+    mom_start
+    at_cleanup {mom_stop KILL}
+}
+
+proc mom_start {} {
+    set mom::pid [spawn_bg [file join $mom::dir mom.out] [ckmig_bin ckmig_mom] -D \
+                      -d $mom::home -k $mom::key -M $mom::port]
+    # Up when it has registered with the "server".
+    set n [llength [split [file_contents $mom::log] \n]]
+    wait_for_condition {[llength [split [file_contents $mom::log] \n]] > $n &&
+        [string match "*IsStatus*" [file_contents $mom::log]]} 10000
+}
+
+proc mom_stop {{sig TERM}} {
+    if {$mom::pid} {
+        stop_bg $mom::pid $sig
+        set mom::pid 0
+    }
+}
+
+proc mom_send {type id args} {
+    return [exec [ckmig_bin mom_peer] send localhost $mom::port $mom::key $type $id {*}$args]
+}
+
+proc server_log {} {
+    return [file_contents $mom::log]
+}
+
+proc wait_server_line {pattern {ms 20000}} {
+    set found ""
+    wait_for_condition {[set found [mom::find_line $pattern]] ne ""} $ms
+    return $found
+}
+
+proc mom::find_line {pattern} {
+    foreach l [split [file_contents $mom::log] \n] {
+        if {[string match $pattern $l]} { return $l }
+    }
+    return ""
+}
+
+proc line_attr {line name} {
+    if {[regexp " [string map {. \\.} $name]=(\[^ \]*)" $line -> v]} { return $v }
+    return ""
+}
+
+# The attributes a server's QueueJob carries for a job of USER.
+proc job_attrs {id user outdir args} {
+    set seq [lindex [split $id .] 0]
+    set l [list attr:Job_Name=job$seq attr:Job_Owner=$user@head attr:euser=$user \
+               attr:egroup=$user attr:exec_host=[info hostname]/0 attr:queue=batch \
+               attr:Output_Path=head:$outdir/job$seq.o$seq \
+               attr:Error_Path=head:$outdir/job$seq.e$seq \
+               attr:Variable_List=PBS_O_HOME=/home/$user,PBS_O_WORKDIR=$outdir,PBS_O_HOST=head]
+    # An item in args replaces the default of the same attribute.
+    set out {}
+    foreach item $l {
+        set name [lindex [split $item =] 0]
+        if {[lsearch -glob $args $name=*] < 0} { lappend out $item }
+    }
+    return [list {*}$out {*}$args]
+}
+
+proc write_script {path text} {
+    set f [open $path w]
+    puts -nonewline $f $text
+    close $f
+    return $path
+}
