@@ -1,0 +1,289 @@
+/* HoldJob, ReleaseJob and CheckpointJob, as Torque's req_holdjob.c:
+ * holding a queued job just sets hold bits; holding a running job that
+ * may be checkpointed relays the hold to its MOM, which checkpoints and
+ * ends it. The MOM's answer decides CHECKPOINT_FILE or, when the
+ * checkpoint sits in a directory every node shares (aux 1),
+ * CHECKPOINT_MIGRATEABLE. A hold the MOM cannot carry out is undone. */
+#include "server/server.h"
+#include "lib/log.h"
+#include "lib/pbs_error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ckpt_ctx {
+	char *jobid;
+	int type;
+	int hold_set;
+	ckpt_done_cb done;
+	void *done_ctx;
+};
+
+static void ckpt_relay_cb(struct server *s, void *vctx, int code, struct pbs_msg *reply)
+{
+	struct ckpt_ctx *ctx = vctx;
+	struct job *j = find_job(s, ctx->jobid);
+	const char *text = reply && reply->text[0] ? reply->text : NULL;
+	int aux = reply ? reply->aux : 0;
+	char tmp[1024];
+
+	if (!j) {
+		if (ctx->done)
+			ctx->done(s, ctx->done_ctx, PBSE_UNKJOBID, 0, NULL);
+		goto out;
+	}
+	if (code) {
+		j->ckpt_busy = 0;
+		if (code == PBSE_NORELYMOM || code == PBSE_TIMEOUT)
+			text = pbse_message(tmp, sizeof(tmp), code, NULL);
+		log_job(PBSEVENT_JOB, j->id, "MOM rejected %s request: %d (%s)",
+			proto_type_name(ctx->type), code, text ? text : pbse_to_txt(code));
+		if (job_attr(j, "ckmig_migrate")) {
+			job_unset(j, "ckmig_migrate");
+			job_save(s, j);
+		}
+		if (ctx->done)
+			ctx->done(s, ctx->done_ctx, code, 0, text);
+		goto out;
+	}
+	j->ckpt_aux = aux;
+	if (ctx->type == PBS_BATCH_HoldJob) {
+		int bits = hold_bits(job_attr(j, ATTR_h));
+		char letters[8];
+
+		hold_letters((bits > 0 ? bits : 0) | ctx->hold_set, letters, sizeof(letters));
+		job_set(j, ATTR_h, letters);
+		j->svrflags |= JOB_SVFLG_HASRUN;
+		if (aux == PBS_CHECKPOINT_MIGRATE) {
+			j->svrflags &= ~JOB_SVFLG_CHECKPOINT_FILE;
+			j->svrflags |= JOB_SVFLG_CHECKPOINT_MIGRATEABLE;
+		} else {
+			j->svrflags &= ~JOB_SVFLG_CHECKPOINT_MIGRATEABLE;
+			j->svrflags |= JOB_SVFLG_CHECKPOINT_FILE;
+		}
+		log_job(PBSEVENT_JOB, j->id, "checkpoint and hold accepted by MOM (%s)",
+			aux == PBS_CHECKPOINT_MIGRATE ? "migratable" : "restart on this node only");
+	} else {
+		j->ckpt_busy = 0;   /* qchkpt: the MOM polices overlapping checkpoints */
+		log_job(PBSEVENT_JOB, j->id, "checkpoint accepted by MOM (%s)",
+			aux == PBS_CHECKPOINT_MIGRATE ? "migratable" : "local");
+	}
+	job_save(s, j);
+	if (ctx->done)
+		ctx->done(s, ctx->done_ctx, 0, aux, NULL);
+out:
+	free(ctx->jobid);
+	free(ctx);
+}
+
+int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set, int migrate,
+		     ckpt_done_cb done, void *done_ctx)
+{
+	char host[256], letters[8];
+	struct ckpt_ctx *ctx;
+	struct pbs_msg m;
+	struct node *n;
+	int rc;
+
+	if (exec_host_first(job_attr(j, ATTR_exechost), host, sizeof(host)) < 0 ||
+	    !(n = find_node(s, host)))
+		return PBSE_NORELYMOM;
+	msg_request(&m, type, j->id);
+	hold_letters(hold_set ? hold_set : HOLD_s, letters, sizeof(letters));
+	msg_add_attr(&m, ATTR_h, NULL, letters);
+	if (migrate)
+		msg_add_arg(&m, "migrate", "1");
+	ctx = xcalloc(1, sizeof(*ctx));
+	ctx->jobid = xstrdup(j->id);
+	ctx->type = type;
+	ctx->hold_set = hold_set;
+	ctx->done = done;
+	ctx->done_ctx = done_ctx;
+	rc = issue_to_mom(s, n, &m, 30000, ckpt_relay_cb, ctx);
+	msg_free(&m);
+	if (rc) {
+		free(ctx->jobid);
+		free(ctx);
+		return rc;
+	}
+	if (type == PBS_BATCH_HoldJob)
+		j->ckpt_busy = 1;
+	return 0;
+}
+
+/* Permission for hold letters: u owner, o operator, s manager. */
+static int hold_perm(struct batch_request *br, int bits)
+{
+	if ((bits & HOLD_s) && !user_is_manager(br->s, &br->who))
+		return PBSE_PERM;
+	if ((bits & HOLD_o) && !user_is_operator(br->s, &br->who))
+		return PBSE_PERM;
+	return 0;
+}
+
+static int req_hold_bits(struct batch_request *br, int *bits)
+{
+	const char *v = msg_attr(&br->rq, ATTR_h, NULL);
+
+	*bits = hold_bits(v && *v ? v : "u");
+	if (*bits <= 0 || br->rq.attrs.count > 1) {
+		req_reject(br, PBSE_IVALREQ, 0, NULL);
+		return -1;
+	}
+	if (hold_perm(br, *bits)) {
+		req_reject(br, PBSE_PERM, 0, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void reply_done(struct server *s, void *vbr, int code, int aux, const char *msg)
+{
+	struct batch_request *br = vbr;
+
+	(void)s;
+	if (code) {
+		struct pbs_msg r;
+		char text[1024];
+
+		/* the MOM's own words when it gave some */
+		msg_reply(&r, code, aux, msg ? msg : pbse_message(text, sizeof(text), code, NULL));
+		req_reply_msg(br, &r);
+	} else {
+		struct pbs_msg r;
+
+		msg_reply(&r, 0, aux, "");
+		req_reply_msg(br, &r);
+	}
+	br_free(br);
+}
+
+int req_holdjob(struct batch_request *br)
+{
+	struct server *s = br->s;
+	struct job *j;
+	char letters[8];
+	int bits, old, st, sub, rc;
+
+	if (!(j = chk_job_request(br)) || req_hold_bits(br, &bits) < 0)
+		return 0;
+	if (j->state == JOB_STATE_COMPLETE || j->state == JOB_STATE_EXITING) {
+		req_reject(br, PBSE_BADSTATE, 0, NULL);
+		return 0;
+	}
+	if (j->state == JOB_STATE_RUNNING) {
+		if (!job_checkpointable(j)) {
+			req_reject(br, PBSE_IVALREQ, 0, MSG_HOLD_NOT_CHECKPOINTABLE);
+			return 0;
+		}
+		if (j->ckpt_busy || j->substate != JOB_SUBSTATE_RUNNING) {
+			req_reject(br, PBSE_CKPBSY, 0, NULL);
+			return 0;
+		}
+		rc = relay_checkpoint(s, j, PBS_BATCH_HoldJob, bits, 0, reply_done, br);
+		if (rc) {
+			req_reject(br, rc, 0, NULL);
+			return 0;
+		}
+		hold_letters(bits, letters, sizeof(letters));
+		log_job(PBSEVENT_JOB, j->id, "Holds %s set at request of %s@%s (checkpoint relayed "
+			"to MOM)", letters, br->who.user, br->who.host);
+		return REQ_DEFERRED;
+	}
+	old = hold_bits(job_attr(j, ATTR_h));
+	hold_letters((old > 0 ? old : 0) | bits, letters, sizeof(letters));
+	job_set(j, ATTR_h, letters);
+	svr_evaljobstate(s, j, &st, &sub);
+	svr_setjobstate(s, j, st, sub);
+	hold_letters(bits, letters, sizeof(letters));
+	log_job(PBSEVENT_JOB, j->id, "Holds %s set at request of %s@%s", letters, br->who.user,
+		br->who.host);
+	req_ack(br);
+	return 0;
+}
+
+int req_releasejob(struct batch_request *br)
+{
+	struct server *s = br->s;
+	struct job *j;
+	char letters[8];
+	int bits, old, st, sub;
+
+	if (!(j = chk_job_request(br)) || req_hold_bits(br, &bits) < 0)
+		return 0;
+	if (j->state == JOB_STATE_COMPLETE) {
+		req_reject(br, PBSE_BADSTATE, 0, NULL);
+		return 0;
+	}
+	old = hold_bits(job_attr(j, ATTR_h));
+	hold_letters((old > 0 ? old : 0) & ~bits, letters, sizeof(letters));
+	job_set(j, ATTR_h, letters);
+	if (j->state == JOB_STATE_HELD || j->state == JOB_STATE_QUEUED ||
+	    j->state == JOB_STATE_WAITING) {
+		svr_evaljobstate(s, j, &st, &sub);
+		svr_setjobstate(s, j, st, sub);
+	} else {
+		job_save(s, j);
+	}
+	hold_letters(bits, letters, sizeof(letters));
+	log_job(PBSEVENT_JOB, j->id, "Holds %s released at request of %s@%s", letters,
+		br->who.user, br->who.host);
+	s->sched_wanted = 1;
+	req_ack(br);
+	return 0;
+}
+
+/* The MOM's "uos" release: its hold checkpoint failed, the job runs on. */
+int req_mom_releasejob(struct batch_request *br)
+{
+	struct server *s = br->s;
+	struct job *j = find_job(s, br->rq.id);
+
+	if (!j) {
+		req_reject(br, PBSE_UNKJOBID, 0, NULL);
+		return 0;
+	}
+	job_set(j, ATTR_h, "n");
+	if (j->state == JOB_STATE_RUNNING) {
+		j->svrflags &= ~(JOB_SVFLG_CHECKPOINT_FILE | JOB_SVFLG_CHECKPOINT_MIGRATEABLE);
+		if (j->substate == JOB_SUBSTATE_RERUN)
+			j->substate = JOB_SUBSTATE_RUNNING;
+		j->ckpt_busy = 0;
+		job_unset(j, "ckmig_migrate");
+		job_unset(j, "ckmig_preempted");
+		log_job(PBSEVENT_JOB, j->id, "checkpoint failed on the MOM; hold undone, job keeps "
+			"running");
+	}
+	job_save(s, j);
+	req_ack(br);
+	return 0;
+}
+
+int req_checkpointjob(struct batch_request *br)
+{
+	struct job *j;
+	int rc;
+
+	if (!(j = chk_job_request(br)))
+		return 0;
+	if (j->state != JOB_STATE_RUNNING) {
+		req_reject(br, PBSE_BADSTATE, 0, NULL);
+		return 0;
+	}
+	if (!job_checkpointable(j)) {
+		req_reject(br, PBSE_IVALREQ, 0, MSG_NOT_CHECKPOINTABLE);
+		return 0;
+	}
+	if (j->ckpt_busy) {
+		req_reject(br, PBSE_CKPBSY, 0, NULL);
+		return 0;
+	}
+	rc = relay_checkpoint(br->s, j, PBS_BATCH_CheckpointJob, 0, 0, reply_done, br);
+	if (rc) {
+		req_reject(br, rc, 0, NULL);
+		return 0;
+	}
+	log_job(PBSEVENT_JOB, j->id, "checkpoint requested by %s@%s", br->who.user, br->who.host);
+	return REQ_DEFERRED;
+}

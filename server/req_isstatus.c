@@ -1,0 +1,134 @@
+/* IsStatus: a MOM registers and reports (Torque's is_request in
+ * node_manager.c). The report marks the node up, keeps its status string
+ * and reconciles the jobs the server believes run there with the jobs
+ * the MOM actually holds: after a server restart this is how running jobs
+ * are confirmed, and jobs the MOM lost are requeued rather than run
+ * twice. */
+#include "server/server.h"
+#include "lib/log.h"
+#include "lib/pbs_error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Reports that may miss a job before it counts as lost: the MOM resends
+ * pending obits between reports, so a finished job is not mistaken. */
+#define LOST_AFTER_REPORTS 3
+
+static int reported(const struct pbs_msg *m, const char *id)
+{
+	const struct pbs_obj *o;
+
+	for (o = m->objs; o; o = o->next)
+		if (!strcmp(o->kind, "job") && !strcmp(o->name, id))
+			return 1;
+	return 0;
+}
+
+static int job_on_node(const struct job *j, const struct node *n)
+{
+	char host[256];
+
+	return exec_host_first(job_attr(j, ATTR_exechost), host, sizeof(host)) == 0 &&
+	       (!strcmp(host, n->name) ||
+		(!strncmp(host, n->name, strlen(n->name)) && host[strlen(n->name)] == '.'));
+}
+
+static void kill_cb(struct server *s, void *ctx, int code, struct pbs_msg *reply)
+{
+	(void)s;
+	(void)reply;
+	if (code)
+		log_event(PBSEVENT_ERROR, PBS_EVENTCLASS_JOB, ctx, "MOM did not delete the stray "
+			  "job: %d", code);
+	free(ctx);
+}
+
+int req_isstatus(struct batch_request *br)
+{
+	struct server *s = br->s;
+	struct node *n = find_node(s, br->rq.id);
+	const struct pbs_obj *o;
+	const char *v;
+	struct job *j, *next;
+
+	if (!n) {
+		log_event(PBSEVENT_SECURITY, PBS_EVENTCLASS_NODE, br->rq.id,
+			  "status from a MOM that is not in the nodes file");
+		req_reject(br, PBSE_UNKNODE, 0, br->rq.id);
+		return 0;
+	}
+	if ((v = msg_attr(&br->rq, "port", NULL)) && atoi(v) > 0)
+		n->mom_port = atoi(v);
+	if ((v = msg_attr(&br->rq, ATTR_NODE_status, NULL))) {
+		free(n->status);
+		n->status = xstrdup(v);
+	}
+	if (n->flags & NODE_DOWN)
+		log_event(PBSEVENT_SYSTEM | PBSEVENT_ADMIN, PBS_EVENTCLASS_NODE, n->name,
+			  "node up: its MOM reported");
+	n->flags &= ~NODE_DOWN;
+	n->last_report_ms = now_ms();
+	n->reported = 1;
+	/* what the MOM holds */
+	for (o = br->rq.objs; o; o = o->next) {
+		if (strcmp(o->kind, "job"))
+			continue;
+		j = find_job(s, o->name);
+		if (!j || j->state == JOB_STATE_COMPLETE) {
+			/* a job the server finished or never had: tell the MOM */
+			struct pbs_msg m;
+
+			log_event(PBSEVENT_JOB, PBS_EVENTCLASS_JOB, o->name, "MOM %s holds a job the "
+				  "server does not run; asking it to delete the job", n->name);
+			msg_request(&m, PBS_BATCH_DeleteJob, o->name);
+			if (issue_to_mom(s, n, &m, 30000, kill_cb, xstrdup(o->name)))
+				log_event(PBSEVENT_ERROR, PBS_EVENTCLASS_JOB, o->name, "cannot reach MOM");
+			msg_free(&m);
+			continue;
+		}
+		/* requeued after a checkpoint, or already running elsewhere after a
+		 * migration: this MOM is still ending its copy */
+		if (!job_on_node(j, n))
+			continue;
+		if (j->state == JOB_STATE_RUNNING) {
+			const struct pbs_attr *a;
+
+			j->lost_reports = 0;
+			for (a = o->attrs.head; a; a = a->next)
+				if (!strcmp(a->name, ATTR_used) && a->resource)
+					attrl_set(&j->attrs, ATTR_used, a->resource, a->value);
+				else if (!strcmp(a->name, ATTR_session) && *a->value)
+					job_set(j, ATTR_session, a->value);
+			if (j->substate == JOB_SUBSTATE_PRERUN && !j->run_busy) {
+				/* started before a server crash: the MOM confirms it */
+				j->substate = JOB_SUBSTATE_RUNNING;
+				job_save(s, j);
+				log_job(PBSEVENT_JOB, j->id, "confirmed running by MOM %s", n->name);
+			}
+		}
+	}
+	/* what the server believes runs there */
+	for (j = s->jobs; j; j = next) {
+		next = j->next;
+		if (j->state != JOB_STATE_RUNNING || j->run_busy || !job_on_node(j, n) ||
+		    reported(&br->rq, j->id))
+			continue;
+		if (++j->lost_reports < LOST_AFTER_REPORTS)
+			continue;
+		{
+			int st, sub;
+
+			log_job(PBSEVENT_JOB, j->id, "MOM %s no longer has this job; requeued", n->name);
+			node_release(s, j);
+			job_setf(j, ATTR_comment, "job was lost by the MOM on %s; requeued", n->name);
+			j->lost_reports = 0;
+			svr_evaljobstate(s, j, &st, &sub);
+			svr_setjobstate(s, j, st, sub);
+			s->sched_wanted = 1;
+		}
+	}
+	req_ack(br);
+	return 0;
+}

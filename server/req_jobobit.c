@@ -1,0 +1,142 @@
+/* JobObit: the MOM reports a job's end. A job that ended because a hold
+ * checkpoint stopped it is not finished: it goes back to H (or Q) with its
+ * checkpoint, its nodes freed, exec_host kept (Torque's rerun_job path);
+ * with a migration pending it is started again at once on its target. */
+#include "server/server.h"
+#include "lib/log.h"
+#include "lib/pbs_error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void job_complete(struct server *s, struct job *j, int exit_status)
+{
+	struct buf b;
+
+	node_release(s, j);
+	job_setf(j, ATTR_exitstat, "%d", exit_status);
+	job_setf(j, ATTR_comp_time, "%ld", (long)s->now());
+	j->ckpt_busy = 0;
+	j->run_busy = 0;
+	svr_setjobstate(s, j, JOB_STATE_COMPLETE, JOB_SUBSTATE_COMPLETE);
+	buf_init(&b);
+	account_jobstr(j, 1, &b);
+	account_record(s, 'E', j, b.data);
+	buf_free(&b);
+	log_job(PBSEVENT_JOB | PBSEVENT_JOB_USAGE, j->id, "Exit_status=%d resources_used.cput=%s "
+		"resources_used.mem=%s resources_used.walltime=%s", exit_status,
+		job_resc(j, ATTR_used, "cput") ? job_resc(j, ATTR_used, "cput") : "0",
+		job_resc(j, ATTR_used, "mem") ? job_resc(j, ATTR_used, "mem") : "0kb",
+		job_resc(j, ATTR_used, "walltime") ? job_resc(j, ATTR_used, "walltime") : "0");
+	s->sched_wanted = 1;
+}
+
+static void migrate_restart_done(struct server *s, void *ctx, int code, const char *msg)
+{
+	char *jobid = ctx;
+	struct job *j = find_job(s, jobid);
+
+	if (code && j)
+		log_job(PBSEVENT_JOB, j->id, "migration target refused the restart (%s); the job "
+			"waits for other nodes", msg ? msg : pbse_to_txt(code));
+	free(jobid);
+}
+
+void job_requeue_after_checkpoint(struct server *s, struct job *j)
+{
+	const char *dest = job_attr(j, "ckmig_migrate");
+	char msg[1024], *id;
+	int st, sub, rc;
+
+	node_release(s, j);
+	j->ckpt_busy = 0;
+	j->run_busy = 0;
+	svr_evaljobstate(s, j, &st, &sub);
+	svr_setjobstate(s, j, st, sub);
+	log_job(PBSEVENT_JOB, j->id, "checkpointed to %s; job %s, nodes released",
+		job_attr(j, ATTR_checkpoint_name) ? job_attr(j, ATTR_checkpoint_name) : "?",
+		st == JOB_STATE_HELD ? "held" : "requeued");
+	s->sched_wanted = 1;
+	if (!dest || st != JOB_STATE_QUEUED)
+		return;
+	id = xstrdup(j->id);
+	rc = svr_startjob(s, j, *dest ? dest : NULL, migrate_restart_done, id, msg, sizeof(msg));
+	if (rc) {
+		free(id);
+		/* run later elsewhere: the scheduler (or qrun) takes it from here */
+		log_job(PBSEVENT_JOB, j->id, "cannot restart on %s now: %s", *dest ? dest : "any node",
+			msg[0] ? msg : pbse_to_txt(rc));
+		job_setf(j, ATTR_comment, "migration: cannot restart on %s: %s; waiting",
+			 *dest ? dest : "any node", msg[0] ? msg : pbse_to_txt(rc));
+		job_unset(j, "ckmig_migrate");
+		job_save(s, j);
+	}
+}
+
+static void take_usage(struct job *j, const struct attr_list *l)
+{
+	struct pbs_attr *a;
+
+	for (a = l->head; a; a = a->next) {
+		if (!strcmp(a->name, ATTR_used) && a->resource)
+			attrl_set(&j->attrs, ATTR_used, a->resource, a->value);
+		else if (!strcmp(a->name, ATTR_session) && *a->value)
+			job_set(j, ATTR_session, a->value);
+	}
+}
+
+int req_jobobit(struct batch_request *br)
+{
+	struct server *s = br->s;
+	struct job *j = find_job(s, br->rq.id);
+	const char *es = msg_attr(&br->rq, ATTR_exitstat, NULL);
+	const char *comment = msg_attr(&br->rq, ATTR_comment, NULL);
+	int status;
+
+	if (!es)
+		es = msg_attr(&br->rq, "Exit_status", NULL);
+	status = es ? atoi(es) : JOB_EXEC_FAIL1;
+	if (!j) {
+		req_reject(br, PBSE_UNKJOBID, 0, NULL);   /* the MOM forgets it */
+		return 0;
+	}
+	if (j->state != JOB_STATE_RUNNING && j->state != JOB_STATE_EXITING) {
+		req_ack(br);   /* a resent obit we already handled */
+		return 0;
+	}
+	take_usage(j, &br->rq.attrs);
+	if (comment && *comment)
+		job_set(j, ATTR_comment, comment);
+	log_job(PBSEVENT_JOB, j->id, "obit received - updating final job usage info");
+	if (j->substate == JOB_SUBSTATE_RERUN && job_attr(j, ATTR_checkpoint_name) &&
+	    (j->svrflags & (JOB_SVFLG_CHECKPOINT_FILE | JOB_SVFLG_CHECKPOINT_MIGRATEABLE))) {
+		job_requeue_after_checkpoint(s, j);
+	} else if (j->substate == JOB_SUBSTATE_RERUN1) {
+		/* qrerun: start over (a checkpoint, if any, is used) */
+		node_release(s, j);
+		svr_setjobstate(s, j, JOB_STATE_QUEUED, JOB_SUBSTATE_QUEUED);
+		account_record(s, 'R', j, "");
+		s->sched_wanted = 1;
+	} else if (status == JOB_EXEC_RETRY || status == JOB_EXEC_INITRST) {
+		int st, sub;
+
+		node_release(s, j);
+		job_setf(j, ATTR_comment, "job requeued by its MOM (exit code %d)", status);
+		svr_evaljobstate(s, j, &st, &sub);
+		svr_setjobstate(s, j, st, sub);
+		s->sched_wanted = 1;
+	} else if (status == JOB_EXEC_BADRESRT) {
+		/* the restart image was unusable: hold with the reason, never
+		 * silently start from scratch */
+		node_release(s, j);
+		job_set(j, ATTR_h, "s");
+		if (!comment)
+			job_set(j, ATTR_comment, "restart from checkpoint failed; job held");
+		svr_setjobstate(s, j, JOB_STATE_HELD, JOB_SUBSTATE_HELD);
+	} else {
+		job_complete(s, j, status);
+	}
+	req_ack(br);
+	return 0;
+}

@@ -1,0 +1,231 @@
+/* Status requests (jobs, queue, server, nodes), SelectJobs, LocateJob and
+ * Shutdown: the read side of the server. */
+#include "server/server.h"
+#include "lib/log.h"
+#include "lib/pbs_error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fmt_time(char *out, size_t size, const char *epoch)
+{
+	snprintf(out, size, "%s", epoch ? epoch : "");
+}
+
+static void stat_one_job(struct pbs_msg *r, const struct job *j)
+{
+	struct pbs_obj *o = msg_add_obj(r, "job", j->id);
+	struct pbs_attr *a;
+	char v[32];
+
+	for (a = j->attrs.head; a; a = a->next)
+		attrl_add(&o->attrs, a->name, a->resource, a->value, BATCH_SET);
+	v[0] = job_state_letter(j->state);
+	v[1] = '\0';
+	attrl_add(&o->attrs, ATTR_state, NULL, v, BATCH_SET);
+	snprintf(v, sizeof(v), "%d", j->substate);
+	attrl_add(&o->attrs, ATTR_substate, NULL, v, BATCH_SET);
+	snprintf(v, sizeof(v), "0x%x", j->svrflags);
+	attrl_add(&o->attrs, ATTR_svrflags, NULL, v, BATCH_SET);
+	(void)fmt_time;
+}
+
+int req_stat_job(struct batch_request *br)
+{
+	struct server *s = br->s;
+	struct pbs_msg r;
+	struct job *j;
+	const char *id = br->rq.id;
+
+	msg_reply(&r, 0, 0, "");
+	if (id[0] && strcmp(id, s->qname) && strncmp(id, "@", 1)) {
+		j = find_job(s, id);
+		if (!j) {
+			msg_free(&r);
+			req_reject(br, PBSE_UNKJOBID, 0, NULL);
+			return 0;
+		}
+		stat_one_job(&r, j);
+	} else {
+		for (j = s->jobs; j; j = j->next)
+			stat_one_job(&r, j);
+	}
+	req_reply_msg(br, &r);
+	return 0;
+}
+
+static void state_counts(struct server *s, char *out, size_t size, int *total)
+{
+	int c[7] = { 0 };
+	struct job *j;
+
+	*total = 0;
+	for (j = s->jobs; j; j = j->next) {
+		if (j->state >= 0 && j->state <= 6)
+			c[j->state]++;
+		(*total)++;
+	}
+	snprintf(out, size, "Transit:%d Queued:%d Held:%d Waiting:%d Running:%d Exiting:%d "
+		 "Complete:%d", c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+}
+
+int req_stat_que(struct batch_request *br)
+{
+	struct server *s = br->s;
+	struct pbs_msg r;
+	struct pbs_obj *o;
+	char counts[256], tot[32];
+	int total;
+
+	if (br->rq.id[0] && strcmp(br->rq.id, s->qname)) {
+		req_reject(br, PBSE_UNKQUE, 0, NULL);
+		return 0;
+	}
+	msg_reply(&r, 0, 0, "");
+	o = msg_add_obj(&r, "queue", s->qname);
+	state_counts(s, counts, sizeof(counts), &total);
+	snprintf(tot, sizeof(tot), "%d", total);
+	obj_add_attr(o, ATTR_total, NULL, tot);
+	obj_add_attr(o, ATTR_count, NULL, counts);
+	attrl_copy(&o->attrs, &s->qattrs);
+	req_reply_msg(br, &r);
+	return 0;
+}
+
+int req_stat_svr(struct batch_request *br)
+{
+	struct server *s = br->s;
+	struct pbs_msg r;
+	struct pbs_obj *o;
+	char counts[256], v[64];
+	int total;
+
+	msg_reply(&r, 0, 0, "");
+	o = msg_add_obj(&r, "server", s->name);
+	obj_add_attr(o, ATTR_status, NULL, "Active");
+	state_counts(s, counts, sizeof(counts), &total);
+	snprintf(v, sizeof(v), "%d", total);
+	obj_add_attr(o, ATTR_total, NULL, v);
+	obj_add_attr(o, ATTR_count, NULL, counts);
+	attrl_copy(&o->attrs, &s->attrs);
+	obj_add_attr(o, ATTR_servername, NULL, s->name);
+	obj_add_attr(o, ATTR_pbsversion, NULL, "ckmig-1.0");
+	snprintf(v, sizeof(v), "%ld", s->next_seq);
+	obj_add_attr(o, ATTR_nextjobnum, NULL, v);
+	req_reply_msg(br, &r);
+	return 0;
+}
+
+static void stat_one_node(struct pbs_msg *r, const struct node *n)
+{
+	struct pbs_obj *o = msg_add_obj(r, "node", n->name);
+	char v[256];
+	struct buf b;
+
+	obj_add_attr(o, ATTR_NODE_state, NULL, node_state_str(n, v, sizeof(v)));
+	snprintf(v, sizeof(v), "%d", n->np);
+	obj_add_attr(o, ATTR_NODE_np, NULL, v);
+	if (n->props[0])
+		obj_add_attr(o, ATTR_NODE_properties, NULL, n->props);
+	obj_add_attr(o, ATTR_NODE_ntype, NULL, "cluster");
+	buf_init(&b);
+	node_jobs_string(n, &b);
+	if (b.len)
+		obj_add_attr(o, ATTR_NODE_jobs, NULL, b.data);
+	buf_free(&b);
+	if (n->status[0])
+		obj_add_attr(o, ATTR_NODE_status, NULL, n->status);
+	if (n->note[0])
+		obj_add_attr(o, ATTR_NODE_note, NULL, n->note);
+	if (n->drain)
+		obj_add_attr(o, "drain", NULL, "True");
+}
+
+int req_stat_node(struct batch_request *br)
+{
+	struct server *s = br->s;
+	struct pbs_msg r;
+	int i;
+
+	msg_reply(&r, 0, 0, "");
+	if (br->rq.id[0]) {
+		struct node *n = find_node(s, br->rq.id);
+
+		if (!n) {
+			msg_free(&r);
+			req_reject(br, PBSE_UNKNODE, 0, br->rq.id);
+			return 0;
+		}
+		stat_one_node(&r, n);
+	} else {
+		for (i = 0; i < s->nnodes; i++)
+			stat_one_node(&r, &s->nodes[i]);
+	}
+	req_reply_msg(br, &r);
+	return 0;
+}
+
+static int select_match(const struct job *j, const struct pbs_attr *a)
+{
+	char v[2] = { 0, 0 }, user[256];
+	const char *have;
+	int eq;
+
+	if (!strcmp(a->name, ATTR_state)) {
+		v[0] = job_state_letter(j->state);
+		have = v;
+		eq = strchr(a->value, v[0]) != NULL;
+	} else if (!strcmp(a->name, ATTR_owner) || !strcmp(a->name, ATTR_euser) ||
+		   !strcmp(a->name, ATTR_u)) {
+		have = job_owner_user(j, user, sizeof(user));
+		eq = !strncmp(a->value, have, strlen(have)) &&
+		     (a->value[strlen(have)] == '\0' || a->value[strlen(have)] == '@');
+	} else {
+		have = attrl_get(&j->attrs, a->name, a->resource);
+		eq = have && !strcmp(have, a->value);
+	}
+	return a->op == BATCH_NE ? !eq : eq;
+}
+
+int req_selectjobs(struct batch_request *br)
+{
+	struct server *s = br->s;
+	struct pbs_msg r;
+	struct job *j;
+
+	msg_reply(&r, 0, 0, "");
+	for (j = s->jobs; j; j = j->next) {
+		struct pbs_attr *a;
+		int ok = 1;
+
+		for (a = br->rq.attrs.head; a && ok; a = a->next)
+			ok = select_match(j, a);
+		if (ok)
+			msg_add_obj(&r, "job", j->id);
+	}
+	req_reply_msg(br, &r);
+	return 0;
+}
+
+int req_locatejob(struct batch_request *br)
+{
+	struct pbs_msg r;
+
+	if (!find_job(br->s, br->rq.id)) {
+		req_reject(br, PBSE_UNKJOBID, 0, NULL);
+		return 0;
+	}
+	msg_reply(&r, 0, 0, br->s->name);
+	req_reply_msg(br, &r);
+	return 0;
+}
+
+int req_shutdown(struct batch_request *br)
+{
+	log_event(PBSEVENT_SYSTEM | PBSEVENT_ADMIN, NULL, NULL, "shutdown requested by %s@%s",
+		  br->who.user, br->who.host);
+	br->s->shutdown = 1;
+	req_ack(br);
+	return 0;
+}

@@ -1,0 +1,292 @@
+/* The reference server: shared types and the functions each file offers.
+ * Everything lives in one struct server, created by server_create() and
+ * destroyed by server_destroy(), so tests can build and drop servers. */
+#ifndef CKMIG_SERVER_SERVER_H
+#define CKMIG_SERVER_SERVER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "lib/attr_names.h"
+#include "lib/protocol.h"
+#include "lib/util.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct server;
+struct conn;
+
+/* --- jobs ------------------------------------------------------------- */
+struct job {
+	struct job *next, *prev;       /* server's list, submission order */
+	struct job *hnext;             /* id hash chain */
+	char *id;                      /* "42.head" */
+	long seq;                      /* 42 */
+	int state, substate;
+	unsigned svrflags;             /* JOB_SVFLG_* */
+	struct attr_list attrs;        /* every attribute but state/substate/flags */
+	char *script;
+	/* not saved: rebuilt at recovery */
+	int ckpt_busy;                 /* a hold/checkpoint relay is under way */
+	int ckpt_aux;                  /* aux of the MOM's last checkpoint ack */
+	int lost_reports;              /* MOM status lists that lacked this job */
+	int run_busy;                  /* a QueueJob to a MOM is under way */
+	time_t purge_at;               /* completed: when keep_completed ends */
+};
+
+/* --- nodes ------------------------------------------------------------- */
+#define NODE_OFFLINE 0x1               /* set by the operator (pbsnodes -o) */
+#define NODE_DOWN    0x2               /* MOM silent or never heard from */
+struct node {
+	char *name;
+	int np;
+	char *props;                   /* "bigmem,fast" or "" */
+	unsigned flags;                /* NODE_* */
+	struct job **slot;             /* np entries; NULL = free */
+	char *status;                  /* MOM's last status string */
+	char *note;
+	int mom_port;
+	long long last_report_ms;      /* monotonic ms of the last IsStatus, 0 = never */
+	int reported;                  /* one IsStatus seen since server start */
+	int drain;                     /* migrate jobs away, then stay offline */
+};
+
+/* One host in a placement: name and how many slots. */
+struct host_req {
+	char name[256];
+	int count;
+};
+
+/* --- the server -------------------------------------------------------- */
+struct server {
+	char *home;                    /* SERVER_HOME */
+	char *name;                    /* server name: job id suffix */
+	char *priv;                    /* home/server_priv */
+	char *jobs_dir;                /* priv/jobs */
+	char *sock_path;
+	int port;                      /* TCP for MOMs, 0 = none */
+	int mom_port;                  /* default MOM port */
+	struct proto_key key;
+	struct attr_list attrs;        /* server attributes */
+	struct attr_list qattrs;       /* queue "batch" attributes */
+	char *qname;                   /* the execution queue */
+	struct job *jobs, *jobs_tail;
+	size_t njobs;
+	struct job **jhash;
+	size_t jhash_size;
+	long next_seq;                 /* next job number */
+	long seq_reserved;             /* saved high-water mark */
+	struct node *nodes;
+	int nnodes;
+	/* network */
+	struct conn **conns;
+	size_t nconns, conns_cap;
+	unsigned long next_serial;
+	int unix_fd, tcp_fd;
+	int shutdown;                  /* stop the loop */
+	int sched_wanted;              /* run the scheduler soon */
+	long long last_sched_ms;
+	long long started_ms;
+	int no_fsync;                  /* tests of pure logic only */
+	time_t (*now)(void);           /* time source (tests can set it) */
+};
+
+/* pbsd_init.c */
+struct server *server_create(const char *home, const char *name);
+void server_destroy(struct server *s);
+int pbsd_init(struct server *s, char *err, size_t errlen);   /* dirs, db, nodes, jobs */
+int svr_save_db(struct server *s);                              /* server_priv/serverdb */
+const char *svr_attr(struct server *s, const char *name);      /* NULL if unset */
+int svr_attr_true(struct server *s, const char *name);
+long svr_attr_long(struct server *s, const char *name, long dflt);
+
+/* job_recov.c: the job store */
+char *job_path(struct server *s, const struct job *j);
+int job_save(struct server *s, struct job *j);                 /* durable; 0 or -1 */
+void job_encode(const struct job *j, struct buf *out);
+struct job *job_decode(const char *data, size_t len, char *err, size_t errlen);
+int job_recov_all(struct server *s);                          /* count or -1 */
+void job_purge(struct server *s, struct job *j);              /* file + memory */
+
+/* job_func.c: the job list */
+struct job *job_alloc(const char *id, long seq);
+void job_free(struct job *j);
+void job_link(struct server *s, struct job *j);
+void job_unlink(struct server *s, struct job *j);
+struct job *find_job(struct server *s, const char *id);       /* "42" or "42.name" */
+const char *job_attr(const struct job *j, const char *name);
+const char *job_resc(const struct job *j, const char *name, const char *res);
+void job_set(struct job *j, const char *name, const char *value);
+void job_setf(struct job *j, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void job_unset(struct job *j, const char *name);
+const char *job_owner_user(const struct job *j, char *out, size_t size);
+
+/* svr_jobfunc.c: the state machine */
+int hold_bits(const char *letters);                /* "uos" -> bits, -1 if bad */
+void hold_letters(int bits, char *out, size_t size);
+void svr_evaljobstate(struct server *s, const struct job *j, int *state, int *substate);
+void svr_setjobstate(struct server *s, struct job *j, int state, int substate);
+int job_state_change_ok(int from, int to);
+char job_state_letter(int state);
+int job_checkpointable(const struct job *j);       /* server's test: s, c[=N], enabled */
+
+/* node_manager.c */
+int nodes_parse(const char *text, struct node **out, int *n, char *err, size_t errlen);
+void nodes_free(struct node *nodes, int n);
+int nodes_load(struct server *s, char *err, size_t errlen);
+int nodes_save(struct server *s);
+struct node *find_node(struct server *s, const char *name);
+const char *node_state_str(const struct node *n, char *out, size_t size);
+int node_free_slots(const struct node *n);
+int node_usable(const struct node *n);
+void node_check_silent(struct server *s);
+int parse_destination(const char *dest, int dflt_count, struct host_req **out, int *n,
+		      char *err, size_t errlen);
+int job_resource_request(const struct job *j, int *nodect, int *ppn, char *props, size_t psize);
+/* Choose hosts (dest NULL = first fit). Fills exec_host text; 0 or PBSE. */
+int node_select(struct server *s, const struct job *j, const char *dest, struct buf *exec_host,
+		char *err, size_t errlen);
+int node_assign(struct server *s, struct job *j, const char *exec_host);  /* 0 or PBSE */
+void node_release(struct server *s, struct job *j);
+int exec_host_first(const char *exec_host, char *out, size_t size);
+void node_jobs_string(const struct node *n, struct buf *out);
+
+/* req_quejob.c: value checks shared with qalter */
+int job_attr_check(const char *name, const char *value, char *msg, size_t msglen);
+
+/* svr_perm.c */
+struct client_id {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	char user[64];
+	char host[256];
+	int is_mom;                    /* authenticated MOM over TCP */
+};
+#define ROLE_ANY      0
+#define ROLE_OPERATOR 1
+#define ROLE_MANAGER  2
+int user_is_manager(struct server *s, const struct client_id *c);
+int user_is_operator(struct server *s, const struct client_id *c);
+int user_may_act_on_job(struct server *s, const struct client_id *c, const struct job *j);
+int acl_match(const char *list, const char *user, const char *host);
+
+/* accounting.c */
+void account_record(struct server *s, char type, const struct job *j, const char *text);
+void account_jobstr(const struct job *j, int with_end, struct buf *out);
+int account_format_line(char *out, size_t size, time_t when, char type, const char *jobid,
+			const char *text);
+
+/* process_request.c: requests and replies */
+struct batch_request {
+	struct server *s;
+	struct pbs_msg rq;             /* the request */
+	struct client_id who;
+	unsigned long conn_serial;     /* where the reply goes */
+	int replied;
+	int deferred;                  /* handler returned REQ_DEFERRED */
+};
+#define REQ_DEFERRED 1             /* handler keeps br and replies later */
+typedef int (*req_handler)(struct batch_request *br);
+void dispatch_request(struct server *s, struct conn *c, struct pbs_msg *m);
+void req_reject(struct batch_request *br, int code, int aux, const char *msg);
+void req_ack(struct batch_request *br);
+void req_reply_msg(struct batch_request *br, struct pbs_msg *reply);   /* takes reply */
+void br_free(struct batch_request *br);
+struct job *chk_job_request(struct batch_request *br);         /* find + permission */
+
+/* svr_connect.c: sockets and the poll loop */
+enum conn_kind { CONN_LISTEN_UNIX, CONN_LISTEN_TCP, CONN_CLIENT, CONN_MOM_IN, CONN_MOM_OUT };
+typedef void (*mom_reply_cb)(struct server *s, void *ctx, int code, struct pbs_msg *reply);
+struct conn {
+	enum conn_kind kind;
+	int fd;
+	unsigned long serial;
+	struct proto_reader rd;
+	struct buf out;
+	struct client_id who;
+	int deferred;                  /* a request awaits its reply: do not read */
+	int closing;                   /* close once out is flushed */
+	int eof;
+	long long deadline_ms;         /* CONN_MOM_OUT: give up then */
+	int connecting;
+	mom_reply_cb cb;               /* CONN_MOM_OUT */
+	void *cb_ctx;
+	char peer[128];
+};
+int svr_listen(struct server *s, char *err, size_t errlen);
+void svr_loop(struct server *s);
+struct conn *conn_by_serial(struct server *s, unsigned long serial);
+void conn_send(struct server *s, struct conn *c, const struct pbs_msg *m);
+void conn_process(struct server *s, struct conn *c);   /* decode + dispatch buffered input */
+/* Ask a MOM. Returns 0 and later calls cb exactly once (from the loop,
+ * never from inside this call; code PBSE_NORELYMOM/PBSE_TIMEOUT and reply
+ * NULL on failure), or returns a PBSE code at once and never calls cb. */
+int issue_to_mom(struct server *s, const struct node *n, const struct pbs_msg *m,
+		 int timeout_ms, mom_reply_cb cb, void *ctx);
+
+/* the request handlers (req_*.c) */
+int req_quejob(struct batch_request *br);
+int req_deletejob(struct batch_request *br);
+int req_holdjob(struct batch_request *br);
+int req_releasejob(struct batch_request *br);
+int req_checkpointjob(struct batch_request *br);
+int req_locatejob(struct batch_request *br);
+int req_manager(struct batch_request *br);
+int req_modifyjob(struct batch_request *br);
+int req_rerunjob(struct batch_request *br);
+int req_runjob(struct batch_request *br);
+int req_selectjobs(struct batch_request *br);
+int req_shutdown(struct batch_request *br);
+int req_signaljob(struct batch_request *br);
+int req_stat_job(struct batch_request *br);
+int req_stat_que(struct batch_request *br);
+int req_stat_svr(struct batch_request *br);
+int req_stat_node(struct batch_request *br);
+int req_migratejob(struct batch_request *br);
+int req_jobobit(struct batch_request *br);
+int req_isstatus(struct batch_request *br);
+int req_mom_modifyjob(struct batch_request *br);
+int req_mom_releasejob(struct batch_request *br);
+
+/* req_runjob.c */
+/* Start j on dest (NULL = scheduler's choice). done(s, ctx, code, msg) is
+ * called when the MOM answered (or at once on refusal: then the return is
+ * that PBSE code and done is not called). */
+typedef void (*run_done_cb)(struct server *s, void *ctx, int code, const char *msg);
+int svr_startjob(struct server *s, struct job *j, const char *dest, run_done_cb done, void *ctx,
+		 char *msg, size_t msglen);
+int chk_checkpoint_placement(const struct job *j, const char *dest, char *msg, size_t msglen);
+
+/* req_holdjob.c: checkpoint relays shared by hold, qchkpt, migrate, drain,
+ * preemption. hold_bits_to_set 0 = no hold (migration). */
+typedef void (*ckpt_done_cb)(struct server *s, void *ctx, int code, int aux, const char *msg);
+int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set, int migrate,
+		     ckpt_done_cb done, void *ctx);
+
+/* req_migratejob.c */
+int job_migrate(struct server *s, struct job *j, const char *dest, ckpt_done_cb done, void *ctx,
+		char *msg, size_t msglen);
+
+/* req_jobobit.c */
+void job_complete(struct server *s, struct job *j, int exit_status);
+void job_requeue_after_checkpoint(struct server *s, struct job *j);
+
+/* req_delete.c */
+void job_abort(struct server *s, struct job *j, const char *why);
+
+/* sched_builtin.c */
+void schedule(struct server *s);
+void check_drains(struct server *s);
+
+/* svr_chores (pbsd_main.c's loop calls these every second) */
+void svr_periodic(struct server *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
