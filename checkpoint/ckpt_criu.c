@@ -1,0 +1,226 @@
+/* Running CRIU: argument vectors (never a shell string), a timeout, and
+ * reading what went wrong out of its log. */
+#include "checkpoint/ckpt_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CKMIG_CRIU_DEFAULT
+#define CKMIG_CRIU_DEFAULT "/usr/sbin/criu"
+#endif
+
+const char *ckpt_criu_path(bool secure)
+{
+    const char *p = secure ? NULL : getenv("CKMIG_CRIU");
+    return p && *p ? p : CKMIG_CRIU_DEFAULT;
+}
+
+static bool kept(int fd, const int *keep, size_t nkeep)
+{
+    for (size_t i = 0; i < nkeep; i++)
+        if (keep[i] == fd)
+            return true;
+    return false;
+}
+
+/* Root without CAP_SYS_RESOURCE cannot read another user's rlimits. */
+static bool lacks_sys_resource(void)
+{
+    char line[256];
+    bool lacks = false;
+    FILE *f = fopen("/proc/self/status", "re");
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, "CapEff:", 7))
+            lacks = !((strtoull(line + 7, NULL, 16) >> 24) & 1);
+    if (f)
+        fclose(f);
+    return lacks;
+}
+
+/* ckpt_criu_ids.so: next to our programs, or where $CKMIG_CRIU_PRELOAD says. */
+static bool find_shim(char *out, size_t len)
+{
+    const char *env = getenv("CKMIG_CRIU_PRELOAD");
+    char exe[4096];
+    if (env && *env) {
+        snprintf(out, len, "%s", env);
+        return access(out, R_OK) == 0;
+    }
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return false;
+    *slash = '\0';
+    if (snprintf(out, len, "%s/../lib/ckmig/ckpt_criu_ids.so", exe) >= (int)len)
+        return false;
+    return access(out, R_OK) == 0;
+}
+
+static void child_exec(const char *criu, char *const argv[], int outfd, const int *keep,
+                       size_t nkeep, const char *ids)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
+    /* A setuid supervisor keeps its real uid; CRIU wants to be root. */
+    if (geteuid() == 0 && setresuid(0, 0, 0) == 0)
+        (void)setresgid(0, 0, 0);
+    char shim[4200];
+    if (ids && lacks_sys_resource() && find_shim(shim, sizeof(shim))) {
+        setenv("CKMIG_CRIU_RUID", ids, 1);
+        setenv("LD_PRELOAD", shim, 1);
+    }
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(outfd >= 0 ? outfd : null, 1);
+        dup2(null, 2);
+    }
+    for (int fd = 3; fd < 1024; fd++)
+        if (!kept(fd, keep, nkeep))
+            close(fd);
+    execv(criu, argv);
+    _exit(127);
+}
+
+int ckpt_criu_run(const char *criu, char *const argv[], const int *keep, size_t nkeep,
+                  const char *ids, pid_t *child)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0)
+        child_exec(criu, argv, -1, keep, nkeep, ids);
+    *child = pid;
+    return 0;
+}
+
+/* Waits for CRIU; on timeout kills it (BLCR: state undefined after -t). */
+int ckpt_criu_wait(pid_t child, int timeout, int *wstatus)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, child, 0);
+    int rc = -1;
+
+    if (pfd >= 0 && timeout > 0) {
+        struct pollfd p = { .fd = pfd, .events = POLLIN };
+        int r;
+        while ((r = poll(&p, 1, timeout * 1000)) < 0 && errno == EINTR)
+            ;
+        if (r == 0) {
+            kill(child, SIGKILL);
+            waitpid(child, wstatus, 0);
+            errno = ETIMEDOUT;
+            goto out;
+        }
+    }
+    while (waitpid(child, wstatus, 0) < 0) {
+        if (errno != EINTR)
+            goto out;
+    }
+    rc = 0;
+out:
+    if (pfd >= 0)
+        close(pfd);
+    return rc;
+}
+
+char *ckpt_criu_version(const char *criu)
+{
+    int p[2];
+    char buf[256] = "";
+    size_t n = 0;
+    char *argv[] = { (char *)criu, "--version", NULL };
+    char *v = NULL;
+
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        int out = dup(p[1]);
+        child_exec(criu, argv, out, NULL, 0, NULL);
+    }
+    close(p[1]);
+    if (pid > 0) {
+        ssize_t r;
+        while (n < sizeof(buf) - 1 && ((r = read(p[0], buf + n, sizeof(buf) - 1 - n)) > 0 ||
+                                       (r < 0 && errno == EINTR)))
+            if (r > 0)
+                n += (size_t)r;
+        buf[n] = '\0';
+        waitpid(pid, NULL, 0);
+    }
+    close(p[0]);
+    char *s = strstr(buf, "Version:");
+    if (s) {
+        s += strlen("Version:");
+        s += strspn(s, " \t");
+        v = strndup(s, strcspn(s, " \t\n"));
+    }
+    return v;
+}
+
+struct hint {
+    const char *text;
+    int code;
+};
+
+/* What CRIU's log says, mapped to the errno BLCR's commands would exit with. */
+static const struct hint hints[] = {
+    { "No space left on device", ENOSPC },
+    { "Read-only file system", EROFS },
+    { "Disk quota exceeded", EDQUOT },
+    { "Can't fork for", EBUSY },
+    { "do not match expected", EBUSY },
+    { "bad size", ESTALE },
+    { "Permission denied", EACCES },
+    { "No such file or directory", ENOENT },
+    { "Cannot allocate memory", ENOMEM },
+    { "No such process", ESRCH },
+};
+
+int ckpt_criu_log_errors(const char *log, char *buf, size_t len)
+{
+    char *text = NULL, *save = NULL;
+    size_t tl = 0, used = 0;
+    int code = 0;
+
+    if (len)
+        buf[0] = '\0';
+    if (ckpt_read_file(log, &text, &tl) < 0)
+        return EIO;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (!strstr(line, "Error (") || strstr(line, "RLIMIT_NOFILE"))
+            continue;
+        for (size_t i = 0; !code && i < sizeof(hints) / sizeof(hints[0]); i++)
+            if (strstr(line, hints[i].text))
+                code = hints[i].code;
+        /* Drop CRIU's "(00.123456) Error (criu/x.c:12): " prefix. */
+        char *msg = strstr(line, "): ");
+        msg = msg ? msg + 3 : line;
+        size_t ml = strlen(msg);
+        if (used + ml + 3 < len) {
+            if (used)
+                buf[used++] = ';', buf[used++] = ' ';
+            memcpy(buf + used, msg, ml);
+            used += ml;
+            buf[used] = '\0';
+        }
+    }
+    free(text);
+    return code ? code : EIO;
+}

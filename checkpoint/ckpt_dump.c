@@ -1,0 +1,339 @@
+/* Checkpointing a job: CRIU dumps the namespace into a temporary
+ * directory while we hash what it writes; then the manifest is signed and
+ * the directory renamed into place.  The job is left stopped by CRIU until
+ * the checkpoint is committed, so --kill/--term/--signal act on a job that
+ * has not run since its image was taken, and a failed commit just lets it
+ * continue. */
+#include "checkpoint/ckpt_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+int ckpt_after_action(pid_t init, enum ckpt_after after, int signo, struct ckpt_err *e)
+{
+    pid_t *pids = NULL;
+    size_t n = 0;
+    int sig = 0;
+
+    switch (after) {
+    case CKPT_AFTER_KILL:
+        sig = SIGKILL;
+        break;
+    case CKPT_AFTER_TERM:
+        sig = SIGTERM;
+        break;
+    case CKPT_AFTER_ABORT:
+        sig = SIGABRT;
+        break;
+    case CKPT_AFTER_SIGNAL:
+        sig = signo;
+        break;
+    case CKPT_AFTER_STOP:
+        sig = SIGSTOP;
+        break;
+    case CKPT_AFTER_RUN:
+    case CKPT_AFTER_CONT:
+        break;
+    }
+    /* Killing the init takes the whole namespace with it. */
+    if (sig == SIGKILL)
+        return kill(init, SIGKILL) < 0 && errno != ESRCH
+                   ? ckpt_err_set(e, errno, "kill: %s", strerror(errno)) : 0;
+    if (ckpt_ns_members(init, &pids, &n) < 0)
+        return ckpt_err_set(e, errno, "cannot list the job's processes: %s", strerror(errno));
+    /* The init forwards what it gets; signal the others directly, once. */
+    if (sig)
+        for (size_t i = 1; i < n; i++)
+            kill(pids[i], sig);
+    if (sig != SIGSTOP)
+        for (size_t i = 0; i < n; i++)
+            kill(pids[i], SIGCONT);
+    free(pids);
+    return 0;
+}
+
+static int add_file(struct ckpt_manifest *m, size_t *cap, const char *path, long long size)
+{
+    for (size_t i = 0; i < m->nfiles; i++)
+        if (strcmp(m->files[i].path, path) == 0)
+            return 0;
+    if (m->nfiles == *cap) {
+        size_t nc = *cap ? 2 * *cap : 16;
+        struct ckpt_file *nf = realloc(m->files, nc * sizeof(*nf));
+        if (!nf)
+            return -1;
+        m->files = nf;
+        *cap = nc;
+    }
+    m->files[m->nfiles].path = strdup(path);
+    m->files[m->nfiles].size = size;
+    return m->files[m->nfiles++].path ? 0 : -1;
+}
+
+/* The job's open regular files, read while CRIU keeps it stopped so the
+ * sizes are the ones in the images. */
+static int scan_files(pid_t init, struct ckpt_manifest *m)
+{
+    pid_t *pids = NULL;
+    size_t n = 0, cap = 0;
+    if (ckpt_ns_members(init, &pids, &n) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char dpath[64];
+        snprintf(dpath, sizeof(dpath), "/proc/%d/fd", (int)pids[i]);
+        DIR *d = opendir(dpath);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            char fpath[512], target[4096];
+            struct stat st;
+            if (de->d_name[0] == '.')
+                continue;
+            snprintf(fpath, sizeof(fpath), "%s/%s", dpath, de->d_name);
+            ssize_t l = readlink(fpath, target, sizeof(target) - 1);
+            if (l <= 0 || target[0] != '/' || stat(fpath, &st) < 0 || !S_ISREG(st.st_mode))
+                continue;
+            target[l] = '\0';
+            if (add_file(m, &cap, target, (long long)st.st_size) < 0) {
+                closedir(d);
+                free(pids);
+                return -1;
+            }
+        }
+        if (d)
+            closedir(d);
+        if (!m->jobid)
+            m->jobid = ckpt_proc_environ_get(pids[i], "PBS_JOBID");
+    }
+    free(pids);
+    return 0;
+}
+
+static int commit(const char *tmp, const char *target, const struct ckpt_dump_opts *o,
+                  struct ckpt_err *e)
+{
+    struct stat st;
+    char other[4200];
+
+    if (lstat(target, &st) < 0) {
+        if (rename(tmp, target) == 0)
+            return 0;
+        return ckpt_err_set(e, errno, "cannot rename %s to %s: %s", tmp, target, strerror(errno));
+    }
+    if (o->clobber == CKPT_NOCLOBBER)
+        return ckpt_err_set(e, EEXIST, "%s exists and --noclobber was given", target);
+    if (o->clobber == CKPT_BACKUP) {
+        if (o->backup && *o->backup) {
+            snprintf(other, sizeof(other), "%s", o->backup);
+        } else {
+            for (int i = 1;; i++) {
+                if (snprintf(other, sizeof(other), "%s.~%d~", target, i) >= (int)sizeof(other))
+                    return ckpt_err_set(e, ENAMETOOLONG, "name too long: %s", target);
+                if (lstat(other, &st) < 0)
+                    break;
+            }
+        }
+        if (lstat(other, &st) == 0 && ckpt_rmtree(other) < 0)
+            return ckpt_err_set(e, errno, "cannot replace backup %s: %s", other, strerror(errno));
+        if (rename(target, other) < 0)
+            return ckpt_err_set(e, errno, "cannot back up %s to %s: %s", target, other,
+                                strerror(errno));
+        if (rename(tmp, target) < 0) {
+            int err = errno;
+            rename(other, target);
+            return ckpt_err_set(e, err, "cannot rename %s to %s: %s", tmp, target, strerror(err));
+        }
+        return 0;
+    }
+    /* Swap in one step: there is never a moment without a good checkpoint. */
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, target, RENAME_EXCHANGE) == 0) {
+        ckpt_rmtree(tmp);
+        return 0;
+    }
+    snprintf(other, sizeof(other), "%s.old.%d", tmp, (int)getpid());
+    if (rename(target, other) < 0 || rename(tmp, target) < 0) {
+        int err = errno;
+        rename(other, target);
+        return ckpt_err_set(e, err, "cannot replace %s: %s", target, strerror(err));
+    }
+    ckpt_rmtree(other);
+    return 0;
+}
+
+static int owner_ok(pid_t init, const char *owner, struct ckpt_err *e)
+{
+    uid_t uid;
+    gid_t gid;
+    struct passwd *pw = getpwnam(owner);
+    if (!pw)
+        return ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, "unknown user %s", owner);
+    if (ckpt_proc_uid(init, &uid, &gid) < 0)
+        return ckpt_err_set(e, ESRCH, "the job ended");
+    if (uid != pw->pw_uid)
+        return ckpt_err_set(e, EPERM, "the job runs as uid %u, not as %s (uid %u): refusing",
+                            (unsigned)uid, owner, (unsigned)pw->pw_uid);
+    return 0;
+}
+
+int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
+{
+    char *pathcopy = NULL, *basecopy = NULL;
+    char tmp[4200], target[4200], logpath[4300];
+    unsigned char key[CKPT_KEY_LEN];
+    struct ckpt_manifest m;
+    struct ckpt_tailer *tailer = NULL;
+    struct stat st;
+    const char *criu = ckpt_criu_path(o->secure);
+    bool tmp_made = false, stopped = false;
+    pid_t init = -1, child;
+    int rc = -1, ws = 0;
+
+    memset(&m, 0, sizeof(m));
+    tmp[0] = '\0';
+    if (geteuid() != 0) {
+        ckpt_err_set(e, EPERM, "checkpointing needs root (CRIU must be root)");
+        goto out;
+    }
+    init = o->init > 0 ? o->init : ckpt_find_init(o->id, o->scope, e);
+    if (init < 0)
+        goto out;
+    if (o->owner && owner_ok(init, o->owner, e) < 0)
+        goto out;
+    if (!o->path || !*o->path) {
+        ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, "no checkpoint name");
+        goto out;
+    }
+    pathcopy = strdup(o->path);
+    basecopy = strdup(o->path);
+    if (!pathcopy || !basecopy) {
+        ckpt_err_set(e, ENOMEM, "out of memory");
+        goto out;
+    }
+    const char *parent = dirname(pathcopy), *base = basename(basecopy);
+    if (!strcmp(base, ".") || !strcmp(base, "..") || !strcmp(base, "/")) {
+        ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, "bad checkpoint name %s", o->path);
+        goto out;
+    }
+    if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        ckpt_err_set(e, S_ISDIR(st.st_mode) ? errno : ENOTDIR,
+                     "checkpoint directory %s does not exist", parent);
+        goto out;
+    }
+    snprintf(target, sizeof(target), "%s/%s", parent, base);
+    if (o->clobber == CKPT_NOCLOBBER && lstat(target, &st) == 0) {
+        ckpt_err_set(e, EEXIST, "%s exists and --noclobber was given", target);
+        goto out;
+    }
+    if (ckpt_key_load(ckpt_key_path(o->secure), true, key, e) < 0)
+        goto out;
+    m.version = CKPT_FORMAT_VERSION;
+    m.criu_version = ckpt_criu_version(criu);   /* before the job is frozen */
+    if (!m.criu_version) {
+        ckpt_err_set(e, ENOENT, "cannot run CRIU (%s)", criu);
+        goto out;
+    }
+    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%d", parent, base, (int)getpid());
+    ckpt_rmtree(tmp);
+    if (mkdir(tmp, 0700) < 0) {
+        ckpt_err_set(e, errno, "cannot create checkpoint in %s: %s", parent, strerror(errno));
+        goto out;
+    }
+    tmp_made = true;
+    tailer = ckpt_tailer_start(tmp, e);
+    if (!tailer)
+        goto out;
+
+    uid_t juid;
+    gid_t jgid;
+    char ids[48];
+    if (ckpt_proc_uid(init, &juid, &jgid) < 0) {
+        ckpt_err_set(e, ESRCH, "the job ended");
+        goto out;
+    }
+    snprintf(ids, sizeof(ids), "%u:%u", (unsigned)juid, (unsigned)jgid);
+    char pidbuf[16];
+    snprintf(pidbuf, sizeof(pidbuf), "%d", (int)init);
+    char *argv[] = { (char *)criu, "dump", "-t", pidbuf, "-D", tmp, "-W", tmp, "-o", "dump.log",
+                     "--leave-stopped", "--file-locks", o->verbose ? "-v4" : "-v2", NULL };
+    if (ckpt_criu_run(criu, argv, NULL, 0, ids, &child) < 0) {
+        ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
+        goto out;
+    }
+    stopped = true;     /* from here on the job may be stopped: resume it on failure */
+    if (ckpt_criu_wait(child, o->timeout, &ws) < 0) {
+        ckpt_err_set(e, errno, errno == ETIMEDOUT ? "checkpoint timed out after %d s"
+                                                  : "waiting for CRIU: %d", o->timeout);
+        goto out;
+    }
+    struct ckpt_err herr;
+    ckpt_err_clear(&herr);
+    int hrc = ckpt_tailer_finish(tailer, &m.images, &m.nimages, &herr);
+    tailer = NULL;
+    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+        char errs[700];
+        snprintf(logpath, sizeof(logpath), "%s/dump.log", tmp);
+        int code = ckpt_criu_log_errors(logpath, errs, sizeof(errs));
+        ckpt_err_set(e, code, "CRIU could not dump the job: %s", errs[0] ? errs : "(no error in its log)");
+        goto out;
+    }
+    if (hrc < 0) {
+        *e = herr;
+        goto out;
+    }
+    if (scan_files(init, &m) < 0) {
+        ckpt_err_set(e, errno ? errno : ENOMEM, "cannot list the job's open files: %s", strerror(errno));
+        goto out;
+    }
+    struct utsname u;
+    uname(&u);
+    m.host = strdup(u.nodename);
+    m.kernel = strdup(u.release);
+    m.time = (long long)time(NULL);
+    m.requester = o->requester;
+    if (ckpt_proc_uid(init, &m.uid, &m.gid) < 0) {
+        ckpt_err_set(e, ESRCH, "the job ended during its checkpoint");
+        goto out;
+    }
+    ckpt_manifest_sign(&m, key);
+    if (ckpt_manifest_write(tmp, &m, e) < 0)
+        goto out;
+    if (!o->nosync && ckpt_fsync_tree(tmp) < 0) {
+        ckpt_err_set(e, errno, "cannot sync %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (commit(tmp, target, o, e) < 0)
+        goto out;
+    tmp_made = false;
+    if (!o->nosync)
+        ckpt_fsync_path(parent, true);
+    stopped = false;
+    if (ckpt_after_action(init, o->after, o->signo, e) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (tailer) {
+        struct ckpt_err ignore;
+        ckpt_tailer_finish(tailer, &m.images, &m.nimages, &ignore);
+    }
+    if (stopped && init > 0) {
+        struct ckpt_err ignore;
+        ckpt_after_action(init, CKPT_AFTER_CONT, 0, &ignore);
+    }
+    if (tmp_made)
+        ckpt_rmtree(tmp);
+    explicit_bzero(key, sizeof(key));
+    ckpt_manifest_free(&m);
+    free(pathcopy);
+    free(basecopy);
+    return rc;
+}

@@ -1,0 +1,54 @@
+/* Private interfaces between libckpt's files (not for the commands). */
+#ifndef CKMIG_CKPT_INTERNAL_H
+#define CKMIG_CKPT_INTERNAL_H
+
+#include "checkpoint/libckpt.h"
+
+#include <signal.h>
+
+/* Signal a self-checkpointing process waits for; value = (kind << 16) | code. */
+#define CKPT_SELF_SIGNAL     (SIGRTMIN + 6)
+#define CKPT_SELF_DONE       1
+#define CKPT_SELF_RESTARTED  2
+
+/* ckpt_hash.c: hashes the files CRIU writes into dir while it writes them. */
+struct ckpt_tailer;
+struct ckpt_tailer *ckpt_tailer_start(const char *dir, struct ckpt_err *e);
+/* Stops after a final pass; fills images (sorted by name). Frees t. */
+int ckpt_tailer_finish(struct ckpt_tailer *t, struct ckpt_image **images, size_t *n,
+                       struct ckpt_err *e);
+
+/* ckpt_criu.c: runs CRIU with argv; fds in keep stay open for it; ids
+ * ("uid:gid" of the job, for a dump) lets it read the job's rlimits where
+ * root lacks CAP_SYS_RESOURCE (see preload/ckpt_criu_ids.c). */
+int ckpt_criu_run(const char *criu, char *const argv[], const int *keep, size_t nkeep,
+                  const char *ids, pid_t *child);
+int ckpt_criu_wait(pid_t child, int timeout, int *wstatus);
+char *ckpt_criu_version(const char *criu);
+/* Reads CRIU's log, returns errno-ish code guessed from its errors and
+ * copies its error lines into buf. */
+int ckpt_criu_log_errors(const char *log, char *buf, size_t len);
+
+/* ckpt_fsutil.c */
+int ckpt_fsync_path(const char *path, bool dir);
+int ckpt_fsync_tree(const char *dir);
+int ckpt_read_file(const char *path, char **buf, size_t *len);
+int ckpt_mkdirs(const char *path, mode_t mode);
+
+/* ckpt_target.c */
+int ckpt_proc_ns_inode(pid_t pid, unsigned long *ino);
+int ckpt_proc_uid(pid_t pid, uid_t *uid, gid_t *gid);
+char *ckpt_proc_environ_get(pid_t pid, const char *name);
+
+/* ckpt_init.c */
+extern const int ckpt_forwarded[];
+void ckpt_forward_set(sigset_t *set);
+
+/* ckpt_self.c: the supervisor's side */
+int ckpt_self_listen(pid_t init, struct ckpt_err *e);
+/* Handles one connection on the listening socket (runs the dump). */
+void ckpt_self_serve(int lfd, pid_t init, bool secure);
+/* After a restore: wake the process that asked for the checkpoint. */
+void ckpt_self_notify(pid_t init, pid_t nspid, int kind, int code);
+
+#endif

@@ -1,0 +1,421 @@
+/* manifest.xml: what a checkpoint holds, and the keyed MAC over it.
+ *
+ * The MAC covers a canonical text built from the parsed fields (not the XML
+ * bytes), so whitespace or attribute order cannot matter and every field a
+ * restore relies on is covered. */
+#include "checkpoint/ckpt_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlsave.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void ckpt_manifest_free(struct ckpt_manifest *m)
+{
+    free(m->jobid);
+    free(m->host);
+    free(m->criu_version);
+    free(m->kernel);
+    for (size_t i = 0; i < m->nfiles; i++)
+        free(m->files[i].path);
+    free(m->files);
+    for (size_t i = 0; i < m->nimages; i++)
+        free(m->images[i].name);
+    free(m->images);
+    memset(m, 0, sizeof(*m));
+}
+
+/* ---- canonical text ---- */
+struct sbuf {
+    char *s;
+    size_t n, cap;
+    bool oom;
+};
+
+static void sb_add(struct sbuf *b, const char *p, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = (b->cap ? b->cap : 256);
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns) {
+            b->oom = true;
+            return;
+        }
+        b->s = ns;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, p, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        sb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* Length-prefixed, so no value can forge a field boundary. */
+static void sb_field(struct sbuf *b, const char *key, const char *val)
+{
+    val = val ? val : "";
+    sb_printf(b, "%s=%zu:", key, strlen(val));
+    sb_add(b, val, strlen(val));
+    sb_add(b, "\n", 1);
+}
+
+char *ckpt_manifest_canonical(const struct ckpt_manifest *m, size_t *len)
+{
+    struct sbuf b = { 0 };
+    char hex[65];
+
+    sb_printf(&b, "ckmig-checkpoint-manifest\nversion=%d\n", m->version);
+    sb_field(&b, "jobid", m->jobid);
+    sb_printf(&b, "uid=%u\ngid=%u\n", (unsigned)m->uid, (unsigned)m->gid);
+    sb_field(&b, "host", m->host);
+    sb_printf(&b, "time=%lld\n", m->time);
+    sb_field(&b, "criu", m->criu_version);
+    sb_field(&b, "kernel", m->kernel);
+    sb_printf(&b, "requester=%d\nfiles=%zu\n", (int)m->requester, m->nfiles);
+    for (size_t i = 0; i < m->nfiles; i++) {
+        sb_printf(&b, "size=%lld\n", m->files[i].size);
+        sb_field(&b, "file", m->files[i].path);
+    }
+    sb_printf(&b, "images=%zu\n", m->nimages);
+    for (size_t i = 0; i < m->nimages; i++) {
+        ckpt_hash_hex(m->images[i].sha256, 32, hex);
+        sb_printf(&b, "size=%lld\nsha256=%s\n", m->images[i].size, hex);
+        sb_field(&b, "image", m->images[i].name);
+    }
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    *len = b.n;
+    return b.s;
+}
+
+static int compute_mac(const struct ckpt_manifest *m, const unsigned char key[CKPT_KEY_LEN],
+                       unsigned char out[32])
+{
+    size_t len = 0;
+    unsigned int ol = 32;
+    char *c = ckpt_manifest_canonical(m, &len);
+    if (!c)
+        return -1;
+    unsigned char *r = HMAC(EVP_sha256(), key, CKPT_KEY_LEN, (unsigned char *)c, len, out, &ol);
+    free(c);
+    return r ? 0 : -1;
+}
+
+void ckpt_manifest_sign(struct ckpt_manifest *m, const unsigned char key[CKPT_KEY_LEN])
+{
+    if (compute_mac(m, key, m->mac) < 0)
+        memset(m->mac, 0, sizeof(m->mac));
+}
+
+bool ckpt_manifest_mac_ok(const struct ckpt_manifest *m, const unsigned char key[CKPT_KEY_LEN])
+{
+    unsigned char want[32];
+    if (compute_mac(m, key, want) < 0)
+        return false;
+    return CRYPTO_memcmp(want, m->mac, 32) == 0;
+}
+
+/* ---- XML ---- */
+static void set_num(xmlNodePtr n, const char *name, long long v)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%lld", v);
+    xmlNewProp(n, BAD_CAST name, BAD_CAST buf);
+}
+
+char *ckpt_manifest_to_xml(const struct ckpt_manifest *m, size_t *len)
+{
+    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "checkpoint");
+    xmlNodePtr n, list;
+    xmlChar *mem = NULL;
+    int size = 0;
+    char hex[65];
+    char *out = NULL;
+
+    xmlDocSetRootElement(doc, root);
+    set_num(root, "version", m->version);
+    n = xmlNewChild(root, NULL, BAD_CAST "job", NULL);
+    if (m->jobid)
+        xmlNewProp(n, BAD_CAST "id", BAD_CAST m->jobid);
+    set_num(n, "uid", m->uid);
+    set_num(n, "gid", m->gid);
+    if (m->requester)
+        set_num(n, "requester", m->requester);
+    n = xmlNewChild(root, NULL, BAD_CAST "source", NULL);
+    xmlNewProp(n, BAD_CAST "host", BAD_CAST(m->host ? m->host : ""));
+    set_num(n, "time", m->time);
+    xmlNewProp(n, BAD_CAST "criu", BAD_CAST(m->criu_version ? m->criu_version : ""));
+    xmlNewProp(n, BAD_CAST "kernel", BAD_CAST(m->kernel ? m->kernel : ""));
+    list = xmlNewChild(root, NULL, BAD_CAST "files", NULL);
+    for (size_t i = 0; i < m->nfiles; i++) {
+        n = xmlNewTextChild(list, NULL, BAD_CAST "file", BAD_CAST m->files[i].path);
+        set_num(n, "size", m->files[i].size);
+    }
+    list = xmlNewChild(root, NULL, BAD_CAST "images", NULL);
+    for (size_t i = 0; i < m->nimages; i++) {
+        n = xmlNewChild(list, NULL, BAD_CAST "image", NULL);
+        xmlNewProp(n, BAD_CAST "name", BAD_CAST m->images[i].name);
+        set_num(n, "size", m->images[i].size);
+        ckpt_hash_hex(m->images[i].sha256, 32, hex);
+        xmlNewProp(n, BAD_CAST "sha256", BAD_CAST hex);
+    }
+    ckpt_hash_hex(m->mac, 32, hex);
+    n = xmlNewTextChild(root, NULL, BAD_CAST "mac", BAD_CAST hex);
+    xmlNewProp(n, BAD_CAST "alg", BAD_CAST "HMAC-SHA256");
+    xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
+    if (mem && size > 0 && (out = malloc((size_t)size + 1))) {
+        memcpy(out, mem, (size_t)size);
+        out[size] = '\0';
+        *len = (size_t)size;
+    }
+    xmlFree(mem);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+static char *prop(xmlNodePtr n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, BAD_CAST name);
+    char *s = v ? strdup((char *)v) : NULL;
+    xmlFree(v);
+    return s;
+}
+
+static int prop_num(xmlNodePtr n, const char *name, long long *out, bool required)
+{
+    char *v = prop(n, name), *end = NULL;
+    int rc = -1;
+    if (!v) {
+        if (!required) {
+            *out = 0;
+            rc = 0;
+        }
+        goto out;
+    }
+    errno = 0;
+    *out = strtoll(v, &end, 10);
+    if (!errno && end != v && !*end && *out >= 0)
+        rc = 0;
+out:
+    free(v);
+    return rc;
+}
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name)
+{
+    for (xmlNodePtr c = parent->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, BAD_CAST name))
+            return c;
+    return NULL;
+}
+
+static bool plain_name(const char *s)
+{
+    return s && *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
+static int count_children(xmlNodePtr list, const char *name)
+{
+    int n = 0;
+    for (xmlNodePtr c = list ? list->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, BAD_CAST name))
+            n++;
+    return n;
+}
+
+int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, struct ckpt_err *e)
+{
+    xmlDocPtr doc = NULL;
+    xmlNodePtr root, job, src, files, images, mac;
+    long long v;
+    int rc = -1;
+    const char *what = "";
+
+    memset(m, 0, sizeof(*m));
+    if (len > (64u << 20)) {
+        ckpt_err_set(e, EBADMSG, "manifest is too large");
+        goto out;
+    }
+    doc = xmlReadMemory(buf, (int)len, CKPT_MANIFEST, NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (!root || xmlStrcmp(root->name, BAD_CAST "checkpoint")) {
+        ckpt_err_set(e, EBADMSG, "manifest is not a ckmig checkpoint manifest (bad XML)");
+        goto out;
+    }
+    if (prop_num(root, "version", &v, true) < 0) {
+        ckpt_err_set(e, EBADMSG, "manifest has no format version");
+        goto out;
+    }
+    m->version = (int)v;
+    if (v != CKPT_FORMAT_VERSION) {
+        ckpt_err_set(e, EPROTO, "unknown checkpoint format version %lld (this ckmig reads version %d)",
+                     v, CKPT_FORMAT_VERSION);
+        goto out;
+    }
+    job = child(root, "job");
+    src = child(root, "source");
+    files = child(root, "files");
+    images = child(root, "images");
+    mac = child(root, "mac");
+    what = "job";
+    if (!job)
+        goto bad;
+    m->jobid = prop(job, "id");
+    if (prop_num(job, "uid", &v, true) < 0)
+        goto bad;
+    m->uid = (uid_t)v;
+    if (prop_num(job, "gid", &v, true) < 0)
+        goto bad;
+    m->gid = (gid_t)v;
+    if (prop_num(job, "requester", &v, false) < 0)
+        goto bad;
+    m->requester = (pid_t)v;
+    what = "source";
+    if (!src || prop_num(src, "time", &m->time, true) < 0)
+        goto bad;
+    m->host = prop(src, "host");
+    m->criu_version = prop(src, "criu");
+    m->kernel = prop(src, "kernel");
+    what = "files";
+    m->files = calloc((size_t)count_children(files, "file") + 1, sizeof(*m->files));
+    if (!files || !m->files)
+        goto bad;
+    for (xmlNodePtr c = files->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || xmlStrcmp(c->name, BAD_CAST "file"))
+            continue;
+        struct ckpt_file *f = &m->files[m->nfiles];
+        xmlChar *t = xmlNodeGetContent(c);
+        f->path = t ? strdup((char *)t) : NULL;
+        xmlFree(t);
+        m->nfiles++;
+        if (!f->path || f->path[0] != '/' || prop_num(c, "size", &f->size, true) < 0)
+            goto bad;
+    }
+    what = "images";
+    m->images = calloc((size_t)count_children(images, "image") + 1, sizeof(*m->images));
+    if (!images || !m->images)
+        goto bad;
+    for (xmlNodePtr c = images->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || xmlStrcmp(c->name, BAD_CAST "image"))
+            continue;
+        struct ckpt_image *im = &m->images[m->nimages];
+        im->name = prop(c, "name");
+        m->nimages++;
+        char *h = prop(c, "sha256");
+        int hr = ckpt_hex_decode(h, im->sha256, 32);
+        free(h);
+        if (!plain_name(im->name) || prop_num(c, "size", &im->size, true) < 0 || hr < 0)
+            goto bad;
+    }
+    what = "mac";
+    if (!mac)
+        goto bad;
+    xmlChar *t = xmlNodeGetContent(mac);
+    int mr = ckpt_hex_decode(t ? (char *)t : "", m->mac, 32);
+    xmlFree(t);
+    if (mr < 0)
+        goto bad;
+    rc = 0;
+    goto out;
+bad:
+    ckpt_err_set(e, EBADMSG, "manifest is damaged: bad or missing <%s>", what);
+out:
+    if (rc < 0 && e->code != EPROTO) {
+        ckpt_manifest_free(m);
+    } else if (rc < 0) {
+        int ver = m->version;
+        ckpt_manifest_free(m);
+        m->version = ver;
+    }
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+int ckpt_manifest_read(const char *dir, struct ckpt_manifest *m, struct ckpt_err *e)
+{
+    char path[4096];
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, CKPT_MANIFEST);
+    if (ckpt_read_file(path, &buf, &len) < 0) {
+        int err = errno;
+        memset(m, 0, sizeof(*m));
+        return ckpt_err_set(e, err, "cannot read %s: %s", path, strerror(err));
+    }
+    rc = ckpt_manifest_parse(buf, len, m, e);
+    free(buf);
+    return rc;
+}
+
+int ckpt_manifest_write(const char *dir, const struct ckpt_manifest *m, struct ckpt_err *e)
+{
+    char path[4096], tmp[4096];
+    size_t len = 0;
+    char *xml = ckpt_manifest_to_xml(m, &len);
+    int fd = -1, rc = -1;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, CKPT_MANIFEST);
+    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, CKPT_MANIFEST);
+    if (!xml) {
+        ckpt_err_set(e, ENOMEM, "cannot build the manifest");
+        goto out;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        goto fail;
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, xml + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            goto fail;
+        off += (size_t)w;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0)
+        goto fail;
+    rc = 0;
+    goto out;
+fail:
+    ckpt_err_set(e, errno, "cannot write %s: %s", path, strerror(errno));
+    unlink(tmp);
+out:
+    if (fd >= 0)
+        close(fd);
+    free(xml);
+    return rc;
+}

@@ -1,0 +1,151 @@
+/* Restoring a job: verify everything first, check the files the job had
+ * open, then let CRIU restore the namespace as our child (-d -S from a
+ * child subreaper) so its exit status can be waited for. */
+#include "checkpoint/ckpt_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int check_files(const struct ckpt_restore_opts *o, const struct ckpt_manifest *m,
+                       int *fds, char **args, size_t *nargs, struct ckpt_err *e)
+{
+    for (size_t i = 0; i < m->nfiles; i++) {
+        const struct ckpt_file *f = &m->files[i];
+        char *p = ckpt_relocate(f->path, o->reloc, o->nreloc);
+        struct stat st;
+        int rc = 0;
+
+        if (!p)
+            return ckpt_err_set(e, ENOMEM, "out of memory");
+        if (stat(p, &st) < 0)
+            rc = ckpt_err_set(e, ENOENT,
+                              "the job's open file %s is missing on this node (the restore needs it "
+                              "at that path with %lld bytes; --relocate OLD=NEW moves it)",
+                              p, f->size);
+        else if (S_ISREG(st.st_mode) && st.st_size != f->size)
+            rc = ckpt_err_set(e, ESTALE,
+                              "the job's open file %s has %lld bytes, the checkpoint expects %lld "
+                              "(it changed after the checkpoint)",
+                              p, (long long)st.st_size, f->size);
+        else if (strcmp(p, f->path) != 0 && *nargs < 64) {
+            /* CRIU reopens by path: hand it the relocated file instead. */
+            int fd = open(p, O_RDWR | O_CLOEXEC);
+            if (fd < 0)
+                fd = open(p, O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                rc = ckpt_err_set(e, errno, "cannot open %s: %s", p, strerror(errno));
+            else if (asprintf(&args[*nargs], "fd[%d]:%s", fd, f->path + 1) < 0)
+                rc = ckpt_err_set(e, ENOMEM, "out of memory");
+            else
+                fds[(*nargs)++] = fd;
+        }
+        free(p);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, struct ckpt_err *e)
+{
+    unsigned char key[CKPT_KEY_LEN];
+    char work[] = "/tmp/ckmig-restore.XXXXXX";
+    char dir[4096], pidfile[64], logpath[64];
+    char *inherit[64];
+    int fds[64];
+    size_t ninherit = 0;
+    const char *criu = ckpt_criu_path(o->secure);
+    bool work_made = false, keep_work = false;
+    pid_t child, init = -1;
+    int ws = 0;
+
+    memset(m, 0, sizeof(*m));
+    if (geteuid() != 0) {
+        ckpt_err_set(e, EPERM, "restarting needs root (CRIU must be root)");
+        goto out;
+    }
+    if (!realpath(o->path, dir)) {
+        ckpt_err_setc(e, errno, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", o->path,
+                      strerror(errno));
+        goto out;
+    }
+    if (ckpt_key_load(ckpt_key_path(o->secure), false, key, e) < 0)
+        goto out;
+    int vr = ckpt_verify(dir, key, m, e);
+    explicit_bzero(key, sizeof(key));
+    if (vr < 0)
+        goto out;
+    if (check_files(o, m, fds, inherit, &ninherit, e) < 0)
+        goto out;
+    if (!mkdtemp(work)) {
+        ckpt_err_set(e, errno, "cannot create a work directory in /tmp: %s", strerror(errno));
+        goto out;
+    }
+    work_made = true;
+    snprintf(pidfile, sizeof(pidfile), "%s/pid", work);
+    snprintf(logpath, sizeof(logpath), "%s/restore.log", work);
+
+    char *argv[16 + 2 * 64];
+    size_t a = 0;
+    argv[a++] = (char *)criu;
+    argv[a++] = "restore";
+    argv[a++] = "-D";
+    argv[a++] = dir;
+    argv[a++] = "-W";
+    argv[a++] = work;
+    argv[a++] = "-o";
+    argv[a++] = "restore.log";
+    argv[a++] = o->verbose ? "-v4" : "-v2";
+    argv[a++] = "-d";
+    argv[a++] = "-S";
+    argv[a++] = "--pidfile";
+    argv[a++] = pidfile;
+    argv[a++] = "--file-locks";
+    for (size_t i = 0; i < ninherit; i++) {
+        argv[a++] = "--inherit-fd";
+        argv[a++] = inherit[i];
+    }
+    argv[a] = NULL;
+    /* CRIU makes the restored init a sibling of itself, i.e. our child;
+     * as a subreaper we also collect anything it leaves behind. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if (ckpt_criu_run(criu, argv, fds, ninherit, NULL, &child) < 0) {
+        ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
+        goto out;
+    }
+    if (ckpt_criu_wait(child, 0, &ws) < 0 || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+        char errs[700];
+        int code = ckpt_criu_log_errors(logpath, errs, sizeof(errs));
+        ckpt_err_set(e, code, "CRIU could not restore %s: %s (log: %s)", dir,
+                     errs[0] ? errs : "(no error in its log)", logpath);
+        keep_work = true;
+        goto out;
+    }
+    FILE *f = fopen(pidfile, "re");
+    int pid = 0;
+    if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 0) {
+        ckpt_err_set(e, EIO, "CRIU restored %s but wrote no pid file", dir);
+        keep_work = true;
+    } else {
+        init = pid;
+    }
+    if (f)
+        fclose(f);
+out:
+    for (size_t i = 0; i < ninherit; i++) {
+        close(fds[i]);
+        free(inherit[i]);
+    }
+    if (work_made && !keep_work)
+        ckpt_rmtree(work);
+    if (init < 0)
+        ckpt_manifest_free(m);
+    return init;
+}

@@ -1,0 +1,106 @@
+/* cr_checkpoint [OPTIONS] ID: BLCR's command line, CRIU underneath. */
+#include "checkpoint/libckpt.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: cr_checkpoint [OPTIONS] ID\n"
+            "Checkpoints the cr_run job that ID belongs to into a directory.\n"
+            "Scope:  -T, --tree (default)  -p, --pid  -g, --pgid  -s, --sid\n"
+            "Output: -c, --cwd (default: context.ID)  -f, --file NAME  -F, --fd DIRFD\n"
+            "        --atomic (always)  --backup[=NAME]  --clobber (default)  --noclobber\n"
+            "After:  --run (default)  -S, --signal N  --stop  --term  --abort  --kill  --cont\n"
+            "Other:  --sync (default)  --nosync  -t, --time SEC  --owner USER\n"
+            "        -q, --quiet  -v, --verbose  -h, --help  --version\n"
+            "Accepted and ignored: --save-*, --ptraced-*, --ptracer-*, --kmsg-*\n"
+            "Exit status: 0, the errno of the failure, or 255 for bad usage.\n");
+}
+
+static int fail(const struct ckpt_checkpoint_args *a, const struct ckpt_err *e)
+{
+    if (!a->quiet)
+        fprintf(stderr, "cr_checkpoint: %s\n", e->msg);
+    return e->code > 0 && e->code < 255 ? e->code : 1;
+}
+
+/* The name, absolute: CRIU runs in another working directory. */
+static int output_path(const struct ckpt_checkpoint_args *a, char *out, size_t len,
+                       struct ckpt_err *e)
+{
+    char cwd[4096], link[64];
+    if (a->fd >= 0) {
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", a->fd);
+        ssize_t n = readlink(link, cwd, sizeof(cwd) - 1);
+        if (n <= 0 || cwd[0] != '/')
+            return ckpt_err_setc(e, EBADF, CKPT_FAIL_ARGS,
+                                 "-F %d: not an open directory (checkpoints are directories)", a->fd);
+        cwd[n] = '\0';
+        if (snprintf(out, len, "%s/context.%d", cwd, (int)a->dump.id) >= (int)len)
+            goto too_long;
+        return 0;
+    }
+    if (a->file && a->file[0] == '/') {
+        if (snprintf(out, len, "%s", a->file) >= (int)len)
+            goto too_long;
+        return 0;
+    }
+    if (!getcwd(cwd, sizeof(cwd)))
+        return ckpt_err_set(e, errno, "getcwd: %s", strerror(errno));
+    if (a->file ? snprintf(out, len, "%s/%s", cwd, a->file) >= (int)len
+                : snprintf(out, len, "%s/context.%d", cwd, (int)a->dump.id) >= (int)len)
+        goto too_long;
+    return 0;
+too_long:
+    return ckpt_err_setc(e, ENAMETOOLONG, CKPT_FAIL_ARGS, "checkpoint path too long");
+}
+
+int main(int argc, char **argv)
+{
+    struct ckpt_checkpoint_args a;
+    struct ckpt_err e;
+    char path[4096];
+
+    ckpt_err_clear(&e);
+    if (ckpt_parse_checkpoint_args(argc, argv, &a, &e) < 0) {
+        fprintf(stderr, "cr_checkpoint: %s\n", e.msg);
+        fprintf(stderr, "Try 'cr_checkpoint --help'.\n");
+        return 255;
+    }
+    if (a.help) {
+        usage(stdout);
+        return 0;
+    }
+    if (a.version) {
+        printf("cr_checkpoint: %s\n", CKPT_VERSION_STRING);
+        return 0;
+    }
+    if (output_path(&a, path, sizeof(path), &e) < 0)
+        return fail(&a, &e);
+    if (ckpt_inside_job()) {
+        /* A job checkpointing itself: the supervisor outside does it. */
+        if (kill(a.dump.id, 0) < 0 && errno == ESRCH) {
+            ckpt_err_set(&e, ESRCH, "no process %d in this job", (int)a.dump.id);
+            return fail(&a, &e);
+        }
+        struct ckpt_self_request r = { .after = a.dump.after, .signo = a.dump.signo,
+                                       .clobber = a.dump.clobber, .nosync = a.dump.nosync };
+        memcpy(r.path, path, sizeof(r.path));
+        if (a.dump.backup)
+            snprintf(r.backup, sizeof(r.backup), "%s", a.dump.backup);
+        if (ckpt_self_checkpoint(&r, &e) < 0)
+            return fail(&a, &e);
+        return 0;
+    }
+    a.dump.path = path;
+    a.dump.secure = getuid() != geteuid();
+    if (ckpt_dump(&a.dump, &e) < 0)
+        return fail(&a, &e);
+    return 0;
+}

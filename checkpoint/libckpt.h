@@ -1,0 +1,245 @@
+/* libckpt: run, checkpoint and restart jobs with CRIU, BLCR-style.
+ *
+ * A checkpointable job runs as PID 1's child in its own PID namespace (see
+ * ckpt_spawn); a checkpoint is a root-only directory of CRIU images plus a
+ * manifest.xml whose keyed MAC and per-image hashes are checked before CRIU
+ * reads anything on restore.  Every function reports failure through a
+ * struct ckpt_err: an errno-style code (what BLCR's commands exit with), the
+ * BLCR failure class, and a message that names the thing at fault. */
+#ifndef CKMIG_LIBCKPT_H
+#define CKMIG_LIBCKPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CKPT_MANIFEST       "manifest.xml"
+#define CKPT_FORMAT_VERSION 1
+#define CKPT_KEY_DEFAULT    "/etc/ckmig/checkpoint.key"
+#define CKPT_KEY_LEN        32
+#define CKPT_HASH_CHUNK     (8u << 20)  /* images are hashed in 8 MiB chunks */
+#define CKPT_INIT_COMM      "ckmig-init"
+#define CKPT_VERSION_STRING "ckmig 0.1 (BLCR-compatible command line, CRIU engine)"
+
+/* ---- errors (BLCR's classes decide which --run-on-fail-* hook runs) ---- */
+enum ckpt_class {
+    CKPT_OK = 0,
+    CKPT_FAIL_ARGS,  /* bad options, unreadable checkpoint, bad --relocate */
+    CKPT_FAIL_TEMP,  /* ENOMEM, EBUSY: may work later */
+    CKPT_FAIL_ENV,   /* EACCES, EPERM, ENOENT, EEXIST, EISDIR, ENOTDIR, missing files */
+    CKPT_FAIL_PERM,  /* everything else: corrupt or tampered images, CRIU errors */
+};
+
+struct ckpt_err {
+    int code;               /* errno value; 0 = no error */
+    enum ckpt_class cls;
+    char msg[1024];
+};
+
+void ckpt_err_clear(struct ckpt_err *e);
+/* Sets code, class (by ckpt_classify) and a printf-style message. Returns -1. */
+int ckpt_err_set(struct ckpt_err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int ckpt_err_setc(struct ckpt_err *e, int code, enum ckpt_class cls, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+enum ckpt_class ckpt_classify(int code);
+const char *ckpt_class_name(enum ckpt_class cls);  /* "Permanent", "Temporary", ... */
+
+/* ---- environment: which CRIU and which key (secure: ignore env) ---- */
+const char *ckpt_criu_path(bool secure);
+const char *ckpt_key_path(bool secure);
+/* Loads the MAC key; with create, makes a fresh root-only key if missing. */
+int ckpt_key_load(const char *path, bool create, unsigned char key[CKPT_KEY_LEN],
+                  struct ckpt_err *e);
+
+/* ---- running a job: cr_run ---- */
+struct ckpt_cred {
+    bool set;               /* false: keep the caller's credentials */
+    uid_t uid;
+    gid_t gid;
+    int ngroups;
+    gid_t groups[64];
+};
+/* Fills cred for user NAME (uid and groups from the user database). */
+int ckpt_cred_for_user(const char *name, struct ckpt_cred *cred, struct ckpt_err *e);
+/* Starts argv as the child of a small init that is PID 1 of a new PID
+ * namespace; the job runs in its own session with fds 0-2 only.  Returns
+ * the init's pid (in the caller's namespace). */
+pid_t ckpt_spawn(char *const argv[], const struct ckpt_cred *cred, struct ckpt_err *e);
+
+struct ckpt_supervise_opts {
+    bool serve_self;        /* accept checkpoint requests from inside the job */
+    bool secure;            /* setuid caller: ignore $CKMIG_CRIU / $CKMIG_CKPT_KEY */
+    bool quiet;
+};
+/* Forwards signals to the job, serves self-checkpoint requests, reaps, and
+ * returns the job's wait status (as waitpid would give it for the job). */
+int ckpt_supervise(pid_t init, const struct ckpt_supervise_opts *o, struct ckpt_err *e);
+/* Exits like a process whose child ended with wstatus (re-raising signals). */
+void ckpt_exit_like(int wstatus) __attribute__((noreturn));
+
+/* ---- finding the job ---- */
+enum ckpt_scope { CKPT_SCOPE_TREE, CKPT_SCOPE_PID, CKPT_SCOPE_PGID, CKPT_SCOPE_SID };
+/* Maps any process of a cr_run job (the cr_run process outside, or anything
+ * inside the namespace) to the namespace's init. */
+pid_t ckpt_find_init(pid_t id, enum ckpt_scope scope, struct ckpt_err *e);
+/* Processes of init's namespace (host pids), init first.  Caller frees. */
+int ckpt_ns_members(pid_t init, pid_t **pids, size_t *n);
+/* Host pid of the process that is nspid inside init's namespace, or -1. */
+pid_t ckpt_ns_to_host(pid_t init, pid_t nspid);
+/* True when the calling process runs inside a ckmig job namespace. */
+bool ckpt_inside_job(void);
+
+/* ---- checkpoint: cr_checkpoint ---- */
+enum ckpt_after { CKPT_AFTER_RUN, CKPT_AFTER_SIGNAL, CKPT_AFTER_STOP, CKPT_AFTER_TERM,
+                  CKPT_AFTER_ABORT, CKPT_AFTER_KILL, CKPT_AFTER_CONT };
+enum ckpt_clobber { CKPT_CLOBBER, CKPT_NOCLOBBER, CKPT_BACKUP };
+
+struct ckpt_dump_opts {
+    pid_t id;
+    enum ckpt_scope scope;
+    const char *path;       /* checkpoint directory to create */
+    enum ckpt_after after;
+    int signo;              /* CKPT_AFTER_SIGNAL */
+    enum ckpt_clobber clobber;
+    const char *backup;     /* CKPT_BACKUP: NULL = NAME.~N~ */
+    bool nosync;
+    int timeout;            /* seconds; 0 = none */
+    bool verbose;
+    bool secure;
+    const char *owner;      /* refuse unless the job runs as this user */
+    pid_t requester;        /* ns pid of a self-checkpointing process, or 0 */
+    pid_t init;             /* known init (skips ckpt_find_init), or 0 */
+};
+int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e);
+
+/* ---- the manifest ---- */
+struct ckpt_file {
+    char *path;
+    long long size;
+};
+struct ckpt_image {
+    char *name;
+    long long size;
+    unsigned char sha256[32];   /* SHA-256 over the chunk digests (see ckpt_hash.c) */
+};
+struct ckpt_manifest {
+    int version;
+    char *jobid;            /* NULL when unknown */
+    uid_t uid;
+    gid_t gid;
+    char *host;
+    long long time;
+    char *criu_version;
+    char *kernel;
+    pid_t requester;        /* 0 unless the job asked for this checkpoint itself */
+    struct ckpt_file *files;
+    size_t nfiles;
+    struct ckpt_image *images;
+    size_t nimages;
+    unsigned char mac[32];
+};
+void ckpt_manifest_free(struct ckpt_manifest *m);
+/* The exact bytes the MAC covers (canonical text); caller frees. */
+char *ckpt_manifest_canonical(const struct ckpt_manifest *m, size_t *len);
+void ckpt_manifest_sign(struct ckpt_manifest *m, const unsigned char key[CKPT_KEY_LEN]);
+bool ckpt_manifest_mac_ok(const struct ckpt_manifest *m, const unsigned char key[CKPT_KEY_LEN]);
+/* XML text of m (with its MAC); caller frees with free(). */
+char *ckpt_manifest_to_xml(const struct ckpt_manifest *m, size_t *len);
+int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m,
+                        struct ckpt_err *e);
+int ckpt_manifest_read(const char *dir, struct ckpt_manifest *m, struct ckpt_err *e);
+/* Writes dir/manifest.xml (temp name, fsync, rename). */
+int ckpt_manifest_write(const char *dir, const struct ckpt_manifest *m, struct ckpt_err *e);
+/* Reads the manifest, checks its version and MAC, that the directory holds
+ * exactly the listed images, and every image's size and hash. */
+int ckpt_verify(const char *dir, const unsigned char key[CKPT_KEY_LEN],
+                struct ckpt_manifest *m, struct ckpt_err *e);
+
+/* ---- hashing ---- */
+/* Chunked SHA-256 of a whole file (threads over chunks). */
+int ckpt_hash_file(const char *path, long long *size, unsigned char out[32],
+                   struct ckpt_err *e);
+void ckpt_hash_hex(const unsigned char *in, size_t n, char *out);
+int ckpt_hex_decode(const char *hex, unsigned char *out, size_t n);
+
+/* ---- restart: cr_restart ---- */
+struct ckpt_relocation {
+    char *from;
+    char *to;
+};
+int ckpt_parse_relocation(const char *arg, struct ckpt_relocation *r, struct ckpt_err *e);
+/* Applies the first matching relocation (whole leading path components) to
+ * path; returns a new string (or a copy of path). */
+char *ckpt_relocate(const char *path, const struct ckpt_relocation *r, size_t n);
+
+struct ckpt_restore_opts {
+    const char *path;
+    const struct ckpt_relocation *reloc;
+    size_t nreloc;
+    bool secure;
+    bool verbose;
+};
+/* Verifies, checks the job's files, restores with CRIU as our child (the
+ * caller must be a child subreaper); returns the restored init's pid. */
+pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m,
+                   struct ckpt_err *e);
+/* Sends after-action signals to every process of init's namespace. */
+int ckpt_after_action(pid_t init, enum ckpt_after after, int signo, struct ckpt_err *e);
+
+/* ---- retention ---- */
+/* Keeps the newest `keep` complete checkpoints in dir whose names start with
+ * prefix (NULL = any), deletes older ones and stale temporaries; returns the
+ * number deleted or -1. */
+int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *e);
+int ckpt_rmtree(const char *path);
+
+/* ---- self-checkpoint (a job checkpointing itself from inside) ---- */
+struct ckpt_self_request {
+    enum ckpt_after after;
+    int signo;
+    enum ckpt_clobber clobber;
+    char backup[1024];
+    bool nosync;
+    char path[4096];        /* absolute, as seen by the job */
+};
+/* Called inside the job: asks the supervisor (cr_run / cr_restart) to
+ * checkpoint this job; returns 0 after the checkpoint and after a restart. */
+int ckpt_self_checkpoint(const struct ckpt_self_request *r, struct ckpt_err *e);
+
+/* ---- BLCR command lines ---- */
+struct ckpt_checkpoint_args {
+    struct ckpt_dump_opts dump;
+    const char *file;       /* -f */
+    int fd;                 /* -F, or -1 */
+    bool quiet;
+    bool help, version;
+};
+/* 0 = ok, -1 = usage error (message in e, exit 255). argv is not modified. */
+int ckpt_parse_checkpoint_args(int argc, char *const argv[], struct ckpt_checkpoint_args *a,
+                               struct ckpt_err *e);
+
+struct ckpt_restart_args {
+    const char *file;
+    int fd;
+    enum ckpt_after after;
+    int signo;
+    const char *hook_success;
+    const char *hook_fail[5];   /* indexed by enum ckpt_class */
+    struct ckpt_relocation reloc[16];
+    size_t nreloc;
+    bool quiet, verbose, help, version;
+};
+int ckpt_parse_restart_args(int argc, char *const argv[], struct ckpt_restart_args *a,
+                            struct ckpt_err *e);
+void ckpt_restart_args_free(struct ckpt_restart_args *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
