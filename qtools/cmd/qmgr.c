@@ -44,7 +44,7 @@ static int wanted(const struct attropl *names, const struct attrl *a)
 	for (; names; names = names->next)
 		if (strcmp(names->name, a->name) == 0)
 			return 1;
-	return names == NULL;
+	return 0;
 }
 
 static void list(const struct qmgr_cmd *cmd, const struct batch_status *bs)

@@ -1,0 +1,72 @@
+# Helpers for the q-command tests: a ckmig_server of our own on a temp
+# SERVER_HOME (no MOMs unless a test adds them), and running a command
+# to get its exit status, stdout and stderr.
+
+package require ckmig
+
+# qt_server_start NODELINE...: start ckmig_server on a fresh home whose
+# server_priv/nodes holds the lines; PBS_SERVER_SOCKET points at it.
+proc qt_server_start {args} {
+    set home [tmpdir qtserver]
+    file mkdir [file join $home server_priv]
+    qt_write [file join $home server_priv nodes] "[join $args \n]\n"
+    set key [file join $home cluster.key]
+    qt_write $key [string repeat k 32]
+    file attributes $key -permissions 0600
+    set ::qt_home $home
+    set ::env(PBS_SERVER_SOCKET) [file join $home server.sock]
+    # a port of our own: other tests' servers may be up
+    set port [expr {20000 + [pid] % 20000}]
+    set ::qt_server_pid [spawn_bg [file join $home server.out] \
+        [ckmig_bin ckmig_server] -D -d $home -k $key -p $port]
+    wait_for_condition {[file exists $::env(PBS_SERVER_SOCKET)] &&
+                        ![catch {ckmig::server_name}]} 10000
+    return $home
+}
+
+proc qt_server_name {} { return [ckmig::server_name] }
+
+proc qt_write {path data} {
+    set f [open $path w]
+    puts -nonewline $f $data
+    close $f
+}
+
+# qcmd ?-user USER? PROGRAM ARGS... ?<< STDIN?: run a built command;
+# returns {exit-status stdout stderr} (trailing newlines trimmed).
+proc qcmd {args} {
+    set pre {}
+    if {[lindex $args 0] eq "-user"} {
+        set pre [list runuser -u [lindex $args 1] --]
+        set args [lrange $args 2 end]
+    }
+    set in {}
+    set i [lsearch -exact $args <<]
+    if {$i >= 0} {
+        set in [list << [lindex $args $i+1]]
+        set args [lreplace $args $i $i+1]
+    } else {
+        set in [list < /dev/null]
+    }
+    set prog [ckmig_bin [lindex $args 0]]
+    set errf [file join $::qt_home stderr.[incr ::qt_n]]
+    set outf [file join $::qt_home stdout.$::qt_n]
+    set rc 0
+    if {[catch {exec {*}$pre $prog {*}[lrange $args 1 end] {*}$in > $outf 2> $errf} msg opts]} {
+        set ec [dict get $opts -errorcode]
+        if {[lindex $ec 0] eq "CHILDSTATUS"} {
+            set rc [lindex $ec 2]
+        } else {
+            set rc -1
+            file delete $outf
+            qt_write $errf "exec failed: $msg"
+        }
+    }
+    set out [string trimright [file_contents $outf] \n]
+    set err [string trimright [file_contents $errf] \n]
+    file delete $errf $outf
+    return [list $rc [string trimright $out \n] $err]
+}
+
+# qt_full ID: the job's attributes as a dict
+proc qt_full {id} { return [ckmig::stat job $id] }
