@@ -189,8 +189,9 @@ int ckpt_self_checkpoint(const struct ckpt_self_request *r, struct ckpt_err *e)
     socklen_t l = sock_name(ino, &sa);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, l) < 0) {
         ckpt_err_set(e, EPERM,
-                     "nobody outside this job can checkpoint it: its cr_run does not run as root "
-                     "(start it as root with --user, or ask the batch system: qchkpt)");
+                     "nobody outside this process's PID namespace can checkpoint it: it was not "
+                     "started by cr_run, or its cr_run does not run as root (start cr_run as root "
+                     "with --user, or ask the batch system: qchkpt)");
         goto out;
     }
     if (send(fd, &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req) ||
