@@ -165,6 +165,45 @@ static int node_delete(struct server *s, struct node *n)
 	return 0;
 }
 
+/* qmgr "list server a,b": the status of obj, only the named attributes
+ * when some are named. */
+static int manager_list(struct batch_request *br, const char *obj, const char *name)
+{
+	struct pbs_msg r;
+	struct pbs_obj *o;
+
+	free(br->rq.id);
+	br->rq.id = xstrdup(name);
+	if (strcmp(obj, "server") && strcmp(obj, "queue") && strcmp(obj, "node")) {
+		req_reject(br, PBSE_IVALREQ, 0, obj);
+		return 0;
+	}
+	msg_reply(&r, 0, 0, "");
+	status_into(br->s, obj, name, &r);
+	if (r.code) {
+		req_reject(br, r.code, 0, name);
+		msg_free(&r);
+		return 0;
+	}
+	if (br->rq.attrs.count)
+		for (o = r.objs; o; o = o->next) {
+			struct pbs_attr *a, *next;
+			struct attr_list keep;
+
+			attrl_init(&keep);
+			for (a = o->attrs.head; a; a = next) {
+				next = a->next;
+				if (attrl_find(&br->rq.attrs, a->name, NULL) ||
+				    attrl_find(&br->rq.attrs, a->name, a->resource))
+					attrl_add(&keep, a->name, a->resource, a->value, a->op);
+			}
+			attrl_free(&o->attrs);
+			o->attrs = keep;
+		}
+	req_reply_msg(br, &r);
+	return 0;
+}
+
 int req_manager(struct batch_request *br)
 {
 	struct server *s = br->s;
@@ -179,18 +218,8 @@ int req_manager(struct batch_request *br)
 	}
 	if (!name)
 		name = "";
-	if (!strcmp(cmd, "list") || !strcmp(cmd, "print")) {
-		free(br->rq.id);
-		br->rq.id = xstrdup(name);
-		if (!strcmp(obj, "server"))
-			return req_stat_svr(br);
-		if (!strcmp(obj, "queue"))
-			return req_stat_que(br);
-		if (!strcmp(obj, "node"))
-			return req_stat_node(br);
-		req_reject(br, PBSE_IVALREQ, 0, obj);
-		return 0;
-	}
+	if (!strcmp(cmd, "list") || !strcmp(cmd, "print"))
+		return manager_list(br, obj, name);
 	if (!user_is_manager(s, &br->who)) {
 		req_reject(br, PBSE_PERM, 0, NULL);
 		return 0;

@@ -8,11 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void fmt_time(char *out, size_t size, const char *epoch)
-{
-	snprintf(out, size, "%s", epoch ? epoch : "");
-}
-
 static void stat_one_job(struct pbs_msg *r, const struct job *j)
 {
 	struct pbs_obj *o = msg_add_obj(r, "job", j->id);
@@ -28,7 +23,6 @@ static void stat_one_job(struct pbs_msg *r, const struct job *j)
 	attrl_add(&o->attrs, ATTR_substate, NULL, v, BATCH_SET);
 	snprintf(v, sizeof(v), "0x%x", j->svrflags);
 	attrl_add(&o->attrs, ATTR_svrflags, NULL, v, BATCH_SET);
-	(void)fmt_time;
 }
 
 int req_stat_job(struct batch_request *br)
@@ -70,39 +64,31 @@ static void state_counts(struct server *s, char *out, size_t size, int *total)
 		 "Complete:%d", c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
 }
 
-int req_stat_que(struct batch_request *br)
+static void stat_que_into(struct server *s, const char *name, struct pbs_msg *r)
 {
-	struct server *s = br->s;
-	struct pbs_msg r;
 	struct pbs_obj *o;
 	char counts[256], tot[32];
 	int total;
 
-	if (br->rq.id[0] && strcmp(br->rq.id, s->qname)) {
-		req_reject(br, PBSE_UNKQUE, 0, NULL);
-		return 0;
+	if (name[0] && strcmp(name, s->qname)) {
+		r->code = PBSE_UNKQUE;
+		return;
 	}
-	msg_reply(&r, 0, 0, "");
-	o = msg_add_obj(&r, "queue", s->qname);
+	o = msg_add_obj(r, "queue", s->qname);
 	state_counts(s, counts, sizeof(counts), &total);
 	snprintf(tot, sizeof(tot), "%d", total);
 	obj_add_attr(o, ATTR_total, NULL, tot);
 	obj_add_attr(o, ATTR_count, NULL, counts);
 	attrl_copy(&o->attrs, &s->qattrs);
-	req_reply_msg(br, &r);
-	return 0;
 }
 
-int req_stat_svr(struct batch_request *br)
+static void stat_svr_into(struct server *s, struct pbs_msg *r)
 {
-	struct server *s = br->s;
-	struct pbs_msg r;
 	struct pbs_obj *o;
 	char counts[256], v[64];
 	int total;
 
-	msg_reply(&r, 0, 0, "");
-	o = msg_add_obj(&r, "server", s->name);
+	o = msg_add_obj(r, "server", s->name);
 	obj_add_attr(o, ATTR_status, NULL, "Active");
 	state_counts(s, counts, sizeof(counts), &total);
 	snprintf(v, sizeof(v), "%d", total);
@@ -113,8 +99,6 @@ int req_stat_svr(struct batch_request *br)
 	obj_add_attr(o, ATTR_pbsversion, NULL, "ckmig-1.0");
 	snprintf(v, sizeof(v), "%ld", s->next_seq);
 	obj_add_attr(o, ATTR_nextjobnum, NULL, v);
-	req_reply_msg(br, &r);
-	return 0;
 }
 
 static void stat_one_node(struct pbs_msg *r, const struct node *n)
@@ -142,28 +126,66 @@ static void stat_one_node(struct pbs_msg *r, const struct node *n)
 		obj_add_attr(o, "drain", NULL, "True");
 }
 
-int req_stat_node(struct batch_request *br)
+static void stat_node_into(struct server *s, const char *name, struct pbs_msg *r)
 {
-	struct server *s = br->s;
-	struct pbs_msg r;
 	int i;
 
-	msg_reply(&r, 0, 0, "");
-	if (br->rq.id[0]) {
-		struct node *n = find_node(s, br->rq.id);
+	if (name[0]) {
+		struct node *n = find_node(s, name);
 
 		if (!n) {
-			msg_free(&r);
-			req_reject(br, PBSE_UNKNODE, 0, br->rq.id);
-			return 0;
+			r->code = PBSE_UNKNODE;
+			return;
 		}
-		stat_one_node(&r, n);
+		stat_one_node(r, n);
 	} else {
 		for (i = 0; i < s->nnodes; i++)
-			stat_one_node(&r, &s->nodes[i]);
+			stat_one_node(r, &s->nodes[i]);
+	}
+}
+
+void status_into(struct server *s, const char *obj, const char *name, struct pbs_msg *r)
+{
+	if (!strcmp(obj, "server"))
+		stat_svr_into(s, r);
+	else if (!strcmp(obj, "queue"))
+		stat_que_into(s, name, r);
+	else if (!strcmp(obj, "node"))
+		stat_node_into(s, name, r);
+	else
+		r->code = PBSE_IVALREQ;
+}
+
+static int stat_reply(struct batch_request *br, const char *obj)
+{
+	struct pbs_msg r;
+
+	msg_reply(&r, 0, 0, "");
+	status_into(br->s, obj, br->rq.id, &r);
+	if (r.code) {
+		int code = r.code;
+
+		msg_free(&r);
+		req_reject(br, code, 0, br->rq.id[0] ? br->rq.id : NULL);
+		return 0;
 	}
 	req_reply_msg(br, &r);
 	return 0;
+}
+
+int req_stat_que(struct batch_request *br)
+{
+	return stat_reply(br, "queue");
+}
+
+int req_stat_svr(struct batch_request *br)
+{
+	return stat_reply(br, "server");
+}
+
+int req_stat_node(struct batch_request *br)
+{
+	return stat_reply(br, "node");
 }
 
 static int select_match(const struct job *j, const struct pbs_attr *a)

@@ -253,6 +253,9 @@ int req_isstatus(struct batch_request *br);
 int req_mom_modifyjob(struct batch_request *br);
 int req_mom_releasejob(struct batch_request *br);
 
+/* req_stat.c: the status of server|queue|node objects into r (r->code on error) */
+void status_into(struct server *s, const char *obj, const char *name, struct pbs_msg *r);
+
 /* req_runjob.c */
 /* Start j on dest (NULL = scheduler's choice). done(s, ctx, code, msg) is
  * called when the MOM answered (or at once on refusal: then the return is
