@@ -2,6 +2,7 @@
 # (lib/protocol frames with the cluster key's MAC), for the MOM's tests.
 #
 #   mom_setup ?config-lines?   key, MOM home, a peer in the server's place
+#                              (@DIR@ in the lines: the test's directory)
 #                              (listening on a free port, logging every
 #                              request), and the MOM itself; at_cleanup stops
 #                              them.
@@ -37,8 +38,9 @@ proc mom::free_port {} {
     error "no free port"
 }
 
-proc mom_setup {{config ""}} {
+proc mom_setup {{config ""} {prepare ""}} {
     set mom::dir [tmpdir mom]
+    if {$prepare ne ""} { uplevel 1 $prepare }
     set mom::home [file join $mom::dir home]
     file mkdir [file join $mom::home mom_priv]
     set mom::key [file join $mom::dir cluster.key]
@@ -54,12 +56,22 @@ proc mom_setup {{config ""}} {
     puts $f "\$pbsserver localhost:$mom::sport"
     puts $f "\$status_update_time 1"
     puts $f "\$kill_delay 1"
-    puts $f $config
+    puts $f [string map [list @DIR@ $mom::dir] $config]
     close $f
     set mom::peer [spawn_bg [file join $mom::dir peer.out] [ckmig_bin mom_peer] listen \
                        $mom::sport $mom::key $mom::log]
     mom_start
+    at_cleanup mom::kill_jobs
     at_cleanup {mom_stop KILL}
+}
+
+# Jobs a test left running: end their sessions (ids from the job files).
+proc mom::kill_jobs {} {
+    foreach f [glob -nocomplain -directory [file join $mom::home mom_priv jobs] *.JB] {
+        if {[regexp {name="mom_sid">(\d+)<} [file_contents $f] -> sid] && $sid > 1} {
+            catch {exec kill -KILL -- -$sid}
+        }
+    }
 }
 
 proc mom_start {} {
