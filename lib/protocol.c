@@ -635,6 +635,7 @@ int proto_reader_next(struct proto_reader *r, int eof, struct pbs_msg *m, int *p
 		if (eof && r->in.len) {
 			*pbse = PBSE_PREMATURE_EOF;
 			snprintf(err, errlen, "connection closed inside a frame header");
+			msg_init(m);
 			return PROTO_FATAL;
 		}
 		return PROTO_MORE;
@@ -645,6 +646,7 @@ int proto_reader_next(struct proto_reader *r, int eof, struct pbs_msg *m, int *p
 		*pbse = PBSE_PROTOCOL;
 		snprintf(err, errlen, "message of %u bytes exceeds the limit of %u", n,
 			 PROTO_MAX_BODY);
+		msg_init(m);
 		return PROTO_FATAL;
 	}
 	total = PROTO_HDR_LEN + maclen + n;
@@ -653,6 +655,7 @@ int proto_reader_next(struct proto_reader *r, int eof, struct pbs_msg *m, int *p
 			*pbse = PBSE_PREMATURE_EOF;
 			snprintf(err, errlen, "connection closed after %zu of %zu bytes of a frame",
 				 r->in.len, total);
+			msg_init(m);
 			return PROTO_FATAL;
 		}
 		return PROTO_MORE;
@@ -663,6 +666,7 @@ int proto_reader_next(struct proto_reader *r, int eof, struct pbs_msg *m, int *p
 		    CRYPTO_memcmp(mac, r->in.data + PROTO_HDR_LEN, maclen)) {
 			*pbse = PBSE_BADCRED;
 			snprintf(err, errlen, "message authentication failed");
+			msg_init(m);
 			return PROTO_FATAL;
 		}
 	}
@@ -701,12 +705,17 @@ int proto_recv(int fd, struct pbs_msg *m, const struct proto_key *key, int timeo
 	proto_reader_init(&r, key);
 	msg_init(m);
 	for (;;) {
-		rc = proto_reader_next(&r, eof, m, &pbse, err, errlen);
+		struct pbs_msg one;
+
+		rc = proto_reader_next(&r, eof, &one, &pbse, err, errlen);
 		if (rc == PROTO_MSG) {
+			msg_free(m);
+			*m = one;
 			rc = 0;
 			break;
 		}
 		if (rc != PROTO_MORE) {
+			msg_free(&one);
 			rc = pbse;
 			break;
 		}

@@ -351,9 +351,11 @@ struct proto_reader {
 void proto_reader_init(struct proto_reader *r, const struct proto_key *key);
 void proto_reader_free(struct proto_reader *r);
 /* Returns PROTO_MSG (m filled; caller msg_free()s it), PROTO_MORE (need
- * more bytes), PROTO_BAD (frame consumed, *pbse says why; answer and go
- * on) or PROTO_FATAL (*pbse says why; answer once and close). eof says
- * the peer closed: a partial frame then is PROTO_FATAL/PREMATURE_EOF. */
+ * more bytes; m untouched), PROTO_BAD (frame consumed, *pbse says why;
+ * answer and go on) or PROTO_FATAL (*pbse says why; answer once and
+ * close). After MSG, BAD and FATAL m is initialised and must be
+ * msg_free()d; m's old content is not freed. eof says the peer closed: a
+ * partial frame then is PROTO_FATAL/PREMATURE_EOF. */
 enum { PROTO_MORE = 0, PROTO_MSG = 1, PROTO_BAD = 2, PROTO_FATAL = 3 };
 int proto_reader_next(struct proto_reader *r, int eof, struct pbs_msg *m, int *pbse,
 		      char *err, size_t errlen);
