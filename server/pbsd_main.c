@@ -145,6 +145,9 @@ int main(int argc, char **argv)
 		  "ckmig_server started: home %s, socket %s, MOM port %d", home, s->sock_path, port);
 	s->sched_wanted = 1;
 	svr_loop(s);
+	/* a clean stop hands out the next number exactly; only a crash skips */
+	s->seq_reserved = s->next_seq;
+	svr_save_db(s);
 	log_event(PBSEVENT_SYSTEM | PBSEVENT_ADMIN, NULL, NULL, "ckmig_server stopped");
 	unlink(s->sock_path);
 	rc = 0;

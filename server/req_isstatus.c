@@ -103,9 +103,8 @@ int req_isstatus(struct batch_request *br)
 					job_set(j, ATTR_session, a->value);
 			if (j->substate == JOB_SUBSTATE_PRERUN && !j->run_busy) {
 				/* started before a server crash: the MOM confirms it */
-				j->substate = JOB_SUBSTATE_RUNNING;
-				job_save(s, j);
 				log_job(PBSEVENT_JOB, j->id, "confirmed running by MOM %s", n->name);
+				job_started(s, j, is_restart(j));
 			}
 		}
 	}

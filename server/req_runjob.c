@@ -24,7 +24,7 @@ struct run_ctx {
 	void *done_ctx;
 };
 
-static int is_restart(const struct job *j)
+int is_restart(const struct job *j)
 {
 	const char *cn = job_attr(j, ATTR_checkpoint_name);
 
@@ -66,6 +66,33 @@ static char *exec_host_to_dest(const char *eh)
 		buf_printf(&b, "%s%s:ppn=%d", i ? "+" : "", hr[i].name, hr[i].count);
 	free(hr);
 	return b.data;
+}
+
+/* The MOM has the job running: times, counters, accounting S (or T for a
+ * restart from checkpoint). Also used when a MOM confirms a job that was
+ * being started when the server died. */
+void job_started(struct server *s, struct job *j, int restart)
+{
+	struct buf b;
+
+	j->svrflags |= JOB_SVFLG_HASRUN;
+	if (restart)
+		j->svrflags &= ~JOB_SVFLG_CHECKPOINT_COPIED;
+	job_setf(j, ATTR_start_time, "%ld", (long)s->now());
+	job_setf(j, ATTR_start_count, "%ld",
+		 (job_attr(j, ATTR_start_count) ? atol(job_attr(j, ATTR_start_count)) : 0) + 1);
+	job_unset(j, "ckmig_migrate");
+	job_unset(j, "ckmig_preempted");
+	if (restart)
+		job_setf(j, ATTR_comment, "restarted from checkpoint %s on %s",
+			 job_attr(j, ATTR_checkpoint_name), job_attr(j, ATTR_exechost));
+	svr_setjobstate(s, j, JOB_STATE_RUNNING, JOB_SUBSTATE_RUNNING);
+	buf_init(&b);
+	account_jobstr(j, 0, &b);
+	account_record(s, restart ? 'T' : 'S', j, b.data);
+	buf_free(&b);
+	log_job(PBSEVENT_JOB, j->id, "Job %s on %s", restart ? "restarted from checkpoint" :
+		"started", job_attr(j, ATTR_exechost));
 }
 
 static void start_reply_cb(struct server *s, void *vctx, int code, struct pbs_msg *reply)
@@ -112,28 +139,7 @@ static void start_reply_cb(struct server *s, void *vctx, int code, struct pbs_ms
 		if (sid)
 			job_set(j, ATTR_session, sid);
 	}
-	j->svrflags |= JOB_SVFLG_HASRUN;
-	if (ctx->restart)
-		j->svrflags &= ~JOB_SVFLG_CHECKPOINT_COPIED;
-	job_setf(j, ATTR_start_time, "%ld", (long)s->now());
-	job_setf(j, ATTR_start_count, "%ld",
-		 (job_attr(j, ATTR_start_count) ? atol(job_attr(j, ATTR_start_count)) : 0) + 1);
-	job_unset(j, "ckmig_migrate");
-	job_unset(j, "ckmig_preempted");
-	if (ctx->restart)
-		job_setf(j, ATTR_comment, "restarted from checkpoint %s on %s",
-			 job_attr(j, ATTR_checkpoint_name), job_attr(j, ATTR_exechost));
-	svr_setjobstate(s, j, JOB_STATE_RUNNING, JOB_SUBSTATE_RUNNING);
-	{
-		struct buf b;
-
-		buf_init(&b);
-		account_jobstr(j, 0, &b);
-		account_record(s, ctx->restart ? 'T' : 'S', j, b.data);
-		buf_free(&b);
-	}
-	log_job(PBSEVENT_JOB, j->id, "Job %s on %s", ctx->restart ? "restarted from checkpoint" :
-		"started", job_attr(j, ATTR_exechost));
+	job_started(s, j, ctx->restart);
 	if (ctx->done)
 		ctx->done(s, ctx->done_ctx, 0, NULL);
 out:

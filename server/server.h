@@ -263,6 +263,8 @@ void status_into(struct server *s, const char *obj, const char *name, struct pbs
 typedef void (*run_done_cb)(struct server *s, void *ctx, int code, const char *msg);
 int svr_startjob(struct server *s, struct job *j, const char *dest, run_done_cb done, void *ctx,
 		 char *msg, size_t msglen);
+void job_started(struct server *s, struct job *j, int restart);
+int is_restart(const struct job *j);
 int chk_checkpoint_placement(const struct job *j, const char *dest, char *msg, size_t msglen);
 
 /* req_holdjob.c: checkpoint relays shared by hold, qchkpt, migrate, drain,

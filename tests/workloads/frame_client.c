@@ -6,7 +6,7 @@
  *   frame_client unix PATH MODE [ARG]
  *   frame_client tcp HOST PORT KEYFILE MODE [ARG]
  * MODE:
- *   body TEXT     one frame whose body is TEXT
+ *   body TEXT     one frame whose body is TEXT ("-": read it from stdin)
  *   req TYPE [ID] a well-formed request of TYPE ("StatusJob", "JobObit", ...)
  *   garbage N     N bytes of 0xA5 without framing, then end of input
  *   oversize      a header announcing PROTO_MAX_BODY + 1 bytes
@@ -72,7 +72,18 @@ int main(int argc, char **argv)
 	}
 	buf_init(&b);
 	if (!strcmp(mode, "body")) {
-		proto_frame_body(&b, arg, strlen(arg), tcp ? &key : NULL);
+		struct buf in;
+		char tmp[4096];
+		ssize_t r;
+
+		buf_init(&in);
+		if (!strcmp(arg, "-"))
+			while ((r = read(0, tmp, sizeof(tmp))) > 0)
+				buf_append(&in, tmp, (size_t)r);
+		else
+			buf_puts(&in, arg);
+		proto_frame_body(&b, in.data ? in.data : "", in.len, tcp ? &key : NULL);
+		buf_free(&in);
 	} else if (!strcmp(mode, "req") || !strcmp(mode, "badmac")) {
 		struct pbs_msg m;
 		int type = proto_type_from_name(!strcmp(mode, "req") ? arg : "StatusJob");
