@@ -31,7 +31,7 @@
 /* Read "<exit> <cput> <maxrss>" written by the supervisor. 1 if found. */
 static int read_exit_file(struct mom *m, struct mom_job *j)
 {
-	char *path = job_path(m, j->jobid, ".ES"), *text = NULL;
+	char *path = mom_job_path(m, j->jobid, ".ES"), *text = NULL;
 	size_t len;
 	int st = 0, found = 0;
 	long long cput = 0;
@@ -103,7 +103,7 @@ void catch_child(struct mom *m)
 		if (j->kill_reason == KILL_WALLTIME)
 			j->exit_status = JOB_EXEC_OVERLIMIT_WT;
 		log_job(PBSEVENT_JOB, j->jobid, "task ended, exit status %d", j->exit_status);
-		job_save(m, j);
+		mom_job_save(m, j);
 	}
 	for (j = m->jobs; j; j = next) {
 		next = j->next;
@@ -152,10 +152,10 @@ static int send_obit(struct mom *m, struct mom_job *j)
 
 static void purge_job(struct mom *m, struct mom_job *j)
 {
-	job_purge_files(m, j);
-	job_unlink(m, j);
+	mom_job_purge_files(m, j);
+	mom_job_unlink(m, j);
 	log_job(PBSEVENT_JOB, j->jobid, "purged");
-	job_free(j);
+	mom_job_free(j);
 }
 
 void job_exited(struct mom *m, struct mom_job *j)
@@ -176,7 +176,7 @@ void job_exited(struct mom *m, struct mom_job *j)
 	}
 	j->substate = JOB_SUBSTATE_OBIT;
 	j->obit_retry_ms = 0;
-	job_save(m, j);
+	mom_job_save(m, j);
 	if (send_obit(m, j) == 0)
 		purge_job(m, j);
 	else

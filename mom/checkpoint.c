@@ -329,9 +329,9 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 				job_signal(j, SIGKILL);
 		}
 		job_ckpt_opts(j, &o);
-		if (o.depth > 0 && ckpt_apply_depth(ck->dir, j->jobid, o.depth) < 0)
+		if (mom_ckpt_retain(ck->dir, j->jobid, o.depth, why, sizeof(why)) < 0)
 			log_job(PBSEVENT_ERROR, j->jobid, "cannot apply depth %d in %s: %s",
-				o.depth, ck->dir, strerror(errno));
+				o.depth, ck->dir, why);
 	} else {
 		snprintf(comment, sizeof(comment), "%s", why);
 		attrl_set(&j->attrs, ATTR_comment, NULL, comment);
@@ -354,7 +354,7 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 	free(ck);
 	j->ck = NULL;
 	free(image);
-	job_save(m, j);
+	mom_job_save(m, j);
 }
 
 void poll_checkpoints(struct mom *m)

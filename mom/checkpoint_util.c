@@ -2,16 +2,12 @@
 #include "mom/checkpoint_util.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "checkpoint/libckpt.h"
 #include "lib/util.h"
 
 /* Torque matches an item by prefix followed by a non-letter, so "c"
@@ -211,103 +207,21 @@ void ckpt_argv_free(char **argv)
 	free(argv);
 }
 
-/* rm -r below dirfd without following symlinks. */
-static int remove_tree_at(int parent, const char *name)
+int mom_ckpt_retain(const char *dir, const char *jobid, int depth, char *err, size_t errlen)
 {
-	struct stat st;
-	DIR *d = NULL;
-	struct dirent *e;
-	int fd, rc = -1;
+	char *prefix;
+	struct ckpt_err e;
+	int rc;
 
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		goto out;
-	if (!S_ISDIR(st.st_mode)) {
-		rc = unlinkat(parent, name, 0);
-		goto out;
-	}
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		goto out;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		goto out;
-	}
-	while ((e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (remove_tree_at(dirfd(d), e->d_name) < 0)
-			goto out;
-	}
-	rc = unlinkat(parent, name, AT_REMOVEDIR);
-out:
-	if (d)
-		closedir(d);
-	return rc;
-}
-
-struct ck_entry {
-	long long epoch;
-	char *name;
-};
-
-static int cmp_entry_desc(const void *a, const void *b)
-{
-	const struct ck_entry *x = a, *y = b;
-
-	return x->epoch < y->epoch ? 1 : x->epoch > y->epoch ? -1 : 0;
-}
-
-int ckpt_apply_depth(const char *dir, const char *jobid, int depth)
-{
-	char *prefix = xasprintf("ckpt.%s.", jobid);
-	size_t plen = strlen(prefix);
-	struct ck_entry *v = NULL;
-	size_t n = 0, cap = 0, i;
-	DIR *d = NULL;
-	struct dirent *e;
-	int removed = 0, rc = -1, saved;
-
-	if (depth <= 0) {
-		rc = 0;
-		goto out;
-	}
-	d = opendir(dir);
-	if (!d)
-		goto out;
-	while ((e = readdir(d))) {
-		char *end;
-		long long ep;
-
-		if (strncmp(e->d_name, prefix, plen) != 0 || !isdigit((unsigned char)e->d_name[plen]))
-			continue;
-		errno = 0;
-		ep = strtoll(e->d_name + plen, &end, 10);
-		if (errno || *end)
-			continue;       /* a temporary or foreign name */
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			v = xrealloc(v, cap * sizeof(*v));
-		}
-		v[n].epoch = ep;
-		v[n].name = xstrdup(e->d_name);
-		n++;
-	}
-	qsort(v, n, sizeof(*v), cmp_entry_desc);
-	for (i = (size_t)depth; i < n; i++) {
-		if (remove_tree_at(dirfd(d), v[i].name) < 0)
-			goto out;
-		removed++;
-	}
-	rc = removed;
-out:
-	saved = errno;
-	for (i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
-	if (d)
-		closedir(d);
+	if (depth <= 0)
+		return 0;
+	/* libckpt judges what is a complete checkpoint (its manifest): what
+	 * it cannot read, an image being written, is never removed. */
+	prefix = xasprintf("ckpt.%s.", jobid);
+	ckpt_err_clear(&e);
+	rc = ckpt_retain(dir, prefix, depth, &e);
+	if (rc < 0)
+		snprintf(err, errlen, "%s", e.msg);
 	free(prefix);
-	errno = saved;
 	return rc;
 }

@@ -5,6 +5,7 @@
 #ifndef CKMIG_MOM_CHECKPOINT_UTIL_H
 #define CKMIG_MOM_CHECKPOINT_UTIL_H
 
+#include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -62,11 +63,11 @@ char **ckpt_restart_argv(const char *script, long sid, const char *jobid,
 			 const char *name);
 void ckpt_argv_free(char **argv);
 
-/* Keep the newest `depth` checkpoints "ckpt.<jobid>.<epoch>" in dir
- * (newest = highest epoch), removing the others recursively. Entries that
- * are not this job's checkpoints (temporary names included) are left
- * alone. Returns the number removed, or -1 with errno. */
-int ckpt_apply_depth(const char *dir, const char *jobid, int depth);
+/* Keep the newest `depth` complete checkpoints "ckpt.<jobid>.*" in dir
+ * (libckpt's ckpt_retain: newest by manifest time; incomplete ones and
+ * other jobs' are left alone). depth <= 0: keep all. Returns the number
+ * removed, or -1 with a reason in err. */
+int mom_ckpt_retain(const char *dir, const char *jobid, int depth, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -46,7 +46,7 @@ void job_kill(struct mom *m, struct mom_job *j, enum mom_kill_reason why)
 	if (job_signal(j, SIGTERM) < 0 && errno != ESRCH)
 		log_job(PBSEVENT_ERROR, j->jobid, "cannot signal session %d: %s", (int)j->sid,
 			strerror(errno));
-	job_save(m, j);
+	mom_job_save(m, j);
 }
 
 /* Torque writes the reason into the job's stderr, where the user looks. */

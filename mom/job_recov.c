@@ -20,7 +20,7 @@
 
 #define MAX_JOB_FILE (PROTO_MAX_BODY + 65536)
 
-struct mom_job *job_alloc(const char *jobid)
+struct mom_job *mom_job_alloc(const char *jobid)
 {
 	struct mom_job *j = xcalloc(1, sizeof(*j));
 
@@ -30,7 +30,7 @@ struct mom_job *job_alloc(const char *jobid)
 	return j;
 }
 
-void job_free(struct mom_job *j)
+void mom_job_free(struct mom_job *j)
 {
 	if (!j)
 		return;
@@ -41,7 +41,7 @@ void job_free(struct mom_job *j)
 	free(j);
 }
 
-struct mom_job *job_find(struct mom *m, const char *jobid)
+struct mom_job *mom_job_find(struct mom *m, const char *jobid)
 {
 	struct mom_job *j;
 
@@ -51,13 +51,13 @@ struct mom_job *job_find(struct mom *m, const char *jobid)
 	return NULL;
 }
 
-void job_link(struct mom *m, struct mom_job *j)
+void mom_job_link(struct mom *m, struct mom_job *j)
 {
 	j->next = m->jobs;
 	m->jobs = j;
 }
 
-void job_unlink(struct mom *m, struct mom_job *j)
+void mom_job_unlink(struct mom *m, struct mom_job *j)
 {
 	struct mom_job **pp;
 
@@ -70,7 +70,7 @@ void job_unlink(struct mom *m, struct mom_job *j)
 	}
 }
 
-char *job_path(const struct mom *m, const char *jobid, const char *suffix)
+char *mom_job_path(const struct mom *m, const char *jobid, const char *suffix)
 {
 	return xasprintf("%s/%s%s", m->jobs_dir, jobid, suffix);
 }
@@ -98,7 +98,7 @@ static long long get_long(const struct pbs_msg *msg, const char *name)
 	return v ? strtoll(v, NULL, 10) : 0;
 }
 
-char *job_to_xml(const struct mom_job *j, size_t *len)
+char *mom_job_to_xml(const struct mom_job *j, size_t *len)
 {
 	struct pbs_msg msg;
 	struct pbs_attr *a;
@@ -136,7 +136,7 @@ char *job_to_xml(const struct mom_job *j, size_t *len)
 	return b.data;
 }
 
-struct mom_job *job_from_xml(const char *xml, size_t len, char *err, size_t errlen)
+struct mom_job *mom_job_from_xml(const char *xml, size_t len, char *err, size_t errlen)
 {
 	struct pbs_msg msg;
 	struct pbs_attr *a;
@@ -152,7 +152,7 @@ struct mom_job *job_from_xml(const char *xml, size_t len, char *err, size_t errl
 		snprintf(err, errlen, "not a job file (no QueueJob with a valid job id)");
 		goto out;
 	}
-	j = job_alloc(msg.id);
+	j = mom_job_alloc(msg.id);
 	for (a = msg.attrs.head; a; a = a->next)
 		attrl_add(&j->attrs, a->name, a->resource, a->value, BATCH_SET);
 	j->script = xstrdup(msg.script);
@@ -180,11 +180,11 @@ out:
 	return j;
 }
 
-int job_save(struct mom *m, struct mom_job *j)
+int mom_job_save(struct mom *m, struct mom_job *j)
 {
-	char *path = job_path(m, j->jobid, ".JB");
+	char *path = mom_job_path(m, j->jobid, ".JB");
 	size_t len;
-	char *xml = job_to_xml(j, &len);
+	char *xml = mom_job_to_xml(j, &len);
 	int rc;
 
 	rc = atomic_write_file(path, xml, len, 0600);
@@ -195,14 +195,14 @@ int job_save(struct mom *m, struct mom_job *j)
 	return rc;
 }
 
-void job_purge_files(struct mom *m, struct mom_job *j)
+void mom_job_purge_files(struct mom *m, struct mom_job *j)
 {
 	static const char *const suffixes[] = { ".JB", ".SC", ".ES", ".RS", ".JB.tmp" };
 	size_t i;
 	char *p;
 
 	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		p = job_path(m, j->jobid, suffixes[i]);
+		p = mom_job_path(m, j->jobid, suffixes[i]);
 		if (unlink(p) < 0 && errno != ENOENT)
 			pr_perror("cannot remove %s", p);
 		free(p);
@@ -212,7 +212,7 @@ void job_purge_files(struct mom *m, struct mom_job *j)
 	free(p);
 }
 
-int job_recov_all(struct mom *m)
+int mom_job_recov_all(struct mom *m)
 {
 	DIR *d = opendir(m->jobs_dir);
 	struct dirent *e;
@@ -236,16 +236,16 @@ int job_recov_all(struct mom *m)
 			free(path);
 			continue;
 		}
-		j = job_from_xml(text, tlen, err, sizeof(err));
+		j = mom_job_from_xml(text, tlen, err, sizeof(err));
 		if (!j) {
 			/* Keep the file for a person to look at; never delete
 			 * what we cannot read. */
 			pr_err("job file %s is unreadable (%s); left in place", path, err);
-		} else if (job_find(m, j->jobid)) {
+		} else if (mom_job_find(m, j->jobid)) {
 			pr_err("job file %s repeats job %s; ignored", path, j->jobid);
-			job_free(j);
+			mom_job_free(j);
 		} else {
-			job_link(m, j);
+			mom_job_link(m, j);
 			n++;
 			log_job(PBSEVENT_JOB, j->jobid, "recovered (substate %d, session %d)",
 				j->substate, (int)j->sid);

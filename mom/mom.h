@@ -107,22 +107,22 @@ struct mom {
 };
 
 /* --- job list and files (job_recov.c) -------------------------------- */
-struct mom_job *job_alloc(const char *jobid);
-void job_free(struct mom_job *j);
-struct mom_job *job_find(struct mom *m, const char *jobid);
-void job_link(struct mom *m, struct mom_job *j);
-void job_unlink(struct mom *m, struct mom_job *j);
+struct mom_job *mom_job_alloc(const char *jobid);
+void mom_job_free(struct mom_job *j);
+struct mom_job *mom_job_find(struct mom *m, const char *jobid);
+void mom_job_link(struct mom *m, struct mom_job *j);
+void mom_job_unlink(struct mom *m, struct mom_job *j);
 /* Save the job file mom_priv/jobs/<jobid>.JB (atomically). 0 or -1. */
-int job_save(struct mom *m, struct mom_job *j);
+int mom_job_save(struct mom *m, struct mom_job *j);
 /* Remove the job's files (.JB, .SC, .ES, nodefile). */
-void job_purge_files(struct mom *m, struct mom_job *j);
+void mom_job_purge_files(struct mom *m, struct mom_job *j);
 /* Read every job file back at start-up (recovery). */
-int job_recov_all(struct mom *m);
+int mom_job_recov_all(struct mom *m);
 /* Serialise / parse one job (the job file format). */
-char *job_to_xml(const struct mom_job *j, size_t *len);
-struct mom_job *job_from_xml(const char *xml, size_t len, char *err, size_t errlen);
+char *mom_job_to_xml(const struct mom_job *j, size_t *len);
+struct mom_job *mom_job_from_xml(const char *xml, size_t len, char *err, size_t errlen);
 /* Path helpers: mom_priv/jobs/<jobid><suffix>, malloc'd. */
-char *job_path(const struct mom *m, const char *jobid, const char *suffix);
+char *mom_job_path(const struct mom *m, const char *jobid, const char *suffix);
 
 /* --- start_exec.c ------------------------------------------------------ */
 /* Start the job (script or restart). Returns 0, or a JOB_EXEC_* code (< 0)
@@ -169,7 +169,7 @@ void reply_deferred(struct mom *m, int conn_id, int code, int aux, const char *t
 /* --- requests.c: the server's requests ---------------------------------- */
 /* Fill reply for req; return 1 when the reply is deferred (then reply is
  * left empty and reply_deferred() answers later). */
-int dispatch_request(struct mom *m, int conn_id, struct pbs_msg *req, struct pbs_msg *reply);
+int mom_dispatch_request(struct mom *m, int conn_id, struct pbs_msg *req, struct pbs_msg *reply);
 
 /* --- deliver_output.c -------------------------------------------------- */
 /* Copy the spool files to Output_Path / Error_Path as the owner. Returns 0,

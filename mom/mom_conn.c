@@ -127,7 +127,7 @@ static void conn_process(struct mom *m, struct mom_conn *c)
 		msg_init(&reply);
 		r = proto_reader_next(&c->rd, c->eof, &req, &pbse, err, sizeof(err));
 		if (r == PROTO_MSG) {
-			if (dispatch_request(m, c->id, &req, &reply))
+			if (mom_dispatch_request(m, c->id, &req, &reply))
 				c->waiting = 1;
 			else
 				conn_send(c, &reply, &m->key);

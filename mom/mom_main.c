@@ -367,7 +367,7 @@ int main(int argc, char **argv)
 	log_event(PBSEVENT_SYSTEM | PBSEVENT_FORCE, NULL, NULL,
 		  "ckmig_mom started: node %s, port %d, server %s:%d, home %s", m.hostname, port,
 		  m.cfg.pbsserver ? m.cfg.pbsserver : "(none)", m.cfg.server_port, home);
-	if (job_recov_all(&m) < 0)
+	if (mom_job_recov_all(&m) < 0)
 		pr_err("job recovery failed; jobs in %s are not tracked", m.jobs_dir);
 	main_loop(&m, &waitmask);
 	log_event(PBSEVENT_SYSTEM | PBSEVENT_FORCE, NULL, NULL,
@@ -376,8 +376,8 @@ int main(int argc, char **argv)
 	conn_close_all(&m);
 	close(m.listen_fd);
 	while ((j = m.jobs)) {
-		job_unlink(&m, j);
-		job_free(j);
+		mom_job_unlink(&m, j);
+		mom_job_free(j);
 	}
 	mom_config_free(&m.cfg);
 	proto_key_free(&m.key);

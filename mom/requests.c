@@ -31,7 +31,7 @@ static void reject(struct pbs_msg *reply, int code, const char *why)
 
 static struct mom_job *find_or_reject(struct mom *m, struct pbs_msg *req, struct pbs_msg *reply)
 {
-	struct mom_job *j = req->id && *req->id ? job_find(m, req->id) : NULL;
+	struct mom_job *j = req->id && *req->id ? mom_job_find(m, req->id) : NULL;
 
 	if (!j)
 		reject(reply, PBSE_UNKJOBID, NULL);
@@ -53,13 +53,13 @@ static int req_queuejob(struct mom *m, int conn, struct pbs_msg *req, struct pbs
 		reject(reply, PBSE_IVALREQ, "bad job id");
 		return 0;
 	}
-	j = job_find(m, req->id);
+	j = mom_job_find(m, req->id);
 	if (j) {
 		reject(reply, PBSE_JOBEXIST, j->substate == JOB_SUBSTATE_RUNNING ?
 		       "job is already running on this node" : "job is still ending on this node");
 		return 0;
 	}
-	j = job_alloc(req->id);
+	j = mom_job_alloc(req->id);
 	for (a = req->attrs.head; a; a = a->next)
 		attrl_add(&j->attrs, a->name, a->resource, a->value, BATCH_SET);
 	j->script = xstrdup(req->script ? req->script : "");
@@ -81,20 +81,20 @@ static int req_queuejob(struct mom *m, int conn, struct pbs_msg *req, struct pbs
 		j->keep_output = 1;     /* the output waits for a restart that works */
 		j->end_comment = xasprintf("Restart failed: %s", err);
 		j->substate = JOB_SUBSTATE_EXITING;
-		job_link(m, j);
-		job_save(m, j);
+		mom_job_link(m, j);
+		mom_job_save(m, j);
 		msg_reply(reply, 0, 0, "");
 		return 0;
 	}
 	if (rc != 0) {
 		log_job(PBSEVENT_ERROR, j->jobid, "cannot start job: %s", err);
-		job_purge_files(m, j);
-		job_free(j);
+		mom_job_purge_files(m, j);
+		mom_job_free(j);
 		reject(reply, rc == JOB_EXEC_RETRY ? PBSE_SYSTEM : PBSE_MOMREJECT, err);
 		return 0;
 	}
-	job_link(m, j);
-	job_save(m, j);
+	mom_job_link(m, j);
+	mom_job_save(m, j);
 	msg_reply(reply, 0, 0, "");
 	mom_job_status_obj(j, msg_add_obj(reply, "job", j->jobid));
 	return 0;
@@ -232,7 +232,7 @@ static int req_modifyjob(struct mom *m, int conn, struct pbs_msg *req, struct pb
 		else
 			attrl_set(&j->attrs, a->name, a->resource, a->value);
 	}
-	job_save(m, j);
+	mom_job_save(m, j);
 	msg_reply(reply, 0, 0, "");
 	return 0;
 }
@@ -269,7 +269,7 @@ static const struct {
 	{ PBS_BATCH_CheckpointJob, req_checkpointjob },
 };
 
-int dispatch_request(struct mom *m, int conn, struct pbs_msg *req, struct pbs_msg *reply)
+int mom_dispatch_request(struct mom *m, int conn, struct pbs_msg *req, struct pbs_msg *reply)
 {
 	const char *name = proto_type_name(req->type);
 	size_t i;

@@ -223,7 +223,7 @@ static int write_nodefile(struct mom *m, struct mom_job *j, char **path_out)
  * node (each MOM writes it from the same QueueJob). */
 static int write_script(struct mom *m, struct mom_job *j, uid_t uid, gid_t gid, char **out)
 {
-	char *path = job_path(m, j->jobid, ".SC");
+	char *path = mom_job_path(m, j->jobid, ".SC");
 	const char *s = j->script ? j->script : "";
 	int rc = -1;
 
@@ -559,7 +559,7 @@ int start_exec(struct mom *m, struct mom_job *j, char *err, size_t errlen)
 		if (l.err_fd != l.out_fd)
 			close(l.err_fd);
 		{
-			char *rs = job_path(m, j->jobid, ".RS");
+			char *rs = mom_job_path(m, j->jobid, ".RS");
 
 			l.out_fd = open(rs, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 			free(rs);
@@ -579,7 +579,7 @@ int start_exec(struct mom *m, struct mom_job *j, char *err, size_t errlen)
 			l.argv = argv3(shell, script, NULL);
 		l.workdir = iwd && *iwd ? iwd : home;
 	}
-	l.es_path = job_path(m, j->jobid, ".ES");
+	l.es_path = mom_job_path(m, j->jobid, ".ES");
 	unlink(l.es_path);
 
 	if (pipe2(report, O_CLOEXEC) < 0) {

@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 
+#include "checkpoint/libckpt.h"
 #include "mom/checkpoint_util.h"
 
 namespace {
@@ -143,13 +144,24 @@ protected:
 		std::string cmd = std::string("rm -rf ") + dir;
 		ASSERT_EQ(0, system(cmd.c_str()));
 	}
-	void mkimage(const std::string &name)
+	// A complete checkpoint as cr_checkpoint leaves it: a directory with
+	// a manifest (written by libckpt), taken at `when`.
+	void mkimage(const std::string &name, long long when, bool complete = true)
 	{
 		std::string p = std::string(dir) + "/" + name;
 		ASSERT_EQ(0, mkdir(p.c_str(), 0700));
-		int fd = open((p + "/pages-1.img").c_str(), O_CREAT | O_WRONLY, 0600);
-		ASSERT_GE(fd, 0);
-		close(fd);
+		if (!complete)
+			return;
+		ckpt_manifest m;
+		memset(&m, 0, sizeof(m));
+		m.version = CKPT_FORMAT_VERSION;
+		m.time = when;
+		m.host = (char *)"node1";
+		m.criu_version = (char *)"4.2";
+		m.kernel = (char *)"6.18";
+		ckpt_err e;
+		ckpt_err_clear(&e);
+		ASSERT_EQ(0, ckpt_manifest_write(p.c_str(), &m, &e)) << e.msg;
 	}
 	std::set<std::string> names()
 	{
@@ -163,28 +175,31 @@ protected:
 	}
 };
 
-TEST_F(MomCkptDepth, KeepsNewestN)
+TEST_F(MomCkptDepth, KeepsNewestNOfThisJob)
 {
-	// Epochs chosen so string order differs from numeric order.
-	mkimage("ckpt.42.head.999");
-	mkimage("ckpt.42.head.1000");
-	mkimage("ckpt.42.head.1001");
-	mkimage("ckpt.42.head.1002.tmp");   // in-progress name: never touched
-	mkimage("ckpt.7.head.5");           // another job: never touched
-	EXPECT_EQ(1, ckpt_apply_depth(dir, "42.head", 2));
+	char err[256] = "";
+	mkimage("ckpt.42.head.999", 999);
+	mkimage("ckpt.42.head.1000", 1000);
+	mkimage("ckpt.42.head.1001", 1001);
+	mkimage("ckpt.42.head.1002", 1002, false);   // being written: no manifest yet
+	mkimage("ckpt.7.head.5", 5);                 // another job
+	EXPECT_EQ(1, mom_ckpt_retain(dir, "42.head", 2, err, sizeof(err))) << err;
 	std::set<std::string> want = { "ckpt.42.head.1000", "ckpt.42.head.1001",
-				       "ckpt.42.head.1002.tmp", "ckpt.7.head.5" };
+				       "ckpt.42.head.1002", "ckpt.7.head.5" };
 	EXPECT_EQ(want, names());
-	EXPECT_EQ(0, ckpt_apply_depth(dir, "42.head", 0)); // depth 0 = unlimited
+	EXPECT_EQ(0, mom_ckpt_retain(dir, "42.head", 0, err, sizeof(err))); // 0 = keep all
 	EXPECT_EQ(4u, names().size());
-	EXPECT_EQ(1, ckpt_apply_depth(dir, "42.head", 1));
+	EXPECT_EQ(1, mom_ckpt_retain(dir, "42.head", 1, err, sizeof(err)));
 	EXPECT_EQ(0u, names().count("ckpt.42.head.1000"));
 	EXPECT_EQ(1u, names().count("ckpt.42.head.1001"));
+	EXPECT_EQ(1u, names().count("ckpt.7.head.5"));
 }
 
 TEST_F(MomCkptDepth, MissingDirIsError)
 {
-	EXPECT_EQ(-1, ckpt_apply_depth("/nonexistent/dir", "42.head", 1));
+	char err[256] = "";
+	EXPECT_EQ(-1, mom_ckpt_retain("/nonexistent/dir", "42.head", 1, err, sizeof(err)));
+	EXPECT_NE(nullptr, strstr(err, "/nonexistent/dir"));
 }
 
 } // namespace
