@@ -100,7 +100,8 @@ int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set, in
 	ctx->hold_set = hold_set;
 	ctx->done = done;
 	ctx->done_ctx = done_ctx;
-	rc = issue_to_mom(s, n, &m, 30000, ckpt_relay_cb, ctx);
+	/* the MOM answers when its checkpoint script is done ($checkpoint_timeout) */
+	rc = issue_to_mom(s, n, &m, 900000, ckpt_relay_cb, ctx);
 	msg_free(&m);
 	if (rc) {
 		free(ctx->jobid);

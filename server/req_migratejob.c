@@ -10,29 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void migrate_done(struct server *s, void *vbr, int code, int aux, const char *msg)
-{
-	struct batch_request *br = vbr;
-	struct job *j = find_job(s, br->rq.id);
-	struct pbs_msg r;
-	char text[1024];
-
-	if (!code && aux != PBS_CHECKPOINT_MIGRATE && j) {
-		/* the MOM should have refused a local checkpoint; record it */
-		log_job(PBSEVENT_JOB, j->id, "MOM reported a checkpoint that is not shared; it "
-			"restarts on its node only");
-	}
-	if (code)
-		msg_reply(&r, code, aux, msg ? msg : pbse_message(text, sizeof(text), code, NULL));
-	else
-		msg_reply(&r, 0, aux, "");
-	req_reply_msg(br, &r);
-	br_free(br);
-}
-
-/* Start a migration of j to dest ("" = any). 0 or PBSE with msg. */
-int job_migrate(struct server *s, struct job *j, const char *dest, ckpt_done_cb done, void *ctx,
-		char *msg, size_t msglen)
+/* What the server can check before it asks the MOM. 0 or PBSE + msg. */
+int job_migrate_check(struct server *s, struct job *j, const char *dest, char *msg, size_t msglen)
 {
 	const char *eh = job_attr(j, ATTR_exechost);
 	int rc;
@@ -66,15 +45,35 @@ int job_migrate(struct server *s, struct job *j, const char *dest, ckpt_done_cb 
 		int n = 0, i;
 
 		rc = parse_destination(dest, 1, &hr, &n, msg, msglen);
-		for (i = 0; !rc && i < n; i++)
-			if (!find_node(s, hr[i].name)) {
+		for (i = 0; !rc && i < n; i++) {
+			struct node *nd = find_node(s, hr[i].name);
+
+			if (!nd) {
 				snprintf(msg, msglen, "%s", hr[i].name);
 				rc = PBSE_UNKNODE;
+			} else if (!node_usable(nd)) {
+				char st[64];
+
+				snprintf(msg, msglen, "node %s is %s", nd->name,
+					 nd->drain ? "draining" : node_state_str(nd, st, sizeof(st)));
+				rc = PBSE_RESCUNAV;
 			}
+		}
 		free(hr);
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+/* Start a migration of j to dest ("" = any) now. 0 or PBSE with msg. */
+int job_migrate(struct server *s, struct job *j, const char *dest, ckpt_done_cb done, void *ctx,
+		char *msg, size_t msglen)
+{
+	int rc = job_migrate_check(s, j, dest, msg, msglen);
+
+	if (rc)
+		return rc;
 	job_set(j, "ckmig_migrate", dest ? dest : "");
 	job_save(s, j);
 	rc = relay_checkpoint(s, j, PBS_BATCH_HoldJob, 0, 1, done, ctx);
@@ -86,21 +85,96 @@ int job_migrate(struct server *s, struct job *j, const char *dest, ckpt_done_cb 
 	return rc;
 }
 
+/* --- qmigrate: answer first, then checkpoint ------------------------------
+ * The client is answered as soon as the request passes the server's
+ * checks, and the checkpoint is asked of the MOM only once the client has
+ * hung up (or after a few seconds): a job that migrates itself must not
+ * hold a connection to the server while CRIU dumps it. What the MOM then
+ * refuses (a checkpoint directory that is not shared, a failing script)
+ * is written to the job's comment. */
+#define MIGRATE_HANGUP_WAIT_MS 5000
+
+struct pending_mig {
+	char *jobid;
+	unsigned long serial;
+	long long deadline;
+};
+
+static void relay_done(struct server *s, void *ctx, int code, int aux, const char *msg)
+{
+	char *id = ctx;
+	struct job *j = find_job(s, id);
+
+	(void)aux;
+	if (code && j) {
+		job_setf(j, ATTR_comment, "migration failed: %s", msg ? msg : pbse_to_txt(code));
+		job_save(s, j);
+		log_job(PBSEVENT_JOB, id, "migration failed: %s", msg ? msg : pbse_to_txt(code));
+	}
+	free(id);
+}
+
+void migrate_pending_run(struct server *s, int all)
+{
+	size_t i = 0;
+	long long now = now_ms();
+
+	while (i < s->npmig) {
+		struct pending_mig *p = &((struct pending_mig *)s->pmig)[i];
+		struct job *j;
+		char msg[512];
+		int rc;
+
+		if (!all && conn_by_serial(s, p->serial) && now < p->deadline) {
+			i++;
+			continue;
+		}
+		j = find_job(s, p->jobid);
+		if (j && job_attr(j, "ckmig_migrate")) {
+			char *id = xstrdup(j->id);
+
+			rc = (j->state == JOB_STATE_RUNNING && j->substate == JOB_SUBSTATE_RUNNING) ?
+			     relay_checkpoint(s, j, PBS_BATCH_HoldJob, 0, 1, relay_done, id) :
+			     PBSE_BADSTATE;
+			if (rc) {
+				snprintf(msg, sizeof(msg), "%s", pbse_to_txt(rc));
+				relay_done(s, id, rc, 0, rc == PBSE_BADSTATE ?
+					   "job is no longer running" : msg);
+				job_unset(j, "ckmig_migrate");
+				job_save(s, j);
+			}
+		}
+		free(p->jobid);
+		memmove(p, p + 1, (s->npmig - i - 1) * sizeof(*p));
+		s->npmig--;
+	}
+}
+
 int req_migratejob(struct batch_request *br)
 {
+	struct server *s = br->s;
 	const char *dest = msg_arg(&br->rq, "destination");
+	struct pending_mig *p;
 	char msg[512];
 	struct job *j;
 	int rc;
 
 	if (!(j = chk_job_request(br)))
 		return 0;
-	rc = job_migrate(br->s, j, dest, migrate_done, br, msg, sizeof(msg));
+	rc = job_migrate_check(s, j, dest, msg, sizeof(msg));
 	if (rc) {
 		req_reject(br, rc, 0, msg[0] ? msg : NULL);
 		return 0;
 	}
+	job_set(j, "ckmig_migrate", dest ? dest : "");
+	job_save(s, j);
+	s->pmig = xrealloc(s->pmig, (s->npmig + 1) * sizeof(struct pending_mig));
+	p = &((struct pending_mig *)s->pmig)[s->npmig++];
+	p->jobid = xstrdup(j->id);
+	p->serial = br->conn_serial;
+	p->deadline = now_ms() + MIGRATE_HANGUP_WAIT_MS;
 	log_job(PBSEVENT_JOB, j->id, "Job migration to %s requested by %s@%s",
 		dest && *dest ? dest : "any node", br->who.user, br->who.host);
-	return REQ_DEFERRED;
+	req_ack(br);
+	return 0;
 }

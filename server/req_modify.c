@@ -112,7 +112,10 @@ int req_mom_modifyjob(struct batch_request *br)
 		char text[1024];
 
 		j->svrflags |= JOB_SVFLG_HASRUN;
-		if (j->ckpt_aux == PBS_CHECKPOINT_MIGRATE) {
+		/* the hold's answer set the flag already (and survives a server
+		 * restart); a qchkpt's answer is only in memory */
+		if (j->ckpt_aux == PBS_CHECKPOINT_MIGRATE ||
+		    (j->svrflags & JOB_SVFLG_CHECKPOINT_MIGRATEABLE)) {
 			j->svrflags &= ~JOB_SVFLG_CHECKPOINT_FILE;
 			j->svrflags |= JOB_SVFLG_CHECKPOINT_MIGRATEABLE;
 		} else {

@@ -91,6 +91,8 @@ struct server {
 	long long last_sched_ms;
 	long long started_ms;
 	int no_fsync;                  /* tests of pure logic only */
+	void *pmig;                    /* qmigrate requests waiting for their client to hang up */
+	size_t npmig;
 	time_t (*now)(void);           /* time source (tests can set it) */
 };
 
@@ -274,6 +276,8 @@ int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set, in
 		     ckpt_done_cb done, void *ctx);
 
 /* req_migratejob.c */
+int job_migrate_check(struct server *s, struct job *j, const char *dest, char *msg, size_t msglen);
+void migrate_pending_run(struct server *s, int all);
 int job_migrate(struct server *s, struct job *j, const char *dest, ckpt_done_cb done, void *ctx,
 		char *msg, size_t msglen);
 

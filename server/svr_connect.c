@@ -383,6 +383,8 @@ void svr_loop(struct server *s)
 			if (c->closing && (!c->out.len || c->eof) && !c->deferred)
 				conn_close(s, c);
 		}
+		if (s->npmig)
+			migrate_pending_run(s, 0);
 		if (now - last_periodic >= 1000) {
 			last_periodic = now;
 			svr_periodic(s);
