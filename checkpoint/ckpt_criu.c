@@ -93,6 +93,8 @@ static void child_exec(const char *criu, char *const argv[], int outfd, const in
     for (int fd = 3; fd < 1024; fd++)
         if (!kept(fd, keep, nkeep))
             close(fd);
+        else
+            fcntl(fd, F_SETFD, 0);  /* handed to CRIU: survive the exec */
     execv(criu, argv);
     _exit(127);
 }

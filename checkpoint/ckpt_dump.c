@@ -63,10 +63,11 @@ int ckpt_after_action(pid_t init, enum ckpt_after after, int signo, struct ckpt_
     return 0;
 }
 
-static int add_file(struct ckpt_manifest *m, size_t *cap, const char *path, long long size)
+static int add_file(struct ckpt_manifest *m, size_t *cap, const char *path, long long size,
+                    bool dir)
 {
     for (size_t i = 0; i < m->nfiles; i++)
-        if (strcmp(m->files[i].path, path) == 0)
+        if (strcmp(m->files[i].path, path) == 0 && m->files[i].dir == dir)
             return 0;
     if (m->nfiles == *cap) {
         size_t nc = *cap ? 2 * *cap : 16;
@@ -78,6 +79,7 @@ static int add_file(struct ckpt_manifest *m, size_t *cap, const char *path, long
     }
     m->files[m->nfiles].path = strdup(path);
     m->files[m->nfiles].size = size;
+    m->files[m->nfiles].dir = dir;
     return m->files[m->nfiles++].path ? 0 : -1;
 }
 
@@ -104,7 +106,7 @@ static int scan_files(pid_t init, struct ckpt_manifest *m)
             if (l <= 0 || target[0] != '/' || stat(fpath, &st) < 0 || !S_ISREG(st.st_mode))
                 continue;
             target[l] = '\0';
-            if (add_file(m, &cap, target, (long long)st.st_size) < 0) {
+            if (add_file(m, &cap, target, (long long)st.st_size, false) < 0) {
                 closedir(d);
                 free(pids);
                 return -1;
@@ -112,6 +114,16 @@ static int scan_files(pid_t init, struct ckpt_manifest *m)
         }
         if (d)
             closedir(d);
+        char cwdlink[64], cwd[4096];
+        snprintf(cwdlink, sizeof(cwdlink), "/proc/%d/cwd", (int)pids[i]);
+        ssize_t cl = readlink(cwdlink, cwd, sizeof(cwd) - 1);
+        if (cl > 0 && cwd[0] == '/') {
+            cwd[cl] = '\0';
+            if (add_file(m, &cap, cwd, 0, true) < 0) {
+                free(pids);
+                return -1;
+            }
+        }
         if (!m->jobid)
             m->jobid = ckpt_proc_environ_get(pids[i], "PBS_JOBID");
     }
@@ -224,9 +236,12 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, "bad checkpoint name %s", o->path);
         goto out;
     }
-    if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        ckpt_err_set(e, S_ISDIR(st.st_mode) ? errno : ENOTDIR,
-                     "checkpoint directory %s does not exist", parent);
+    if (stat(parent, &st) < 0) {
+        ckpt_err_set(e, errno, "checkpoint directory %s does not exist", parent);
+        goto out;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        ckpt_err_set(e, ENOTDIR, "%s is not a directory", parent);
         goto out;
     }
     snprintf(target, sizeof(target), "%s/%s", parent, base);

@@ -98,7 +98,7 @@ char *ckpt_manifest_canonical(const struct ckpt_manifest *m, size_t *len)
     sb_printf(&b, "requester=%d\nfiles=%zu\n", (int)m->requester, m->nfiles);
     for (size_t i = 0; i < m->nfiles; i++) {
         sb_printf(&b, "size=%lld\n", m->files[i].size);
-        sb_field(&b, "file", m->files[i].path);
+        sb_field(&b, m->files[i].dir ? "dir" : "file", m->files[i].path);
     }
     sb_printf(&b, "images=%zu\n", m->nimages);
     for (size_t i = 0; i < m->nimages; i++) {
@@ -177,6 +177,8 @@ char *ckpt_manifest_to_xml(const struct ckpt_manifest *m, size_t *len)
     for (size_t i = 0; i < m->nfiles; i++) {
         n = xmlNewTextChild(list, NULL, BAD_CAST "file", BAD_CAST m->files[i].path);
         set_num(n, "size", m->files[i].size);
+        if (m->files[i].dir)
+            xmlNewProp(n, BAD_CAST "kind", BAD_CAST "dir");
     }
     list = xmlNewChild(root, NULL, BAD_CAST "images", NULL);
     for (size_t i = 0; i < m->nimages; i++) {
@@ -317,6 +319,12 @@ int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, st
         xmlFree(t);
         m->nfiles++;
         if (!f->path || f->path[0] != '/' || prop_num(c, "size", &f->size, true) < 0)
+            goto bad;
+        char *kind = prop(c, "kind");
+        f->dir = kind && !strcmp(kind, "dir");
+        bool kind_ok = !kind || f->dir || !strcmp(kind, "file");
+        free(kind);
+        if (!kind_ok)
             goto bad;
     }
     what = "images";

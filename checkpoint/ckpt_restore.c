@@ -24,7 +24,13 @@ static int check_files(const struct ckpt_restore_opts *o, const struct ckpt_mani
 
         if (!p)
             return ckpt_err_set(e, ENOMEM, "out of memory");
-        if (stat(p, &st) < 0)
+        if (f->dir && stat(p, &st) < 0)
+            rc = ckpt_err_set(e, ENOENT,
+                              "the job's working directory %s is missing on this node (--relocate "
+                              "OLD=NEW moves it)", p);
+        else if (f->dir && !S_ISDIR(st.st_mode))
+            rc = ckpt_err_set(e, ENOTDIR, "the job's working directory %s is not a directory", p);
+        else if (stat(p, &st) < 0)
             rc = ckpt_err_set(e, ENOENT,
                               "the job's open file %s is missing on this node (the restore needs it "
                               "at that path with %lld bytes; --relocate OLD=NEW moves it)",
@@ -36,8 +42,11 @@ static int check_files(const struct ckpt_restore_opts *o, const struct ckpt_mani
                               p, (long long)st.st_size, f->size);
         else if (strcmp(p, f->path) != 0 && *nargs < 64) {
             /* CRIU reopens by path: hand it the relocated file instead. */
-            int fd = open(p, O_RDWR | O_CLOEXEC);
-            if (fd < 0)
+            /* CRIU keeps the flags we open it with: appending is what
+             * jobs do with their output, and it does not hurt reading. */
+            int fd = f->dir ? open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                            : open(p, O_RDWR | O_APPEND | O_CLOEXEC);
+            if (fd < 0 && !f->dir)
                 fd = open(p, O_RDONLY | O_CLOEXEC);
             if (fd < 0)
                 rc = ckpt_err_set(e, errno, "cannot open %s: %s", p, strerror(errno));

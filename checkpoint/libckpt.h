@@ -122,6 +122,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e);
 struct ckpt_file {
     char *path;
     long long size;
+    bool dir;               /* a working directory (size unused) */
 };
 struct ckpt_image {
     char *name;

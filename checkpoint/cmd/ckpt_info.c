@@ -50,7 +50,10 @@ static void print_human(const char *path, const struct ckpt_manifest *m)
         printf("requested   by the job itself (its process %d)\n", (int)m->requester);
     printf("open files  %zu\n", m->nfiles);
     for (size_t i = 0; i < m->nfiles; i++)
-        printf("  %s (%lld bytes)\n", m->files[i].path, m->files[i].size);
+        if (m->files[i].dir)
+            printf("  %s (working directory)\n", m->files[i].path);
+        else
+            printf("  %s (%lld bytes)\n", m->files[i].path, m->files[i].size);
     printf("images      %zu files, %s\n", m->nimages, sz);
 }
 

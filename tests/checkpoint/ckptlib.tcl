@@ -63,6 +63,7 @@ proc ck_wait_out {name re {ms 20000}} {
 proc ck_exec {args} {
     set code 0
     if {[catch {exec {*}$args 2>@1} out opts]} {
+        regsub {\n?child process exited abnormally$} $out {} out
         set ec [dict get $opts -errorcode]
         if {[lindex $ec 0] eq "CHILDSTATUS"} {
             set code [lindex $ec 2]
