@@ -49,6 +49,17 @@ static struct batch_status *objs_to_status(const struct pbs_msg *m)
 	return head;
 }
 
+/* lib/protocol's msg_free leaves the message initialised (two empty
+ * strings allocated) so it can be reused; a message we are done with
+ * gives those back too. */
+static void msg_dispose(struct pbs_msg *m)
+{
+	msg_free(m);
+	free(m->id);
+	free(m->text);
+	m->id = m->text = NULL;
+}
+
 int client_request(int connect, const struct client_request *rq, struct client_reply *rp)
 {
 	struct pbs_msg req, reply;
@@ -57,8 +68,9 @@ int client_request(int connect, const struct client_request *rq, struct client_r
 	int fd = connection_fd(connect), i, code;
 
 	memset(rp, 0, sizeof(*rp));
-	msg_init(&req);
-	msg_init(&reply);
+	/* msg_request and proto_call initialise the messages themselves */
+	memset(&req, 0, sizeof(req));
+	memset(&reply, 0, sizeof(reply));
 	if (fd < 0) {
 		code = PBSE_IVALREQ;
 		goto out;
@@ -90,8 +102,8 @@ int client_request(int connect, const struct client_request *rq, struct client_r
 out:
 	rp->code = code;
 	pbs_errno = code;
-	msg_free(&req);
-	msg_free(&reply);
+	msg_dispose(&req);
+	msg_dispose(&reply);
 	return code;
 }
 
