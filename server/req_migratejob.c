@@ -17,6 +17,11 @@ int job_migrate_check(struct server *s, struct job *j, const char *dest, char *m
 	int rc;
 
 	msg[0] = '\0';
+	/* first: a second migration of the same job is told the first one runs */
+	if (j->ckpt_busy || job_attr(j, "ckmig_migrate")) {
+		snprintf(msg, msglen, "a checkpoint or migration of this job is under way");
+		return PBSE_CKPBSY;
+	}
 	if (j->state != JOB_STATE_RUNNING || j->substate != JOB_SUBSTATE_RUNNING) {
 		snprintf(msg, msglen, "job is not running");
 		return PBSE_BADSTATE;
@@ -35,10 +40,6 @@ int job_migrate_check(struct server *s, struct job *j, const char *dest, char *m
 			snprintf(msg, msglen, "multi-node jobs cannot migrate yet");
 			return PBSE_IVALREQ;
 		}
-	}
-	if (j->ckpt_busy || job_attr(j, "ckmig_migrate")) {
-		snprintf(msg, msglen, "a checkpoint or migration of this job is under way");
-		return PBSE_CKPBSY;
 	}
 	if (dest && *dest) {
 		struct host_req *hr = NULL;

@@ -6,7 +6,7 @@
 #   srv_frame ARGS...         tests/workloads/frame_client on the server's socket
 #   srv_tcp ARGS...           frame_client over TCP with the cluster key
 #   srv_cmd ?-user U? CMD ... run a q-command: {exit stdout stderr}
-#   srv_mom_start             a ckmig_mom for node [info hostname] (nodes line np=2)
+#   srv_mom_start ?config?    a ckmig_mom for node [info hostname], extra mom_priv/config lines
 #   srv_accounting            today's accounting file contents
 
 namespace eval ::srv {
@@ -96,13 +96,14 @@ proc srv_cmd {args} {
     return [list $rc [string trim $out] [string trim [file_contents $errf]]]
 }
 
-proc srv_mom_start {} {
+proc srv_mom_start {{config ""}} {
     set mhome [file join $srv::home mom]
     file mkdir [file join $mhome mom_priv]
     set f [open [file join $mhome mom_priv config] w]
     puts $f "\$pbsserver localhost:$srv::port"
     puts $f "\$status_update_time 1"
     puts $f "\$kill_delay 1"
+    puts $f $config
     close $f
     set srv::mompid [spawn_bg [file join $srv::home mom.out] [ckmig_bin ckmig_mom] -D \
         -d $mhome -k $srv::key -M $srv::momport]
