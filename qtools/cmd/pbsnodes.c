@@ -1,7 +1,7 @@
 /* pbsnodes: show nodes and mark them offline or back, as Torque's
  * pbsnodes does (-a, -l, -o, -c, -x, -N note, -n). ckmig adds -M (with
- * -o): drain the node by migrating every job on it to other nodes, then
- * leave it offline; jobs that cannot move are listed. */
+ * -o): drain the node, the server migrating every job on it to other
+ * nodes; the command follows the drain and lists jobs that cannot move. */
 #include "qtools/lib/cmds.h"
 #include "qtools/lib/qstat_format.h"
 
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -96,47 +97,107 @@ static int set_node(int connect, const char *node, const char *name, const char 
 	return 0;
 }
 
-/* does exec_host "n1/0+n2/0" use node? */
-static int runs_on(const char *exec_host, const char *node)
+/* Give up waiting for a drain after this long (the server goes on). */
+#define DRAIN_WAIT_S 600
+
+/* "0/42.head, 1/42.head" -> the next job id after *p, into id */
+static int next_job(const char **p, char *id, size_t len)
 {
-	const char *p = exec_host;
-	size_t n = strlen(node);
+	const char *s = *p, *slash, *end;
 
-	while (p && *p) {
-		size_t l = strcspn(p, "/+");
-
-		if (l == n && strncmp(p, node, n) == 0)
-			return 1;
-		p = strchr(p, '+');
-		if (p)
-			p++;
-	}
-	return 0;
+	while (*s == ' ' || *s == ',')
+		s++;
+	if (*s == '\0')
+		return 0;
+	end = s + strcspn(s, ", ");
+	slash = memchr(s, '/', (size_t)(end - s));
+	if (slash)
+		s = slash + 1;
+	snprintf(id, len, "%.*s", (int)(end - s), s);
+	*p = end;
+	return 1;
 }
 
-/* Move every running job off node. Returns how many could not move. */
+/* The server drains (node attribute drain=True): it migrates every movable
+ * job off the node and marks the node offline once it is empty; a job
+ * that cannot move carries the reason in ckmig_nomove. We mark the node
+ * offline at once (nothing new starts there), then follow the drain and
+ * list what could not move. Returns how many jobs stay. */
 static int drain(int connect, const char *node)
 {
-	struct batch_status *jobs = pbs_statjob(connect, NULL, NULL, NULL), *j;
+	struct attropl d = { NULL, (char *)"drain", NULL, (char *)"True", SET };
+	struct attropl off = { &d, (char *)ATTR_NODE_state, NULL, (char *)ND_offline, SET };
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	struct buf seen;
+	time_t give_up = time(NULL) + DRAIN_WAIT_S;
 	int stuck = 0;
 
-	for (j = jobs; j; j = j->next) {
-		const char *state = ifl_attrl_get(j->attribs, ATTR_state, NULL);
-		const char *host = ifl_attrl_get(j->attribs, ATTR_exechost, NULL);
+	if (pbs_manager(connect, MGR_CMD_SET, MGR_OBJ_NODE, node, &off, NULL) != 0) {
+		const char *msg = pbs_geterrmsg(connect);
 
-		if (state == NULL || state[0] != 'R' || host == NULL || !runs_on(host, node))
-			continue;
-		if (pbs_migratejob(connect, j->name, NULL, NULL) == 0) {
-			printf("%s: migrating %s\n", node, j->name);
-		} else {
-			const char *msg = pbs_geterrmsg(connect);
-
-			fprintf(stderr, "pbsnodes: %s: cannot migrate %s: %s\n", node, j->name,
-				msg ? msg : pbs_strerror(pbs_errno));
-			stuck++;
-		}
+		fprintf(stderr, "pbsnodes: %s %s\n", msg ? msg : pbs_strerror(pbs_errno), node);
+		return -1;
 	}
-	pbs_statfree(jobs);
+	buf_init(&seen);
+	buf_append(&seen, " ", 1);
+	for (;;) {
+		struct batch_status *n = pbs_statnode(connect, node, NULL, NULL);
+		const char *jobs = n ? ifl_attrl_get(n->attribs, ATTR_NODE_jobs, NULL) : NULL;
+		const char *p = jobs;
+		char id[256], key[260];
+		int moving = 0;
+		struct buf why;
+
+		if (n == NULL) {
+			prt_job_err("pbsnodes", connect, node);
+			stuck = -1;
+			break;
+		}
+		buf_init(&why);
+		stuck = 0;
+		while (p && next_job(&p, id, sizeof(id))) {
+			struct batch_status *j;
+			const char *nomove;
+
+			snprintf(key, sizeof(key), " %s ", id);
+			if (strstr(why.data ? why.data : "", key))
+				continue;          /* a job on several slots */
+			buf_puts(&why, key);
+			j = pbs_statjob(connect, id, NULL, NULL);
+			nomove = j ? ifl_attrl_get(j->attribs, "ckmig_nomove", NULL) : NULL;
+			if (nomove) {
+				if (!strstr(seen.data, key)) {
+					fprintf(stderr, "pbsnodes: %s: cannot migrate %s: %s\n", node, id,
+						nomove);
+					buf_puts(&seen, key + 1);
+				}
+				stuck++;
+			} else if (j) {
+				if (!strstr(seen.data, key)) {
+					printf("%s: migrating %s\n", node, id);
+					fflush(stdout);
+					buf_puts(&seen, key + 1);
+				}
+				moving++;
+			}
+			pbs_statfree(j);
+		}
+		buf_free(&why);
+		pbs_statfree(n);
+		if (moving == 0) {
+			if (stuck == 0)
+				printf("%s: drained, offline\n", node);
+			break;
+		}
+		if (time(NULL) > give_up) {
+			fprintf(stderr, "pbsnodes: %s: still draining after %d s; see pbsnodes %s\n",
+				node, DRAIN_WAIT_S, node);
+			stuck = moving;
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	buf_free(&seen);
 	return stuck;
 }
 
@@ -186,12 +247,13 @@ int main(int argc, char **argv)
 		for (i = first; i < argc; i++) {
 			if (o.note && set_node(connect, argv[i], ATTR_NODE_note, o.note))
 				status = 1;
-			if (o.offline && set_node(connect, argv[i], ATTR_NODE_state, ND_offline))
+			if (o.offline && o.migrate) {
+				if (drain(connect, argv[i]) != 0)
+					status = 1;
+			} else if (o.offline && set_node(connect, argv[i], ATTR_NODE_state, ND_offline)) {
 				status = 1;
+			}
 			if (o.clear && set_node(connect, argv[i], ATTR_NODE_state, ND_free))
-				status = 1;
-			/* offline first, so the scheduler puts nothing new there */
-			if (o.offline && o.migrate && status == 0 && drain(connect, argv[i]) > 0)
 				status = 1;
 		}
 		goto out;
