@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define READ_SIZE (1u << 20)
@@ -51,102 +52,42 @@ int ckpt_hex_decode(const char *hex, unsigned char *out, size_t n)
     return 0;
 }
 
-/* ---- one file, followed while it grows ---- */
+/* ---- hashing while CRIU writes ----
+ * A pool of threads (one per core) follows the directory: every 8 MiB
+ * chunk a file has grown by is hashed as soon as it is complete (CRIU only
+ * appends), and the last, partial chunks when CRIU is done.  So the data is
+ * read once, from the page cache, mostly while CRIU is still writing. */
 struct tail_file {
     char *name;
-    int fd;
-    long long off;
-    unsigned in_chunk;          /* bytes of the current chunk hashed */
-    EVP_MD_CTX *chunk, *outer;
+    long long size;             /* size when last seen */
+    size_t queued;              /* chunks handed out */
+    size_t done;                /* chunks hashed */
+    size_t cap;
+    unsigned char *digests;     /* 32 bytes per chunk */
+    bool tail_queued;
 };
 
-static int tf_init(struct tail_file *f, const char *name)
-{
-    memset(f, 0, sizeof(*f));
-    f->fd = -1;
-    f->name = strdup(name);
-    f->chunk = EVP_MD_CTX_new();
-    f->outer = EVP_MD_CTX_new();
-    if (!f->name || !f->chunk || !f->outer)
-        return -1;
-    if (!EVP_DigestInit_ex(f->chunk, EVP_sha256(), NULL) ||
-        !EVP_DigestInit_ex(f->outer, EVP_sha256(), NULL))
-        return -1;
-    return 0;
-}
-
-static void tf_free(struct tail_file *f)
-{
-    if (f->fd >= 0)
-        close(f->fd);
-    EVP_MD_CTX_free(f->chunk);
-    EVP_MD_CTX_free(f->outer);
-    free(f->name);
-}
-
-static void chunk_close(struct tail_file *f)
-{
-    unsigned char d[32];
-    unsigned int dl = 0;
-    EVP_DigestFinal_ex(f->chunk, d, &dl);
-    EVP_DigestUpdate(f->outer, d, sizeof(d));
-    EVP_DigestInit_ex(f->chunk, EVP_sha256(), NULL);
-    f->in_chunk = 0;
-}
-
-/* Hashes whatever has been appended since the last call.  Returns bytes
- * consumed, or -1. */
-static long long tf_advance(struct tail_file *f, int dirfd, unsigned char *buf)
-{
-    struct stat st;
-    long long done = 0;
-
-    if (f->fd < 0) {
-        f->fd = openat(dirfd, f->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (f->fd < 0)
-            return errno == ENOENT ? 0 : -1;
-    }
-    if (fstat(f->fd, &st) < 0)
-        return -1;
-    while (f->off < st.st_size) {
-        size_t want = CKPT_HASH_CHUNK - f->in_chunk;
-        if (want > READ_SIZE)
-            want = READ_SIZE;
-        if ((long long)want > st.st_size - f->off)
-            want = (size_t)(st.st_size - f->off);
-        ssize_t r = pread(f->fd, buf, want, f->off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return r < 0 ? -1 : done;
-        EVP_DigestUpdate(f->chunk, buf, (size_t)r);
-        f->off += r;
-        f->in_chunk += (unsigned)r;
-        done += r;
-        if (f->in_chunk == CKPT_HASH_CHUNK)
-            chunk_close(f);
-    }
-    return done;
-}
-
-static void tf_final(struct tail_file *f, unsigned char out[32])
-{
-    unsigned int dl = 0;
-    if (f->in_chunk)
-        chunk_close(f);
-    EVP_DigestFinal_ex(f->outer, out, &dl);
-}
+struct chunk_job {
+    size_t file;
+    size_t chunk;
+    long long end;              /* hash [chunk*CHUNK, end) */
+};
 
 struct ckpt_tailer {
     char *dir;
     int dirfd, ino;
-    pthread_t thread;
-    atomic_int stop;
+    pthread_t threads[8];
+    int nthreads;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool finishing;
     int err;
     char errname[256];
     struct tail_file *files;
     size_t n, cap;
-    unsigned char *buf;
+    struct chunk_job *jobs;     /* queue */
+    size_t njobs, jcap, inflight;
+    long long last_scan_ms;
 };
 
 static bool hashed_name(const char *name)
@@ -167,88 +108,232 @@ static struct tail_file *tailer_file(struct ckpt_tailer *t, const char *name)
         t->files = nf;
         t->cap = cap;
     }
-    if (tf_init(&t->files[t->n], name) < 0)
+    struct tail_file *f = &t->files[t->n];
+    memset(f, 0, sizeof(*f));
+    f->name = strdup(name);
+    if (!f->name)
         return NULL;
-    return &t->files[t->n++];
+    t->n++;
+    return f;
 }
 
-/* One pass over the directory; returns bytes hashed or -1. */
-static long long tailer_pass(struct ckpt_tailer *t)
+static int queue_job(struct ckpt_tailer *t, size_t file, size_t chunk, long long end)
 {
-    long long total = 0;
+    struct tail_file *f = &t->files[file];
+    if (chunk >= f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 16;
+        while (cap <= chunk)
+            cap *= 2;
+        unsigned char *nd = realloc(f->digests, cap * 32);
+        if (!nd)
+            return -1;
+        f->digests = nd;
+        f->cap = cap;
+    }
+    if (t->njobs == t->jcap) {
+        size_t cap = t->jcap ? 2 * t->jcap : 64;
+        struct chunk_job *nj = realloc(t->jobs, cap * sizeof(*nj));
+        if (!nj)
+            return -1;
+        t->jobs = nj;
+        t->jcap = cap;
+    }
+    t->jobs[t->njobs++] = (struct chunk_job){ file, chunk, end };
+    f->queued = chunk + 1;
+    return 0;
+}
+
+static void set_err(struct ckpt_tailer *t, int err, const char *name)
+{
+    if (!t->err) {
+        t->err = err ? err : EIO;
+        snprintf(t->errname, sizeof(t->errname), "%s", name);
+    }
+}
+
+/* Under the lock: find grown files, queue their complete chunks (and, when
+ * finishing, their last partial chunk). */
+static void tailer_scan(struct ckpt_tailer *t)
+{
     int dfd = dup(t->dirfd);
     DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
     struct dirent *de;
+    char evbuf[4096];
 
+    while (read(t->ino, evbuf, sizeof(evbuf)) > 0)
+        ;
     if (!d) {
         if (dfd >= 0)
             close(dfd);
-        return -1;
+        set_err(t, errno, t->dir);
+        return;
     }
     rewinddir(d);
     while ((de = readdir(d))) {
+        struct stat st;
         if (!hashed_name(de->d_name) || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
             continue;
+        if (fstatat(t->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+            continue;
         struct tail_file *f = tailer_file(t, de->d_name);
-        long long r = f ? tf_advance(f, t->dirfd, t->buf) : -1;
-        if (r < 0) {
-            t->err = errno ? errno : EIO;
-            snprintf(t->errname, sizeof(t->errname), "%s", de->d_name);
-            total = -1;
+        if (!f) {
+            set_err(t, ENOMEM, de->d_name);
             break;
         }
-        total += r;
+        size_t fi = (size_t)(f - t->files);
+        f->size = st.st_size;
+        while ((long long)(f->queued + 1) * CKPT_HASH_CHUNK <= f->size)
+            if (queue_job(t, fi, f->queued, (long long)(f->queued + 1) * CKPT_HASH_CHUNK) < 0) {
+                set_err(t, ENOMEM, f->name);
+                break;
+            }
+        if (t->finishing && !f->tail_queued) {
+            f->tail_queued = true;
+            if ((long long)f->queued * CKPT_HASH_CHUNK < f->size &&
+                queue_job(t, fi, f->queued, f->size) < 0)
+                set_err(t, ENOMEM, f->name);
+        }
     }
     closedir(d);
-    return total;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int hash_range(int dirfd, const char *name, long long off, long long end,
+                      unsigned char *buf, EVP_MD_CTX *ctx, unsigned char out[32])
+{
+    unsigned int dl = 0;
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    while (off < end) {
+        size_t want = end - off > READ_SIZE ? READ_SIZE : (size_t)(end - off);
+        ssize_t r = pread(fd, buf, want, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int err = r < 0 ? errno : EIO;
+            close(fd);
+            errno = err;
+            return -1;
+        }
+        EVP_DigestUpdate(ctx, buf, (size_t)r);
+        off += r;
+    }
+    close(fd);
+    EVP_DigestFinal_ex(ctx, out, &dl);
+    return 0;
 }
 
 static void *tailer_main(void *arg)
 {
     struct ckpt_tailer *t = arg;
-    char evbuf[4096];
+    unsigned char *buf = malloc(READ_SIZE);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char d[32];
 
-    for (;;) {
-        int stopping = atomic_load(&t->stop);
-        long long r = tailer_pass(t);
-        if (r < 0 || stopping)
-            break;
-        if (r == 0) {   /* nothing new: sleep until CRIU writes more */
-            struct pollfd p = { .fd = t->ino, .events = POLLIN };
-            if (poll(&p, 1, 20) > 0)
-                while (read(t->ino, evbuf, sizeof(evbuf)) > 0)
-                    ;
+    pthread_mutex_lock(&t->lock);
+    if (!buf || !ctx)
+        set_err(t, ENOMEM, "hashing");
+    while (!t->err) {
+        if (t->njobs == 0) {
+            /* One thread looks for new data; the others wait for it. */
+            if (now_ms() - t->last_scan_ms >= 5 || t->finishing) {
+                t->last_scan_ms = now_ms();
+                tailer_scan(t);
+                if (t->njobs)
+                    pthread_cond_broadcast(&t->cond);
+            }
+            if (t->njobs == 0) {
+                if (t->finishing && t->inflight == 0)
+                    break;
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += 5 * 1000000;
+                if (ts.tv_nsec >= 1000000000) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000;
+                }
+                pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+                continue;
+            }
         }
+        struct chunk_job j = t->jobs[--t->njobs];
+        char *name = strdup(t->files[j.file].name);
+        t->inflight++;
+        pthread_mutex_unlock(&t->lock);
+        int r = name ? hash_range(t->dirfd, name, (long long)j.chunk * CKPT_HASH_CHUNK, j.end, buf,
+                                  ctx, d)
+                     : -1;
+        int err = errno;
+        pthread_mutex_lock(&t->lock);
+        t->inflight--;
+        if (r < 0) {
+            set_err(t, err, name ? name : "?");
+        } else {
+            memcpy(t->files[j.file].digests + 32 * j.chunk, d, 32);
+            t->files[j.file].done++;
+        }
+        free(name);
+        pthread_cond_broadcast(&t->cond);
     }
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+    EVP_MD_CTX_free(ctx);
+    free(buf);
     return NULL;
+}
+
+static void tailer_free(struct ckpt_tailer *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->files[i].name);
+        free(t->files[i].digests);
+    }
+    free(t->files);
+    free(t->jobs);
+    if (t->dirfd >= 0)
+        close(t->dirfd);
+    if (t->ino >= 0)
+        close(t->ino);
+    pthread_mutex_destroy(&t->lock);
+    pthread_cond_destroy(&t->cond);
+    free(t->dir);
+    free(t);
 }
 
 struct ckpt_tailer *ckpt_tailer_start(const char *dir, struct ckpt_err *e)
 {
     struct ckpt_tailer *t = calloc(1, sizeof(*t));
-    if (!t)
-        goto fail;
+    if (!t) {
+        ckpt_err_set(e, ENOMEM, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_cond_init(&t->cond, NULL);
     t->dirfd = t->ino = -1;
     t->dir = strdup(dir);
-    t->buf = malloc(READ_SIZE);
     t->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     t->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (!t->dir || !t->buf || t->dirfd < 0 || t->ino < 0)
+    if (!t->dir || t->dirfd < 0 || t->ino < 0)
         goto fail;
-    if (inotify_add_watch(t->ino, dir, IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE) < 0)
-        goto fail;
-    if (pthread_create(&t->thread, NULL, tailer_main, t) != 0)
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int want = (int)(ncpu < 1 ? 1 : ncpu > 8 ? 8 : ncpu);
+    for (t->nthreads = 0; t->nthreads < want; t->nthreads++)
+        if (pthread_create(&t->threads[t->nthreads], NULL, tailer_main, t) != 0)
+            break;
+    if (t->nthreads == 0)
         goto fail;
     return t;
 fail:
     ckpt_err_set(e, errno ? errno : ENOMEM, "cannot start hashing %s: %s", dir, strerror(errno));
-    if (t) {
-        if (t->dirfd >= 0) close(t->dirfd);
-        if (t->ino >= 0) close(t->ino);
-        free(t->buf);
-        free(t->dir);
-        free(t);
-    }
+    tailer_free(t);
     return NULL;
 }
 
@@ -262,9 +347,14 @@ int ckpt_tailer_finish(struct ckpt_tailer *t, struct ckpt_image **images, size_t
 {
     int rc = -1;
     struct ckpt_image *out = NULL;
+    size_t nout = 0;
 
-    atomic_store(&t->stop, 1);
-    pthread_join(t->thread, NULL);
+    pthread_mutex_lock(&t->lock);
+    t->finishing = true;
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+    for (int i = 0; i < t->nthreads; i++)
+        pthread_join(t->threads[i], NULL);
     if (t->err) {
         ckpt_err_set(e, t->err, "cannot hash image %s/%s: %s", t->dir, t->errname,
                      strerror(t->err));
@@ -278,16 +368,28 @@ int ckpt_tailer_finish(struct ckpt_tailer *t, struct ckpt_image **images, size_t
     for (size_t i = 0; i < t->n; i++) {
         struct tail_file *f = &t->files[i];
         struct stat st;
-        /* The images must be exactly what we hashed: nothing rewritten
-         * behind us (CRIU only appends). */
-        if (f->fd < 0 || fstat(f->fd, &st) < 0 || st.st_size != f->off) {
+        unsigned int dl = 0;
+        /* The images must be exactly what we hashed: nothing may have
+         * grown after the final scan. */
+        if (fstatat(t->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_size != f->size ||
+            f->done != f->queued) {
             ckpt_err_set(e, EIO, "image %s changed while it was hashed", f->name);
             goto out;
         }
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+            EVP_MD_CTX_free(ctx);
+            ckpt_err_set(e, ENOMEM, "out of memory");
+            goto out;
+        }
+        if (f->done)
+            EVP_DigestUpdate(ctx, f->digests, 32 * f->done);
+        EVP_DigestFinal_ex(ctx, out[i].sha256, &dl);
+        EVP_MD_CTX_free(ctx);
         out[i].name = f->name;
         f->name = NULL;
-        out[i].size = f->off;
-        tf_final(f, out[i].sha256);
+        out[i].size = f->size;
+        nout++;
     }
     qsort(out, t->n, sizeof(*out), cmp_image);
     *images = out;
@@ -296,18 +398,11 @@ int ckpt_tailer_finish(struct ckpt_tailer *t, struct ckpt_image **images, size_t
     rc = 0;
 out:
     if (out) {
-        for (size_t i = 0; i < t->n; i++)
+        for (size_t i = 0; i < nout; i++)
             free(out[i].name);
         free(out);
     }
-    for (size_t i = 0; i < t->n; i++)
-        tf_free(&t->files[i]);
-    free(t->files);
-    close(t->dirfd);
-    close(t->ino);
-    free(t->buf);
-    free(t->dir);
-    free(t);
+    tailer_free(t);
     return rc;
 }
 
