@@ -172,7 +172,8 @@ static int commit(const char *tmp, const char *target, const struct ckpt_dump_op
         ckpt_rmtree(tmp);
         return 0;
     }
-    snprintf(other, sizeof(other), "%s.old.%d", tmp, (int)getpid());
+    if (snprintf(other, sizeof(other), "%s.old.%d", tmp, (int)getpid()) >= (int)sizeof(other))
+        return ckpt_err_set(e, ENAMETOOLONG, "name too long: %s", tmp);
     if (rename(target, other) < 0 || rename(tmp, target) < 0) {
         int err = errno;
         rename(other, target);

@@ -6,6 +6,10 @@
 
 #include <signal.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Signal a self-checkpointing process waits for; value = (kind << 16) | code. */
 #define CKPT_SELF_SIGNAL     (SIGRTMIN + 6)
 #define CKPT_SELF_DONE       1
@@ -51,4 +55,7 @@ void ckpt_self_serve(int lfd, pid_t init, bool secure);
 /* After a restore: wake the process that asked for the checkpoint. */
 void ckpt_self_notify(pid_t init, pid_t nspid, int kind, int code);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
