@@ -173,7 +173,13 @@ static int drain(int connect, const char *node)
 				}
 				stuck++;
 			} else if (j) {
-				if (!strstr(seen.data, key)) {
+				const char *st = ifl_attrl_get(j->attribs, ATTR_state, NULL);
+				const char *sub = ifl_attrl_get(j->attribs, ATTR_substate, NULL);
+				/* say "migrating" once the server has started on it */
+				int started = ifl_attrl_get(j->attribs, "ckmig_migrate", NULL) ||
+					      (st && st[0] != 'R') || (sub && atoi(sub) != 42);
+
+				if (started && !strstr(seen.data, key)) {
 					printf("%s: migrating %s\n", node, id);
 					fflush(stdout);
 					buf_puts(&seen, key + 1);

@@ -31,6 +31,7 @@ int main(int argc, char **argv)
 	struct attrl *attrs = NULL;
 	struct attropl *list = NULL, *a;
 	char host[256], cwd[PATH_MAX], why[256], o[2] = "x";
+	const char *dir;
 	int c, errflg = 0, status;
 
 	cmd_check_help(argc, argv, usage);
@@ -49,6 +50,12 @@ int main(int argc, char **argv)
 			if (ckpt_option_valid(optarg) < 0)
 				bad(o, &errflg);
 			ifl_attrl_add(&attrs, ATTR_c, NULL, optarg);
+			if ((dir = ckpt_item_find(optarg, "dir")) != NULL) {
+				char *path = strndup(dir + 4, strcspn(dir + 4, ","));
+
+				ifl_attrl_add(&attrs, ATTR_checkpoint_dir, NULL, path);
+				free(path);
+			}
 			break;
 		case 'e':
 		case 'o':

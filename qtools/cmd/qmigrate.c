@@ -17,6 +17,7 @@ static const char usage[] = "usage: qmigrate [-H host[+host...]] [-w] job_identi
 struct ctx {
 	const char *dest;
 	int wait;
+	int wait_failed;   /* accepted, but the move then failed */
 };
 
 static char *attr_dup(const struct batch_status *bs, const char *name)
@@ -58,15 +59,18 @@ static void print_hosts(const char *id, const char *exec_host)
 }
 
 /* Wait until the job has left its old run and runs again: seen stopped
- * (state other than R, or a new checkpoint) and now R/42 again. */
-static int wait_running(int connect, const char *id, const char *old_ckpt, const char *old_host)
+ * (state other than R, or a new checkpoint) and now R/42 again. The server
+ * writes what went wrong after it accepted the request (a checkpoint
+ * directory that is not shared, a failed checkpoint) into the comment. */
+static int wait_running(int connect, const char *id, const char *old_ckpt, const char *old_host,
+			const char *old_comment, long old_starts)
 {
 	struct timespec ts = { 0, 200 * 1000 * 1000 };
 	int stopped = 0;
 
 	for (;;) {
 		struct batch_status *bs = pbs_statjob(connect, id, NULL, NULL);
-		const char *state, *sub, *ckpt, *host;
+		const char *state, *sub, *ckpt, *host, *comment, *starts;
 
 		if (bs == NULL)
 			return -1;
@@ -74,13 +78,23 @@ static int wait_running(int connect, const char *id, const char *old_ckpt, const
 		sub = ifl_attrl_get(bs->attribs, ATTR_substate, NULL);
 		ckpt = ifl_attrl_get(bs->attribs, ATTR_checkpoint_name, NULL);
 		host = ifl_attrl_get(bs->attribs, ATTR_exechost, NULL);
+		comment = ifl_attrl_get(bs->attribs, ATTR_comment, NULL);
+		if (comment && !same(comment, old_comment) &&
+		    strncmp(comment, "migration failed", 16) == 0) {
+			fprintf(stderr, "qmigrate: %s %s\n", comment, id);
+			pbs_statfree(bs);
+			return -1;
+		}
 		if (state && (state[0] == 'C' || state[0] == 'E')) {
 			fprintf(stderr, "qmigrate: job %s ended before it ran again\n", id);
 			pbs_statfree(bs);
 			return -1;
 		}
-		/* off its old run: seen stopped, or already elsewhere with a
-		 * new checkpoint behind it */
+		/* off its old run: started again (start_count), seen stopped,
+		 * or already elsewhere with a new checkpoint behind it */
+		starts = ifl_attrl_get(bs->attribs, ATTR_start_count, NULL);
+		if (starts && old_starts >= 0 && atol(starts) > old_starts)
+			stopped = 1;
 		if ((state && state[0] != 'R') || (sub && atoi(sub) != 42))
 			stopped = 1;
 		if (ckpt && !same(ckpt, old_ckpt) && !same(host, old_host))
@@ -99,31 +113,38 @@ static int migrate(int connect, const char *id, void *arg)
 {
 	struct ctx *c = arg;
 	struct batch_status *before = NULL;
-	char *old_ckpt = NULL, *old_host = NULL;
+	char *old_ckpt = NULL, *old_host = NULL, *old_comment = NULL, *starts = NULL;
 	int rc;
 
 	if (c->wait) {
 		before = pbs_statjob(connect, id, NULL, NULL);
 		old_ckpt = attr_dup(before, ATTR_checkpoint_name);
 		old_host = attr_dup(before, ATTR_exechost);
+		old_comment = attr_dup(before, ATTR_comment);
+		starts = attr_dup(before, ATTR_start_count);
 		pbs_statfree(before);
 	}
 	rc = pbs_migratejob(connect, id, c->dest, NULL);
-	if (rc == 0 && c->wait && wait_running(connect, id, old_ckpt, old_host) < 0) {
+	if (rc == 0 && c->wait &&
+	    wait_running(connect, id, old_ckpt, old_host, old_comment,
+			 starts ? atol(starts) : -1) < 0) {
 		if (pbs_errno)
 			prt_job_err("qmigrate", connect, id);
-		rc = 0;   /* the migration was accepted; the wait was what failed */
+		/* the request was accepted: what failed is reported, exit 1 */
+		c->wait_failed = 1;
 		pbs_errno = 0;
 	}
 	free(old_ckpt);
 	free(old_host);
+	free(old_comment);
+	free(starts);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { NULL, 0 };
-	int ch, errflg = 0;
+	struct ctx c = { NULL, 0, 0 };
+	int ch, errflg = 0, status;
 
 	cmd_check_help(argc, argv, usage);
 	while ((ch = getopt(argc, argv, "H:w")) != -1) {
@@ -146,5 +167,6 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	return for_each_job("qmigrate", argc, argv, optind, migrate, &c);
+	status = for_each_job("qmigrate", argc, argv, optind, migrate, &c);
+	return status ? status : c.wait_failed;
 }

@@ -89,6 +89,7 @@ int qsub_process_opts(struct qsub_job *j, int argc, char **argv, int from_script
 {
 	static const char opts[] = "A:c:C:d:e:hIj:k:l:m:M:N:o:p:P:q:r:S:v:VW:z";
 	char why[256];
+	const char *dir;
 	int c, rc = -1;
 
 	optind = 0;   /* GNU: full reset, options may follow the script */
@@ -106,6 +107,14 @@ int qsub_process_opts(struct qsub_job *j, int argc, char **argv, int from_script
 			if (ckpt_option_valid(optarg) < 0)
 				return set_error(err, errlen, "c");
 			qsub_set_attr(j, ATTR_c, NULL, optarg);
+			/* dir= names the job's checkpoint_dir (wins over the
+			 * queue's and the server's) */
+			if ((dir = ckpt_item_find(optarg, "dir")) != NULL) {
+				char *path = xstrndup(dir + 4, strcspn(dir + 4, ","));
+
+				qsub_set_attr(j, ATTR_checkpoint_dir, NULL, path);
+				free(path);
+			}
 			break;
 		case 'C':
 			free(j->prefix);

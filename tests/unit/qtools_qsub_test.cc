@@ -144,6 +144,18 @@ TEST(QtoolsQsub, DefaultsAndPaths)
 	EXPECT_EQ(stdin_job.get(ATTR_c), nullptr);
 }
 
+// -c dir= names the job's checkpoint_dir, which wins over the server's
+TEST(QtoolsQsub, CheckpointDirFromDirItem)
+{
+	Job job;
+	ASSERT_EQ(build(job, { "-c", "enabled,dir=/var/spool/ckmig-shared/ck,depth=2" }, "true\n"), 0);
+	EXPECT_STREQ(job.get(ATTR_c), "enabled,dir=/var/spool/ckmig-shared/ck,depth=2");
+	EXPECT_STREQ(job.get(ATTR_checkpoint_dir), "/var/spool/ckmig-shared/ck");
+	Job plain;
+	ASSERT_EQ(build(plain, { "-c", "enabled" }, "true\n"), 0);
+	EXPECT_EQ(plain.get(ATTR_checkpoint_dir), nullptr);
+}
+
 TEST(QtoolsQsub, DirectivePrefixFromCommandLine)
 {
 	Job job;
