@@ -2,11 +2,15 @@
 #include "lib/pbs_error.h"
 #include "lib/xml_util.h"
 
+#include <libxml/parser.h>
+#include <libxml/SAX.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,8 +110,6 @@ void attrl_init(struct attr_list *l)
 
 static void attr_free(struct pbs_attr *a)
 {
-	free(a->name);
-	free(a->resource);
 	free(a->value);
 	free(a);
 }
@@ -123,21 +125,46 @@ void attrl_free(struct attr_list *l)
 	attrl_init(l);
 }
 
-struct pbs_attr *attrl_add(struct attr_list *l, const char *name, const char *resource,
-			   const char *value, int op)
+/* One allocation holds the entry, its name and its resource (a status of
+ * 10 000 jobs has 300 000 of them); the value is separate so it can be
+ * replaced. value NULL is for the decoder, which fills it in. */
+static struct pbs_attr *attr_new(const char *name, const char *resource, int op)
 {
-	struct pbs_attr *a = xcalloc(1, sizeof(*a));
+	size_t nl = strlen(name ? name : ""), rl = resource && *resource ? strlen(resource) : 0;
+	struct pbs_attr *a = xmalloc(sizeof(*a) + nl + 1 + (rl ? rl + 1 : 0));
+	char *p = (char *)(a + 1);
 
-	a->name = xstrdup(name ? name : "");
-	a->resource = resource && *resource ? xstrdup(resource) : NULL;
-	a->value = xstrdup(value ? value : "");
+	a->next = NULL;
+	a->name = p;
+	memcpy(p, name ? name : "", nl + 1);
+	if (rl) {
+		a->resource = p + nl + 1;
+		memcpy(a->resource, resource, rl + 1);
+	} else {
+		a->resource = NULL;
+	}
+	a->value = NULL;
 	a->op = op;
+	return a;
+}
+
+static void attrl_link(struct attr_list *l, struct pbs_attr *a)
+{
 	if (l->tail)
 		l->tail->next = a;
 	else
 		l->head = a;
 	l->tail = a;
 	l->count++;
+}
+
+struct pbs_attr *attrl_add(struct attr_list *l, const char *name, const char *resource,
+			   const char *value, int op)
+{
+	struct pbs_attr *a = attr_new(name, resource, op);
+
+	a->value = xstrdup(value ? value : "");
+	attrl_link(l, a);
 	return a;
 }
 
@@ -309,35 +336,84 @@ void obj_add_attr(struct pbs_obj *o, const char *name, const char *resource, con
 static void enc_attrs(struct buf *b, const struct attr_list *l, const char *elem, int with_op)
 {
 	struct pbs_attr *a;
+	size_t el = strlen(elem);
 
 	for (a = l->head; a; a = a->next) {
-		buf_printf(b, "<%s name=\"", elem);
+		buf_append(b, "<", 1);
+		buf_append(b, elem, el);
+		buf_append(b, " name=\"", 7);
 		xml_escape(b, a->name);
 		if (a->resource && *a->resource) {
-			buf_puts(b, "\" resource=\"");
+			buf_append(b, "\" resource=\"", 12);
 			xml_escape(b, a->resource);
 		}
 		if (with_op && a->op != BATCH_SET) {
-			buf_puts(b, "\" op=\"");
+			buf_append(b, "\" op=\"", 6);
 			buf_puts(b, proto_op_name(a->op));
 		}
-		buf_puts(b, "\">");
+		buf_append(b, "\">", 2);
 		xml_escape(b, a->value);
-		buf_printf(b, "</%s>", elem);
+		buf_append(b, "</", 2);
+		buf_append(b, elem, el);
+		buf_append(b, ">", 1);
 	}
 }
 
 static void enc_objs(struct buf *b, const struct pbs_obj *o)
 {
 	for (; o; o = o->next) {
-		buf_puts(b, "<obj kind=\"");
+		buf_append(b, "<obj kind=\"", 11);
 		xml_escape(b, o->kind);
-		buf_puts(b, "\" name=\"");
+		buf_append(b, "\" name=\"", 8);
 		xml_escape(b, o->name);
-		buf_puts(b, "\">");
+		buf_append(b, "\">", 2);
 		enc_attrs(b, &o->attrs, "attr", 0);
-		buf_puts(b, "</obj>\n");
+		buf_append(b, "</obj>\n", 7);
 	}
+}
+
+void proto_reply_open(struct buf *b, int code, int aux, const char *text)
+{
+	buf_printf(b, "<reply v=\"%d\" code=\"%d\" aux=\"%d\" text=\"", PROTO_VERSION, code, aux);
+	xml_escape(b, text ? text : "");
+	buf_append(b, "\">", 2);
+}
+
+void proto_obj_open(struct buf *b, const char *kind, const char *name)
+{
+	buf_append(b, "<obj kind=\"", 11);
+	xml_escape(b, kind);
+	buf_append(b, "\" name=\"", 8);
+	xml_escape(b, name);
+	buf_append(b, "\">", 2);
+}
+
+void proto_obj_attrs(struct buf *b, const struct attr_list *l)
+{
+	enc_attrs(b, l, "attr", 0);
+}
+
+void proto_obj_attr(struct buf *b, const char *name, const char *resource, const char *value)
+{
+	buf_append(b, "<attr name=\"", 12);
+	xml_escape(b, name);
+	if (resource && *resource) {
+		buf_append(b, "\" resource=\"", 12);
+		xml_escape(b, resource);
+	}
+	buf_append(b, "\">", 2);
+	xml_escape(b, value);
+	buf_append(b, "</attr>", 7);
+}
+
+void proto_obj_close(struct buf *b)
+{
+	buf_append(b, "</obj>\n", 7);
+}
+
+void proto_reply_close(struct buf *b)
+{
+	buf_append(b, "</reply>", 8);
 }
 
 void proto_encode(const struct pbs_msg *m, struct buf *out)
@@ -367,161 +443,310 @@ void proto_encode(const struct pbs_msg *m, struct buf *out)
 	buf_puts(out, "</req>");
 }
 
-/* --- decoding ----------------------------------------------------------------- */
+/* --- decoding: libxml2's SAX interface, no tree (qstat -f of 10 000 jobs
+ * is the case that counts) --------------------------------------------------- */
 
-static int dec_int(xmlNodePtr n, const char *name, int *out)
+struct sax_state {
+	struct pbs_msg *m;
+	int depth;
+	int rc;                    /* first error, PBSE code */
+	char *err;
+	size_t errlen;
+	int root_seen;
+	struct attr_list *target;  /* where the open <attr>/<arg> goes */
+	struct pbs_attr *cur;      /* the open <attr>/<arg> */
+	struct pbs_obj *obj;       /* the open <obj> */
+	int in_script;
+	struct buf text;
+};
+
+static void sax_fail(struct sax_state *st, int code, const char *fmt, const char *a)
 {
-	char *v = xml_prop(n, name), *end;
-	long l;
-	int rc = -1;
+	if (st->rc)
+		return;
+	st->rc = code;
+	snprintf(st->err, st->errlen, fmt, a ? a : "");
+}
 
-	if (!v)
+/* SAX2 hands attribute values as [start, end) pointers into the input;
+ * copy only what is kept. */
+struct sax_atts {
+	const xmlChar **a;
+	int n;
+};
+
+/* Value of attribute name as a NUL-terminated copy in tmp (or a fresh
+ * malloc when it does not fit and heap is given); NULL when absent. */
+static const char *att(const struct sax_atts *at, const char *name, char *tmp, size_t tmpsize,
+		       char **heap)
+{
+	int i;
+
+	for (i = 0; i < at->n; i++) {
+		const xmlChar **x = at->a + i * 5;
+		size_t l;
+
+		if (strcmp((const char *)x[0], name))
+			continue;
+		l = (size_t)(x[4] - x[3]);
+		if (l < tmpsize) {
+			memcpy(tmp, x[3], l);
+			tmp[l] = '\0';
+			return tmp;
+		}
+		if (!heap)
+			return NULL;
+		*heap = xstrndup((const char *)x[3], l);
+		return *heap;
+	}
+	return NULL;
+}
+
+static int parse_int(const char *v, int *out)
+{
+	char *end;
+	long l;
+
+	if (!v || !*v)
 		return -1;
 	errno = 0;
 	l = strtol(v, &end, 10);
-	if (*v && !*end && !errno && l >= INT32_MIN && l <= INT32_MAX) {
-		*out = (int)l;
-		rc = 0;
-	}
-	free(v);
-	return rc;
+	if (*end || errno || l < INT32_MIN || l > INT32_MAX)
+		return -1;
+	*out = (int)l;
+	return 0;
 }
 
-/* <attr>/<arg> element into l. */
-static int dec_attr(xmlNodePtr n, struct attr_list *l, int is_arg, char *err, size_t errlen)
+static void sax_root(struct sax_state *st, const char *name, const struct sax_atts *at)
 {
-	char *name = xml_prop(n, "name"), *res = NULL, *op = NULL, *val = NULL;
-	int opn = BATCH_SET, rc = PBSE_IVALREQ;
+	struct pbs_msg *m = st->m;
+	char tmp[256], *heap = NULL;
+	const char *v;
+	int ver;
+
+	if (strcmp(name, "req") && strcmp(name, "reply")) {
+		sax_fail(st, PBSE_IVALREQ, "root element <%s> is neither <req> nor <reply>", name);
+		return;
+	}
+	m->is_reply = !strcmp(name, "reply");
+	if (parse_int(att(at, "v", tmp, sizeof(tmp), NULL), &ver) < 0) {
+		sax_fail(st, PBSE_PROTOCOL, "message without a version%s", NULL);
+		return;
+	}
+	if (ver != PROTO_VERSION) {
+		snprintf(tmp, sizeof(tmp), "%d, this peer speaks %d", ver, PROTO_VERSION);
+		sax_fail(st, PBSE_PROTOCOL, "protocol version %s", tmp);
+		return;
+	}
+	if (m->is_reply) {
+		if (parse_int(att(at, "code", tmp, sizeof(tmp), NULL), &m->code) < 0) {
+			sax_fail(st, PBSE_IVALREQ, "reply without a numeric code%s", NULL);
+			return;
+		}
+		if (parse_int(att(at, "aux", tmp, sizeof(tmp), NULL), &m->aux) < 0)
+			m->aux = 0;
+		if ((v = att(at, "text", tmp, sizeof(tmp), &heap))) {
+			free(m->text);
+			m->text = heap ? heap : xstrdup(v);
+		}
+		return;
+	}
+	v = att(at, "type", tmp, sizeof(tmp), NULL);
+	m->type = proto_type_from_name(v);
+	if (m->type < 0) {
+		m->type = 0;
+		sax_fail(st, PBSE_IVALREQ, "unknown request type \"%s\"", v);
+		return;
+	}
+	if ((v = att(at, "id", tmp, sizeof(tmp), &heap))) {
+		free(m->id);
+		m->id = heap ? heap : xstrdup(v);
+	}
+}
+
+static void sax_attr_open(struct sax_state *st, const char *elem, const struct sax_atts *at,
+			  struct attr_list *l, int is_arg)
+{
+	char nbuf[512], rbuf[512], obuf[16];
+	char *nheap = NULL, *rheap = NULL;
+	const char *name = att(at, "name", nbuf, sizeof(nbuf), &nheap), *res = NULL, *op = NULL;
+	int opn = BATCH_SET;
 
 	if (!name || !*name) {
-		snprintf(err, errlen, "<%s> without a name", n->name);
+		sax_fail(st, PBSE_IVALREQ, "<%s> without a name", elem);
 		goto out;
 	}
 	if (!is_arg) {
-		res = xml_prop(n, "resource");
-		op = xml_prop(n, "op");
+		res = att(at, "resource", rbuf, sizeof(rbuf), &rheap);
+		op = att(at, "op", obuf, sizeof(obuf), NULL);
 		if (op && (opn = proto_op_from_name(op)) < 0) {
-			snprintf(err, errlen, "unknown op \"%s\" on attribute %s", op, name);
+			sax_fail(st, PBSE_IVALREQ, "unknown op \"%s\"", op);
 			goto out;
 		}
+		if (!op && att(at, "op", NULL, 0, NULL) == NULL && at->n > 0) {
+			/* an op too long for obuf is no op we know */
+			int i;
+
+			for (i = 0; i < at->n; i++)
+				if (!strcmp((const char *)at->a[i * 5], "op")) {
+					sax_fail(st, PBSE_IVALREQ, "unknown op%s", "");
+					goto out;
+				}
+		}
 	}
-	val = xml_text(n);
-	attrl_add(l, name, res, val, opn);
-	rc = 0;
+	st->target = l;
+	st->cur = attr_new(name, res, opn);
+	attrl_link(l, st->cur);
+	buf_reset(&st->text);
 out:
-	free(name);
-	free(res);
-	free(op);
-	free(val);
-	return rc;
+	free(nheap);
+	free(rheap);
 }
 
-static int dec_obj(xmlNodePtr n, struct pbs_msg *m, char *err, size_t errlen)
+static void sax_start(void *ctx, const xmlChar *xname, const xmlChar *prefix, const xmlChar *uri,
+		      int nb_ns, const xmlChar **ns, int nb_atts, int nb_def, const xmlChar **atts)
 {
-	char *kind = xml_prop(n, "kind"), *name = xml_prop(n, "name");
-	struct pbs_obj *o;
-	xmlNodePtr c;
-	int rc = PBSE_IVALREQ;
+	struct sax_state *st = ctx;
+	const char *name = (const char *)xname;
+	struct pbs_msg *m = st->m;
+	struct sax_atts at = { atts, nb_atts };
 
-	if (!kind || !name) {
-		snprintf(err, errlen, "<obj> needs kind and name");
-		goto out;
-	}
-	o = msg_add_obj(m, kind, name);
-	for (c = xml_child(n, NULL); c; c = xml_next(c, NULL)) {
-		if (strcmp((const char *)c->name, "attr")) {
-			snprintf(err, errlen, "unexpected <%s> in <obj>", c->name);
-			goto out;
+	(void)prefix;
+	(void)uri;
+	(void)nb_ns;
+	(void)ns;
+	(void)nb_def;
+	st->depth++;
+	if (st->rc)
+		return;
+	if (st->depth == 1) {
+		st->root_seen = 1;
+		sax_root(st, name, &at);
+	} else if (st->depth == 2) {
+		if (!strcmp(name, "obj")) {
+			char kbuf[64], nbuf[512], *kh = NULL, *nh = NULL;
+			const char *k = att(&at, "kind", kbuf, sizeof(kbuf), &kh);
+			const char *n = att(&at, "name", nbuf, sizeof(nbuf), &nh);
+
+			if (!k || !n)
+				sax_fail(st, PBSE_IVALREQ, "<obj> needs kind and name%s", NULL);
+			else
+				st->obj = msg_add_obj(m, k, n);
+			free(kh);
+			free(nh);
+		} else if (!m->is_reply && !strcmp(name, "attr")) {
+			sax_attr_open(st, name, &at, &m->attrs, 0);
+		} else if (!m->is_reply && !strcmp(name, "arg")) {
+			sax_attr_open(st, name, &at, &m->args, 1);
+		} else if (!m->is_reply && !strcmp(name, "script") && !m->script) {
+			st->in_script = 1;
+			buf_reset(&st->text);
+		} else {
+			sax_fail(st, PBSE_IVALREQ, "unexpected <%s>", name);
 		}
-		if ((rc = dec_attr(c, &o->attrs, 0, err, errlen)))
-			goto out;
+	} else if (st->depth == 3 && st->obj && !strcmp(name, "attr")) {
+		sax_attr_open(st, name, &at, &st->obj->attrs, 0);
+	} else {
+		sax_fail(st, PBSE_IVALREQ, "unexpected <%s>", name);
 	}
-	rc = 0;
-out:
-	free(kind);
-	free(name);
-	return rc;
+}
+
+static void sax_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri)
+{
+	struct sax_state *st = ctx;
+
+	(void)name;
+	(void)prefix;
+	(void)uri;
+	if (!st->rc) {
+		if (st->cur && (st->depth == 2 || st->depth == 3)) {
+			st->cur->value = xstrndup(st->text.data ? st->text.data : "", st->text.len);
+			st->cur = NULL;
+		} else if (st->in_script && st->depth == 2) {
+			st->m->script = xstrdup(st->text.data ? st->text.data : "");
+			st->in_script = 0;
+		} else if (st->depth == 2) {
+			st->obj = NULL;
+		}
+	}
+	st->depth--;
+}
+
+static void sax_chars(void *ctx, const xmlChar *ch, int len)
+{
+	struct sax_state *st = ctx;
+
+	if (!st->rc && (st->cur || st->in_script) && len > 0)
+		buf_append(&st->text, ch, (size_t)len);
+}
+
+static void sax_error(void *ctx, const char *msg, ...)
+{
+	struct sax_state *st = ctx;
+	char tmp[256];
+	va_list ap;
+	size_t l;
+
+	va_start(ap, msg);
+	vsnprintf(tmp, sizeof(tmp), msg, ap);
+	va_end(ap);
+	l = strlen(tmp);
+	if (l && tmp[l - 1] == '\n')
+		tmp[l - 1] = '\0';
+	sax_fail(st, PBSE_IVALREQ, "malformed XML: %s", tmp);
+}
+
+/* A DTD (and with it any entity) can only come before the root element. */
+static int prolog_has_dtd(const char *body, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (body[i] != '<')
+			continue;
+		if (body[i + 1] == '!')
+			return 1;   /* <!DOCTYPE, or a comment: neither is ours */
+		if (body[i + 1] != '?')
+			return 0;   /* the root element */
+	}
+	return 0;
 }
 
 int proto_decode(const char *body, size_t len, struct pbs_msg *m, char *err, size_t errlen)
 {
-	xmlDocPtr doc = NULL;
-	xmlNodePtr root, c;
-	char *s = NULL;
-	int rc = PBSE_IVALREQ, v;
+	struct sax_state st;
+	xmlSAXHandler h;
+	int rc;
 
 	msg_init(m);
-	doc = xml_parse(body, len, err, errlen);
-	if (!doc)
-		goto out;
-	root = xmlDocGetRootElement(doc);
-	if (strcmp((const char *)root->name, "req") && strcmp((const char *)root->name, "reply")) {
-		snprintf(err, errlen, "root element <%s> is neither <req> nor <reply>", root->name);
-		goto out;
+	memset(&st, 0, sizeof(st));
+	st.m = m;
+	st.err = err;
+	st.errlen = errlen;
+	buf_init(&st.text);
+	err[0] = '\0';
+	xml_init();
+	if (len > INT32_MAX) {
+		snprintf(err, errlen, "document too large");
+		return PBSE_IVALREQ;
 	}
-	m->is_reply = !strcmp((const char *)root->name, "reply");
-	if (dec_int(root, "v", &v) < 0) {
-		snprintf(err, errlen, "message without a version");
-		rc = PBSE_PROTOCOL;
-		goto out;
+	if (prolog_has_dtd(body, len)) {
+		snprintf(err, errlen, "DTDs and entities are not accepted");
+		return PBSE_IVALREQ;
 	}
-	if (v != PROTO_VERSION) {
-		snprintf(err, errlen, "protocol version %d, this peer speaks %d", v, PROTO_VERSION);
-		rc = PBSE_PROTOCOL;
-		goto out;
-	}
-	if (m->is_reply) {
-		if (dec_int(root, "code", &m->code) < 0) {
-			snprintf(err, errlen, "reply without a numeric code");
-			goto out;
-		}
-		if (dec_int(root, "aux", &m->aux) < 0)
-			m->aux = 0;
-		s = xml_prop(root, "text");
-		if (s) {
-			free(m->text);
-			m->text = s;
-			s = NULL;
-		}
-	} else {
-		s = xml_prop(root, "type");
-		m->type = proto_type_from_name(s);
-		if (m->type < 0) {
-			snprintf(err, errlen, "unknown request type \"%s\"", s ? s : "");
-			m->type = 0;
-			goto out;
-		}
-		free(s);
-		s = xml_prop(root, "id");
-		free(m->id);
-		m->id = s ? s : xstrdup("");
-		s = NULL;
-	}
-	for (c = xml_child(root, NULL); c; c = xml_next(c, NULL)) {
-		const char *en = (const char *)c->name;
-		int r;
-
-		if (!strcmp(en, "obj"))
-			r = dec_obj(c, m, err, errlen);
-		else if (!m->is_reply && !strcmp(en, "attr"))
-			r = dec_attr(c, &m->attrs, 0, err, errlen);
-		else if (!m->is_reply && !strcmp(en, "arg"))
-			r = dec_attr(c, &m->args, 1, err, errlen);
-		else if (!m->is_reply && !strcmp(en, "script") && !m->script) {
-			m->script = xml_text(c);
-			r = 0;
-		} else {
-			snprintf(err, errlen, "unexpected <%s> in <%s>", en, root->name);
-			r = PBSE_IVALREQ;
-		}
-		if (r)
-			goto out;
-	}
-	rc = 0;
-out:
-	free(s);
-	if (doc)
-		xmlFreeDoc(doc);
+	memset(&h, 0, sizeof(h));
+	h.initialized = XML_SAX2_MAGIC;
+	h.startElementNs = sax_start;
+	h.endElementNs = sax_end;
+	h.characters = sax_chars;
+	h.cdataBlock = sax_chars;
+	h.error = sax_error;
+	h.fatalError = sax_error;
+	rc = xmlSAXUserParseMemory(&h, &st, body, (int)len);
+	if (!st.rc && (rc || !st.root_seen))
+		sax_fail(&st, PBSE_IVALREQ, "malformed XML%s", rc ? "" : ": empty document");
+	buf_free(&st.text);
+	rc = st.rc;
 	if (rc) {
 		int t = m->type;
 

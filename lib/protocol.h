@@ -255,7 +255,9 @@ int proto_type_from_name(const char *name);
 const char *proto_op_name(int op);
 int proto_op_from_name(const char *name);     /* -1 if unknown */
 
-/* attropl: one attribute (or one scalar argument: resource NULL). */
+/* attropl: one attribute (or one scalar argument: resource NULL).
+ * name and resource share the entry's allocation: read them, never free
+ * or replace them. value is malloc'd on its own and may be replaced. */
 struct pbs_attr {
 	struct pbs_attr *next;
 	char *name;
@@ -322,6 +324,17 @@ const char *msg_attr(const struct pbs_msg *m, const char *name, const char *reso
 void msg_set_script(struct pbs_msg *m, const char *script);
 struct pbs_obj *msg_add_obj(struct pbs_msg *m, const char *kind, const char *name);
 void obj_add_attr(struct pbs_obj *o, const char *name, const char *resource, const char *value);
+
+/* Writers of a reply body straight into a buffer, for answers with many
+ * objects (the server's status of every job): the same XML proto_encode
+ * writes, without building pbs_obj lists first. Frame with
+ * proto_frame_body. */
+void proto_reply_open(struct buf *b, int code, int aux, const char *text);
+void proto_obj_open(struct buf *b, const char *kind, const char *name);
+void proto_obj_attr(struct buf *b, const char *name, const char *resource, const char *value);
+void proto_obj_attrs(struct buf *b, const struct attr_list *l);
+void proto_obj_close(struct buf *b);
+void proto_reply_close(struct buf *b);
 
 /* Body <-> message. proto_encode appends the XML body to out.
  * proto_decode returns 0 or a PBSE code with a reason in err. */

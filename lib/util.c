@@ -232,7 +232,23 @@ out:
 	return rc;
 }
 
+int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
 int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return atomic_replace_file(path, data, len, mode) < 0 ? -1 : fsync_dir_of(path);
+}
+
+int atomic_replace_file(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char *tmp = xasprintf("%s.tmp", path);
 	int fd = -1, rc = -1, saved;
@@ -249,7 +265,7 @@ int atomic_write_file(const char *path, const void *data, size_t len, mode_t mod
 	fd = -1;
 	if (rename(tmp, path) < 0)
 		goto out;
-	rc = fsync_dir_of(path);
+	rc = 0;
 out:
 	saved = errno;
 	if (fd >= 0)

@@ -49,6 +49,13 @@ int read_file(const char *path, size_t max, char **out, size_t *len);
  * Returns 0 or -1 with errno. */
 int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode);
 
+/* The same without the directory fsync, for callers that group many
+ * replacements and then call fsync_dir() once before anyone relies on
+ * them (group commit). The file's data is synced; the rename is not yet
+ * durable until fsync_dir(). */
+int atomic_replace_file(const char *path, const void *data, size_t len, mode_t mode);
+int fsync_dir(const char *dir);
+
 /* mkdir -p with mode for created components. 0 or -1. */
 int mkdir_p(const char *path, mode_t mode);
 

@@ -164,6 +164,13 @@ void xml_escape(struct buf *b, const char *s)
 		const char *rep = NULL;
 		size_t n = 1;
 
+		/* fast path: printable ASCII that needs no escaping */
+		if (*p >= 0x20 && *p < 0x7f && *p != '<' && *p != '>' && *p != '&' && *p != '"' &&
+		    *p != '\'') {
+			p++;
+			continue;
+		}
+
 		switch (*p) {
 		case '<': rep = "&lt;"; break;
 		case '>': rep = "&gt;"; break;

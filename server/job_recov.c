@@ -116,10 +116,15 @@ int job_save(struct server *s, struct job *j)
 
 	buf_init(&b);
 	job_encode(j, &b);
-	if (s->no_fsync)
+	/* The directory fsync that makes the rename durable is shared by
+	 * every job saved in one turn of the loop; no answer leaves the server
+	 * before it (svr_sync_jobs). */
+	if (s->no_fsync) {
 		rc = 0;
-	else
-		rc = atomic_write_file(path, b.data, b.len, 0600);
+	} else {
+		rc = atomic_replace_file(path, b.data, b.len, 0600);
+		s->jobs_dir_dirty = 1;
+	}
 	if (rc < 0)
 		log_job(PBSEVENT_ERROR, j->id, "Error (job_recov.c): cannot save %s: %s", path,
 			strerror(errno));

@@ -68,6 +68,20 @@ static void send_reply(struct batch_request *br, struct pbs_msg *reply)
 	}
 }
 
+void req_reply_body(struct batch_request *br, const struct buf *body)
+{
+	struct conn *c = conn_by_serial(br->s, br->conn_serial);
+
+	br->replied = 1;
+	if (!c)
+		return;
+	conn_send_body(br->s, c, body->data, body->len);
+	if (br->deferred && c->deferred) {
+		c->deferred = 0;
+		conn_process(br->s, c);
+	}
+}
+
 void req_reply_msg(struct batch_request *br, struct pbs_msg *reply)
 {
 	send_reply(br, reply);

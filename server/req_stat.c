@@ -8,44 +8,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void stat_one_job(struct pbs_msg *r, const struct job *j)
+/* Written straight into the reply body: the status of every job is the
+ * server's largest answer. */
+static void stat_one_job(struct buf *b, const struct job *j)
 {
-	struct pbs_obj *o = msg_add_obj(r, "job", j->id);
-	struct pbs_attr *a;
 	char v[32];
 
-	for (a = j->attrs.head; a; a = a->next)
-		attrl_add(&o->attrs, a->name, a->resource, a->value, BATCH_SET);
+	proto_obj_open(b, "job", j->id);
+	proto_obj_attrs(b, &j->attrs);
 	v[0] = job_state_letter(j->state);
 	v[1] = '\0';
-	attrl_add(&o->attrs, ATTR_state, NULL, v, BATCH_SET);
+	proto_obj_attr(b, ATTR_state, NULL, v);
 	snprintf(v, sizeof(v), "%d", j->substate);
-	attrl_add(&o->attrs, ATTR_substate, NULL, v, BATCH_SET);
+	proto_obj_attr(b, ATTR_substate, NULL, v);
 	snprintf(v, sizeof(v), "0x%x", j->svrflags);
-	attrl_add(&o->attrs, ATTR_svrflags, NULL, v, BATCH_SET);
+	proto_obj_attr(b, ATTR_svrflags, NULL, v);
+	proto_obj_close(b);
 }
 
 int req_stat_job(struct batch_request *br)
 {
 	struct server *s = br->s;
-	struct pbs_msg r;
 	struct job *j;
 	const char *id = br->rq.id;
+	struct buf b;
 
-	msg_reply(&r, 0, 0, "");
+	buf_init(&b);
+	proto_reply_open(&b, 0, 0, "");
 	if (id[0] && strcmp(id, s->qname) && strncmp(id, "@", 1)) {
 		j = find_job(s, id);
 		if (!j) {
-			msg_free(&r);
+			buf_free(&b);
 			req_reject(br, PBSE_UNKJOBID, 0, NULL);
 			return 0;
 		}
-		stat_one_job(&r, j);
+		stat_one_job(&b, j);
 	} else {
 		for (j = s->jobs; j; j = j->next)
-			stat_one_job(&r, j);
+			stat_one_job(&b, j);
 	}
-	req_reply_msg(br, &r);
+	proto_reply_close(&b);
+	req_reply_body(br, &b);
+	buf_free(&b);
 	return 0;
 }
 

@@ -91,6 +91,7 @@ struct server {
 	long long last_sched_ms;
 	long long started_ms;
 	int no_fsync;                  /* tests of pure logic only */
+	int jobs_dir_dirty;            /* job files renamed since the last directory fsync */
 	void *pmig;                    /* qmigrate requests waiting for their client to hang up */
 	size_t npmig;
 	time_t (*now)(void);           /* time source (tests can set it) */
@@ -198,6 +199,7 @@ void dispatch_request(struct server *s, struct conn *c, struct pbs_msg *m);
 void req_reject(struct batch_request *br, int code, int aux, const char *msg);
 void req_ack(struct batch_request *br);
 void req_reply_msg(struct batch_request *br, struct pbs_msg *reply);   /* takes reply */
+void req_reply_body(struct batch_request *br, const struct buf *body);  /* an encoded reply */
 void br_free(struct batch_request *br);
 struct job *chk_job_request(struct batch_request *br);         /* find + permission */
 
@@ -210,6 +212,7 @@ struct conn {
 	unsigned long serial;
 	struct proto_reader rd;
 	struct buf out;
+	size_t out_off;                /* bytes of out already written */
 	struct client_id who;
 	int deferred;                  /* a request awaits its reply: do not read */
 	int closing;                   /* close once out is flushed */
@@ -224,7 +227,11 @@ int svr_listen(struct server *s, char *err, size_t errlen);
 void svr_loop(struct server *s);
 struct conn *conn_by_serial(struct server *s, unsigned long serial);
 void conn_send(struct server *s, struct conn *c, const struct pbs_msg *m);
-void conn_process(struct server *s, struct conn *c);   /* decode + dispatch buffered input */
+void conn_send_body(struct server *s, struct conn *c, const char *body, size_t len);
+void conn_process(struct server *s, struct conn *c);
+/* Group commit: make every job file written so far durable (one directory
+ * fsync), then let answers out. */
+int svr_sync_jobs(struct server *s);   /* decode + dispatch buffered input */
 /* Ask a MOM. Returns 0 and later calls cb exactly once (from the loop,
  * never from inside this call; code PBSE_NORELYMOM/PBSE_TIMEOUT and reply
  * NULL on failure), or returns a PBSE code at once and never calls cb. */

@@ -75,10 +75,25 @@ struct conn *conn_by_serial(struct server *s, unsigned long serial)
 	return NULL;
 }
 
+int svr_sync_jobs(struct server *s)
+{
+	if (!s->jobs_dir_dirty)
+		return 0;
+	if (fsync_dir(s->jobs_dir) < 0) {
+		pr_perror("cannot fsync %s", s->jobs_dir);
+		return -1;
+	}
+	s->jobs_dir_dirty = 0;
+	return 0;
+}
+
 static void conn_flush(struct server *s, struct conn *c)
 {
-	while (c->out.len) {
-		ssize_t w = write(c->fd, c->out.data, c->out.len);
+	/* nothing leaves before the job files it speaks about are durable */
+	if (s->jobs_dir_dirty && svr_sync_jobs(s) < 0)
+		return;
+	while (c->out_off < c->out.len) {
+		ssize_t w = write(c->fd, c->out.data + c->out_off, c->out.len - c->out_off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -86,19 +101,28 @@ static void conn_flush(struct server *s, struct conn *c)
 			return;
 		if (w < 0) {
 			c->closing = 1;
-			buf_reset(&c->out);
 			c->eof = 1;
-			return;
+			break;
 		}
-		buf_consume(&c->out, (size_t)w);
+		c->out_off += (size_t)w;
 	}
-	(void)s;
+	/* all written (or the peer is gone): start the buffer over */
+	buf_reset(&c->out);
+	c->out_off = 0;
 }
 
+/* Answers wait in the connection until the end of the loop's turn: one
+ * directory fsync then covers every job saved in that turn. */
 void conn_send(struct server *s, struct conn *c, const struct pbs_msg *m)
 {
 	proto_frame_msg(&c->out, m, c->kind == CONN_CLIENT ? NULL : &s->key);
-	conn_flush(s, c);
+	(void)s;
+}
+
+void conn_send_body(struct server *s, struct conn *c, const char *body, size_t len)
+{
+	proto_frame_body(&c->out, body, len, c->kind == CONN_CLIENT ? NULL : &s->key);
+	(void)s;
 }
 
 int svr_listen(struct server *s, char *err, size_t errlen)
@@ -358,6 +382,11 @@ void svr_loop(struct server *s)
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				conn_readable(s, c);
 		}
+		/* group commit, then everything answered in this turn goes out */
+		svr_sync_jobs(s);
+		for (i = 0; i < s->nconns; i++)
+			if (s->conns[i] && s->conns[i]->out.len && !s->conns[i]->connecting)
+				conn_flush(s, s->conns[i]);
 		/* close what is finished, time out MOM requests */
 		now = now_ms();
 		for (i = 0; i < s->nconns; i++) {
