@@ -34,9 +34,9 @@ int checkpoint_at_shutdown(struct mom *m);
 /* fds of running scripts' stderr, for the poll loop. */
 int checkpoint_fds(struct mom *m, int *fds, int max);
 
-/* After a hold checkpoint into a shared dir, keep the job's spool files
- * beside it, so a restart on another node finds them (CRIU reopens them
- * by path and checks their sizes). */
+/* After a hold checkpoint, move the job's spool files beside it
+ * (DIR/spool/NAME.OU, .ER), so a restart finds them, on another node too
+ * when DIR is shared (CRIU reopens them by path and checks their sizes). */
 int mom_save_spool(struct mom *m, struct mom_job *j);
 /* Before a restart: bring spool files back if missing here. 0 or -1. */
 int mom_restore_spool(struct mom *m, struct mom_job *j);

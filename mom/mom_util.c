@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/attr_names.h"
 #include "lib/util.h"
@@ -127,6 +128,36 @@ unsigned long long mom_proc_starttime(pid_t pid)
 	return start;
 }
 
+/* The fixed PATH, after the bin/ beside this MOM's sbin/ (where make
+ * install puts qalter and the cr_* tools): the restart script's hooks
+ * call qalter by name. */
+static char *script_path(void)
+{
+	static const char fixed[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	char exe[4096], *slash, *bin;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *out;
+
+	if (n <= 0)
+		return xasprintf("PATH=%s", fixed);
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return xasprintf("PATH=%s", fixed);
+	*slash = '\0';
+	bin = xasprintf("%s/../bin", exe);
+	if (access(bin, X_OK) == 0) {
+		char *norm = realpath(bin, NULL);
+
+		out = xasprintf("PATH=%s:%s", norm ? norm : bin, fixed);
+		free(norm);
+	} else {
+		out = xasprintf("PATH=%s", fixed);
+	}
+	free(bin);
+	return out;
+}
+
 char **mom_script_env(const struct mom *m, const struct mom_job *j)
 {
 	extern char **environ;
@@ -134,7 +165,7 @@ char **mom_script_env(const struct mom *m, const struct mom_job *j)
 	int n = 0;
 	char **e;
 
-	env[n++] = xstrdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	env[n++] = script_path();
 	env[n++] = xasprintf("PBS_HOME=%s", m->home);
 	env[n++] = xasprintf("PBS_JOBID=%s", j->jobid);
 	env[n++] = xstrdup("HOME=/root");
