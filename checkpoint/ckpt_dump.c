@@ -183,6 +183,21 @@ static int commit(const char *tmp, const char *target, const struct ckpt_dump_op
     return 0;
 }
 
+/* $CKMIG_TIMING=1: how long each phase took, on stderr (for the benchmark). */
+static void phase(const char *name)
+{
+    static struct timespec last;
+    struct timespec now;
+    const char *on = getenv("CKMIG_TIMING");
+    if (!on || !*on || !strcmp(on, "0"))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (name && last.tv_sec)
+        fprintf(stderr, "ckpt_dump: %-10s %.3f s\n", name,
+                (double)(now.tv_sec - last.tv_sec) + (now.tv_nsec - last.tv_nsec) / 1e9);
+    last = now;
+}
+
 static int owner_ok(pid_t init, const char *owner, struct ckpt_err *e)
 {
     uid_t uid;
@@ -213,6 +228,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
 
     memset(&m, 0, sizeof(m));
     tmp[0] = '\0';
+    phase(NULL);
     if (geteuid() != 0) {
         ckpt_err_set(e, EPERM, "checkpointing needs root (CRIU must be root)");
         goto out;
@@ -258,6 +274,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         ckpt_err_set(e, ENOENT, "cannot run CRIU (%s)", criu);
         goto out;
     }
+    phase("prepare");
     snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%d", parent, base, (int)getpid());
     ckpt_rmtree(tmp);
     if (mkdir(tmp, 0700) < 0) {
@@ -291,6 +308,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
                                                   : "waiting for CRIU: %d", o->timeout);
         goto out;
     }
+    phase("criu");
     struct ckpt_err herr;
     ckpt_err_clear(&herr);
     int hrc = ckpt_tailer_finish(tailer, &m.images, &m.nimages, &herr);
@@ -306,6 +324,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         *e = herr;
         goto out;
     }
+    phase("hash-tail");
     if (scan_files(init, &m) < 0) {
         ckpt_err_set(e, errno ? errno : ENOMEM, "cannot list the job's open files: %s", strerror(errno));
         goto out;
@@ -327,6 +346,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         ckpt_err_set(e, errno, "cannot sync %s: %s", tmp, strerror(errno));
         goto out;
     }
+    phase("manifest");
     if (commit(tmp, target, o, e) < 0)
         goto out;
     tmp_made = false;
@@ -335,6 +355,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     stopped = false;
     if (ckpt_after_action(init, o->after, o->signo, e) < 0)
         goto out;
+    phase("commit");
     rc = 0;
 out:
     if (tailer) {

@@ -323,8 +323,9 @@ struct ckpt_tailer *ckpt_tailer_start(const char *dir, struct ckpt_err *e)
     t->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (!t->dir || t->dirfd < 0 || t->ino < 0)
         goto fail;
+    /* Leave CRIU a core while it writes; the rest join in at the end. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int want = (int)(ncpu < 1 ? 1 : ncpu > 8 ? 8 : ncpu);
+    int want = (int)(ncpu <= 2 ? 1 : ncpu > 8 ? 7 : ncpu - 1);
     for (t->nthreads = 0; t->nthreads < want; t->nthreads++)
         if (pthread_create(&t->threads[t->nthreads], NULL, tailer_main, t) != 0)
             break;
@@ -353,6 +354,10 @@ int ckpt_tailer_finish(struct ckpt_tailer *t, struct ckpt_image **images, size_t
     t->finishing = true;
     pthread_cond_broadcast(&t->cond);
     pthread_mutex_unlock(&t->lock);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    while (t->nthreads < 8 && t->nthreads < ncpu &&
+           pthread_create(&t->threads[t->nthreads], NULL, tailer_main, t) == 0)
+        t->nthreads++;
     for (int i = 0; i < t->nthreads; i++)
         pthread_join(t->threads[i], NULL);
     if (t->err) {
