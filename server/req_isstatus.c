@@ -122,6 +122,10 @@ int req_isstatus(struct batch_request *br)
 			log_job(PBSEVENT_JOB, j->id, "MOM %s no longer has this job; requeued", n->name);
 			node_release(s, j);
 			job_setf(j, ATTR_comment, "job was lost by the MOM on %s; requeued", n->name);
+			/* if its obit turns up after all, the job ended: see req_jobobit */
+			job_set(j, "ckmig_lost", n->name);
+			if (job_attr(j, ATTR_session))
+				job_set(j, "ckmig_lost_session", job_attr(j, ATTR_session));
 			j->lost_reports = 0;
 			svr_evaljobstate(s, j, &st, &sub);
 			svr_setjobstate(s, j, st, sub);

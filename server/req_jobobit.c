@@ -102,8 +102,29 @@ int req_jobobit(struct batch_request *br)
 		return 0;
 	}
 	if (j->state != JOB_STATE_RUNNING && j->state != JOB_STATE_EXITING) {
-		req_ack(br);   /* a resent obit we already handled */
+		/* requeued as lost, and now its end arrives: it ran, it is done;
+		 * running it again would run it twice */
+		if (job_attr(j, "ckmig_lost") && j->state != JOB_STATE_COMPLETE) {
+			log_job(PBSEVENT_JOB, j->id, "obit of a job requeued as lost: completing it");
+			job_unset(j, "ckmig_lost");
+			take_usage(j, &br->rq.attrs);
+			job_complete(s, j, status);
+		}
+		req_ack(br);   /* otherwise a resent obit we already handled */
 		return 0;
+	}
+	{
+		/* the end of the run that was requeued as lost, arriving after
+		 * the job started again: it must not end the current run */
+		const char *osid = msg_attr(&br->rq, ATTR_session, NULL);
+		const char *lsid = job_attr(j, "ckmig_lost_session");
+
+		if (osid && *osid && lsid && !strcmp(osid, lsid)) {
+			log_job(PBSEVENT_JOB, j->id, "obit for session %s, the run requeued as lost: "
+				"ignored", osid);
+			req_ack(br);
+			return 0;
+		}
 	}
 	take_usage(j, &br->rq.attrs);
 	if (comment && *comment)

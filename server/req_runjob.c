@@ -83,6 +83,7 @@ void job_started(struct server *s, struct job *j, int restart)
 		 (job_attr(j, ATTR_start_count) ? atol(job_attr(j, ATTR_start_count)) : 0) + 1);
 	job_unset(j, "ckmig_migrate");
 	job_unset(j, "ckmig_preempted");
+	job_unset(j, "ckmig_lost");
 	if (restart)
 		job_setf(j, ATTR_comment, "restarted from checkpoint %s on %s",
 			 job_attr(j, ATTR_checkpoint_name), job_attr(j, ATTR_exechost));
