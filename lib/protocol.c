@@ -502,6 +502,16 @@ static const char *att(const struct sax_atts *at, const char *name, char *tmp, s
 	return NULL;
 }
 
+static int att_present(const struct sax_atts *at, const char *name)
+{
+	int i;
+
+	for (i = 0; i < at->n; i++)
+		if (!strcmp((const char *)at->a[i * 5], name))
+			return 1;
+	return 0;
+}
+
 static int parse_int(const char *v, int *out)
 {
 	char *end;
@@ -578,20 +588,13 @@ static void sax_attr_open(struct sax_state *st, const char *elem, const struct s
 	}
 	if (!is_arg) {
 		res = att(at, "resource", rbuf, sizeof(rbuf), &rheap);
-		op = att(at, "op", obuf, sizeof(obuf), NULL);
-		if (op && (opn = proto_op_from_name(op)) < 0) {
-			sax_fail(st, PBSE_IVALREQ, "unknown op \"%s\"", op);
-			goto out;
-		}
-		if (!op && att(at, "op", NULL, 0, NULL) == NULL && at->n > 0) {
-			/* an op too long for obuf is no op we know */
-			int i;
-
-			for (i = 0; i < at->n; i++)
-				if (!strcmp((const char *)at->a[i * 5], "op")) {
-					sax_fail(st, PBSE_IVALREQ, "unknown op%s", "");
-					goto out;
-				}
+		/* an op too long for obuf is no op we know either */
+		if (att_present(at, "op")) {
+			op = att(at, "op", obuf, sizeof(obuf), NULL);
+			if (!op || (opn = proto_op_from_name(op)) < 0) {
+				sax_fail(st, PBSE_IVALREQ, "unknown op \"%s\"", op ? op : "?");
+				goto out;
+			}
 		}
 	}
 	st->target = l;
