@@ -140,16 +140,14 @@ out:
     return rc;
 }
 
-char *ckpt_criu_version(const char *criu)
+/* `criu --version`, started now and read later (it runs during the dump). */
+int ckpt_criu_version_start(const char *criu, pid_t *child)
 {
     int p[2];
-    char buf[256] = "";
-    size_t n = 0;
     char *argv[] = { (char *)criu, "--version", NULL };
-    char *v = NULL;
 
     if (pipe2(p, O_CLOEXEC) < 0)
-        return NULL;
+        return -1;
     pid_t pid = fork();
     if (pid == 0) {
         close(p[0]);
@@ -157,16 +155,31 @@ char *ckpt_criu_version(const char *criu)
         child_exec(criu, argv, out, NULL, 0, NULL);
     }
     close(p[1]);
-    if (pid > 0) {
-        ssize_t r;
-        while (n < sizeof(buf) - 1 && ((r = read(p[0], buf + n, sizeof(buf) - 1 - n)) > 0 ||
-                                       (r < 0 && errno == EINTR)))
-            if (r > 0)
-                n += (size_t)r;
-        buf[n] = '\0';
-        waitpid(pid, NULL, 0);
+    if (pid < 0) {
+        close(p[0]);
+        return -1;
     }
-    close(p[0]);
+    *child = pid;
+    return p[0];
+}
+
+char *ckpt_criu_version_finish(int fd, pid_t child)
+{
+    char buf[256] = "";
+    size_t n = 0;
+    ssize_t r;
+    char *v = NULL;
+
+    if (fd < 0)
+        return NULL;
+    while (n < sizeof(buf) - 1 && ((r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0 ||
+                                   (r < 0 && errno == EINTR)))
+        if (r > 0)
+            n += (size_t)r;
+    buf[n] = '\0';
+    close(fd);
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+        ;
     char *s = strstr(buf, "Version:");
     if (s) {
         s += strlen("Version:");
@@ -174,6 +187,13 @@ char *ckpt_criu_version(const char *criu)
         v = strndup(s, strcspn(s, " \t\n"));
     }
     return v;
+}
+
+char *ckpt_criu_version(const char *criu)
+{
+    pid_t child;
+    int fd = ckpt_criu_version_start(criu, &child);
+    return fd < 0 ? NULL : ckpt_criu_version_finish(fd, child);
 }
 
 struct hint {

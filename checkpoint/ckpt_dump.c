@@ -223,8 +223,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     struct stat st;
     const char *criu = ckpt_criu_path(o->secure);
     bool tmp_made = false, stopped = false;
-    pid_t init = -1, child;
-    int rc = -1, ws = 0;
+    pid_t init = -1, child, vpid = -1;
+    int rc = -1, ws = 0, vfd = -1;
 
     memset(&m, 0, sizeof(m));
     tmp[0] = '\0';
@@ -268,12 +268,12 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     }
     if (ckpt_key_load(ckpt_key_path(o->secure), true, key, e) < 0)
         goto out;
-    m.version = CKPT_FORMAT_VERSION;
-    m.criu_version = ckpt_criu_version(criu);   /* before the job is frozen */
-    if (!m.criu_version) {
-        ckpt_err_set(e, ENOENT, "cannot run CRIU (%s)", criu);
+    if (access(criu, X_OK) < 0) {
+        ckpt_err_set(e, ENOENT, "cannot run CRIU %s: %s (set $CKMIG_CRIU)", criu, strerror(errno));
         goto out;
     }
+    m.version = CKPT_FORMAT_VERSION;
+    vfd = ckpt_criu_version_start(criu, &vpid);    /* read after the dump */
     phase("prepare");
     snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%d", parent, base, (int)getpid());
     ckpt_rmtree(tmp);
@@ -309,6 +309,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         goto out;
     }
     phase("criu");
+    m.criu_version = ckpt_criu_version_finish(vfd, vpid);
+    vfd = -1;
     struct ckpt_err herr;
     ckpt_err_clear(&herr);
     int hrc = ckpt_tailer_finish(tailer, &m.images, &m.nimages, &herr);
@@ -322,6 +324,10 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     }
     if (hrc < 0) {
         *e = herr;
+        goto out;
+    }
+    if (!m.criu_version) {
+        ckpt_err_set(e, ENOENT, "cannot tell the version of CRIU (%s)", criu);
         goto out;
     }
     phase("hash-tail");
@@ -358,6 +364,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     phase("commit");
     rc = 0;
 out:
+    if (vfd >= 0)
+        free(ckpt_criu_version_finish(vfd, vpid));
     if (tailer) {
         struct ckpt_err ignore;
         ckpt_tailer_finish(tailer, &m.images, &m.nimages, &ignore);

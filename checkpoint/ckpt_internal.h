@@ -29,6 +29,8 @@ int ckpt_criu_run(const char *criu, char *const argv[], const int *keep, size_t 
                   const char *ids, pid_t *child);
 int ckpt_criu_wait(pid_t child, int timeout, int *wstatus);
 char *ckpt_criu_version(const char *criu);
+int ckpt_criu_version_start(const char *criu, pid_t *child);   /* returns a fd */
+char *ckpt_criu_version_finish(int fd, pid_t child);
 /* Reads CRIU's log, returns errno-ish code guessed from its errors and
  * copies its error lines into buf. */
 int ckpt_criu_log_errors(const char *log, char *buf, size_t len);

@@ -87,6 +87,10 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     }
     if (ckpt_key_load(ckpt_key_path(o->secure), false, key, e) < 0)
         goto out;
+    if (access(criu, X_OK) < 0) {
+        ckpt_err_set(e, ENOENT, "cannot run CRIU %s: %s (set $CKMIG_CRIU)", criu, strerror(errno));
+        goto out;
+    }
     int vr = ckpt_verify(dir, key, m, e);
     explicit_bzero(key, sizeof(key));
     if (vr < 0)
