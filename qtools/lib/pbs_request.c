@@ -38,11 +38,21 @@ static struct batch_status *objs_to_status(const struct pbs_msg *m)
 
 	for (o = m->objs; o; o = o->next) {
 		struct batch_status *bs = xcalloc(1, sizeof(*bs));
+		struct attrl **at = &bs->attribs;
 		const struct pbs_attr *a;
 
 		bs->name = xstrdup(o->name ? o->name : "");
-		for (a = o->attrs.head; a; a = a->next)
-			ifl_attrl_add(&bs->attribs, a->name, a->resource, a->value);
+		/* appended at a kept tail: replies carry thousands of objects */
+		for (a = o->attrs.head; a; a = a->next) {
+			struct attrl *n = xcalloc(1, sizeof(*n));
+
+			n->name = xstrdup(a->name);
+			n->resource = (a->resource && *a->resource) ? xstrdup(a->resource) : NULL;
+			n->value = xstrdup(a->value ? a->value : "");
+			n->op = SET;
+			*at = n;
+			at = &n->next;
+		}
 		*tail = bs;
 		tail = &bs->next;
 	}

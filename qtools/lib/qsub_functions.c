@@ -78,114 +78,142 @@ char *qsub_prepare_path(const char *path, const char *host, const char *cwd)
 	return xasprintf("%s:%s/%s", host, cwd, path);
 }
 
-static int set_error(char *err, size_t errlen, const char *opt)
+static int bad_k(const char *v)
 {
-	snprintf(err, errlen, "qsub: illegal -%s value", opt);
-	return -1;
+	return strcmp(v, "o") && strcmp(v, "e") && strcmp(v, "oe") && strcmp(v, "eo") &&
+	       strcmp(v, "n");
+}
+
+static int bad_m(const char *v)
+{
+	return strcmp(v, "n") && strspn(v, "abe") != strlen(v);
+}
+
+/* Appends name[=value] lists (-l, -W) to the job; 0 or -1 (why set). */
+static int add_list(struct qsub_job *j, const char *spec, int resources, char *why, size_t len)
+{
+	struct attropl *list = NULL, *a;
+	int rc = resources ? parse_resource_list(spec, &list, why, len)
+			   : parse_equal_string_list(spec, &list, why, len);
+
+	for (a = list; rc == 0 && a; a = a->next) {
+		/* interactive jobs are refused, whichever way they are asked */
+		if (!resources && (strcmp(a->name, "x") == 0 || strcmp(a->name, "interactive") == 0)) {
+			snprintf(why, len, "%s", a->name);
+			rc = -1;
+			break;
+		}
+	}
+	for (a = list; rc == 0 && a; a = a->next)
+		qsub_set_attr(j, a->name, resources ? a->resource : NULL, a->value);
+	ifl_attropl_free(list);
+	return rc;
+}
+
+/* -c: Checkpoint, and checkpoint_dir when it has dir= (the job's own
+ * directory wins over the queue's and the server's) */
+static void set_checkpoint(struct qsub_job *j, const char *value)
+{
+	const char *dir = ckpt_item_find(value, "dir");
+
+	qsub_set_attr(j, ATTR_c, NULL, value);
+	if (dir) {
+		char *path = xstrndup(dir + 4, strcspn(dir + 4, ","));
+
+		qsub_set_attr(j, ATTR_checkpoint_dir, NULL, path);
+		free(path);
+	}
 }
 
 int qsub_process_opts(struct qsub_job *j, int argc, char **argv, int from_script,
 		      char *err, size_t errlen)
 {
 	static const char opts[] = "A:c:C:d:e:hIj:k:l:m:M:N:o:p:P:q:r:S:v:VW:z";
-	char why[256];
-	const char *dir;
+	char why[256], bad[2] = "";
 	int c, rc = -1;
 
 	optind = 0;   /* GNU: full reset, options may follow the script */
 	opterr = 0;
-	while ((c = getopt(argc, argv, opts)) != -1) {
+	err[0] = '\0';
+	while (!bad[0] && !err[0] && (c = getopt(argc, argv, opts)) != -1) {
 		char *path;
 
 		switch (c) {
-		case 'A':
-			qsub_set_attr(j, ATTR_A, NULL, optarg);
-			break;
+		case 'A': qsub_set_attr(j, ATTR_A, NULL, optarg); break;
 		case 'c':
 			while (isspace((unsigned char)*optarg))
 				optarg++;
 			if (ckpt_option_valid(optarg) < 0)
-				return set_error(err, errlen, "c");
-			qsub_set_attr(j, ATTR_c, NULL, optarg);
-			/* dir= names the job's checkpoint_dir (wins over the
-			 * queue's and the server's) */
-			if ((dir = ckpt_item_find(optarg, "dir")) != NULL) {
-				char *path = xstrndup(dir + 4, strcspn(dir + 4, ","));
-
-				qsub_set_attr(j, ATTR_checkpoint_dir, NULL, path);
-				free(path);
-			}
+				bad[0] = 'c';
+			else
+				set_checkpoint(j, optarg);
 			break;
 		case 'C':
 			free(j->prefix);
 			j->prefix = xstrdup(optarg);
 			break;
 		case 'd':
-			if (optarg[0] != '/')
-				return set_error(err, errlen, "d");
+			if (optarg[0] != '/') {
+				bad[0] = 'd';
+				break;
+			}
 			free(j->workdir);
 			j->workdir = xstrdup(optarg);
 			qsub_set_attr(j, ATTR_init_work_dir, NULL, optarg);
 			break;
 		case 'e':
 		case 'o':
-			if (*optarg == '\0')
-				return set_error(err, errlen, c == 'e' ? "e" : "o");
+			if (*optarg == '\0') {
+				bad[0] = (char)c;
+				break;
+			}
 			path = qsub_prepare_path(optarg, j->host, j->workdir ? j->workdir : j->cwd);
 			qsub_set_attr(j, c == 'e' ? ATTR_e : ATTR_o, NULL, path);
 			free(path);
 			break;
-		case 'h':
-			qsub_set_attr(j, ATTR_h, NULL, USER_HOLD);
-			break;
+		case 'h': qsub_set_attr(j, ATTR_h, NULL, USER_HOLD); break;
 		case 'I':
 			snprintf(err, errlen, "qsub: interactive jobs (-I) are not supported by ckmig");
-			return -1;
+			break;
 		case 'j':
 			if (check_join(optarg) < 0)
-				return set_error(err, errlen, "j");
-			qsub_set_attr(j, ATTR_j, NULL, optarg);
+				bad[0] = 'j';
+			else
+				qsub_set_attr(j, ATTR_j, NULL, optarg);
 			break;
 		case 'k':
-			if (strcmp(optarg, "o") && strcmp(optarg, "e") && strcmp(optarg, "oe") &&
-			    strcmp(optarg, "eo") && strcmp(optarg, "n"))
-				return set_error(err, errlen, "k");
-			qsub_set_attr(j, ATTR_k, NULL, optarg);
+			if (bad_k(optarg))
+				bad[0] = 'k';
+			else
+				qsub_set_attr(j, ATTR_k, NULL, optarg);
 			break;
-		case 'l': {
-			struct attropl *list = NULL, *a;
-
-			if (parse_resource_list(optarg, &list, why, sizeof(why)) < 0) {
+		case 'l':
+			if (add_list(j, optarg, 1, why, sizeof(why)) < 0)
 				snprintf(err, errlen, "qsub: illegal -l value (%s)", why);
-				return -1;
-			}
-			for (a = list; a; a = a->next)
-				qsub_set_attr(j, a->name, a->resource, a->value);
-			ifl_attropl_free(list);
 			break;
-		}
 		case 'm':
-			if (strcmp(optarg, "n") && strspn(optarg, "abe") != strlen(optarg))
-				return set_error(err, errlen, "m");
-			qsub_set_attr(j, ATTR_m, NULL, optarg);
+			if (bad_m(optarg))
+				bad[0] = 'm';
+			else
+				qsub_set_attr(j, ATTR_m, NULL, optarg);
 			break;
-		case 'M':
-			qsub_set_attr(j, ATTR_M, NULL, optarg);
-			break;
+		case 'M': qsub_set_attr(j, ATTR_M, NULL, optarg); break;
 		case 'N':
 			if (check_job_name(optarg) < 0)
-				return set_error(err, errlen, "N");
-			qsub_set_attr(j, ATTR_N, NULL, optarg);
+				bad[0] = 'N';
+			else
+				qsub_set_attr(j, ATTR_N, NULL, optarg);
 			break;
 		case 'p':
 			if (check_priority(optarg) < 0)
-				return set_error(err, errlen, "p");
-			qsub_set_attr(j, ATTR_p, NULL, optarg);
+				bad[0] = 'p';
+			else
+				qsub_set_attr(j, ATTR_p, NULL, optarg);
 			break;
 		case 'P':
 			if (from_script) {
 				snprintf(err, errlen, "qsub: -P is only allowed on the command line");
-				return -1;
+				break;
 			}
 			free(j->proxy_user);
 			j->proxy_user = xstrdup(optarg);
@@ -196,45 +224,35 @@ int qsub_process_opts(struct qsub_job *j, int argc, char **argv, int from_script
 			break;
 		case 'r':
 			if (strcmp(optarg, "y") && strcmp(optarg, "n"))
-				return set_error(err, errlen, "r");
-			qsub_set_attr(j, ATTR_r, NULL, optarg[0] == 'y' ? "True" : "False");
+				bad[0] = 'r';
+			else
+				qsub_set_attr(j, ATTR_r, NULL, optarg[0] == 'y' ? "True" : "False");
 			break;
-		case 'S':
-			qsub_set_attr(j, ATTR_S, NULL, optarg);
-			break;
+		case 'S': qsub_set_attr(j, ATTR_S, NULL, optarg); break;
 		case 'v':
 			if (parse_variable_list(optarg, &j->vars, why, sizeof(why)) < 0)
-				return set_error(err, errlen, "v");
+				bad[0] = 'v';
 			break;
-		case 'V':
-			j->export_all = 1;
+		case 'V': j->export_all = 1; break;
+		case 'W':
+			if (add_list(j, optarg, 0, why, sizeof(why)) < 0)
+				bad[0] = 'W';
 			break;
-		case 'W': {
-			struct attropl *list = NULL, *a;
-
-			if (parse_equal_string_list(optarg, &list, why, sizeof(why)) < 0)
-				return set_error(err, errlen, "W");
-			for (a = list; a; a = a->next) {
-				if (strcmp(a->name, "x") == 0 || strcmp(a->name, "interactive") == 0) {
-					ifl_attropl_free(list);
-					return set_error(err, errlen, "W");
-				}
-				qsub_set_attr(j, a->name, NULL, a->value);
-			}
-			ifl_attropl_free(list);
-			break;
-		}
-		case 'z':
-			j->quiet = 1;
-			break;
+		case 'z': j->quiet = 1; break;
 		default:
 			if (optopt && strchr(opts, optopt))
 				snprintf(err, errlen, "qsub: option requires an argument -- '%c'", optopt);
 			else
 				snprintf(err, errlen, "qsub: invalid option -- '%c'", optopt ? optopt : '?');
-			goto out;
+			break;
 		}
 	}
+	if (bad[0]) {
+		snprintf(err, errlen, "qsub: illegal -%s value", bad);
+		goto out;
+	}
+	if (err[0])
+		goto out;
 	if (from_script && optind < argc) {
 		snprintf(err, errlen, "qsub: directive names an operand: %s", argv[optind]);
 		goto out;
