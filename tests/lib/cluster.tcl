@@ -144,6 +144,8 @@ proc server_restart {{sig KILL}} {
     stop_bg $::cl::server_pid $sig
     file delete $::env(PBS_SERVER_SOCKET)
     ::cl::start_server
+    # nodes are down until their MOMs report to the new server
+    wait_for_condition {[::cl::all_free]} 30000 100
 }
 
 proc cluster_down {} {
