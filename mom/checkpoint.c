@@ -333,6 +333,8 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 			log_job(PBSEVENT_ERROR, j->jobid, "cannot apply depth %d in %s: %s",
 				o.depth, ck->dir, why);
 	} else {
+		/* The next periodic try comes one interval later, not at once. */
+		j->walltime_ckpt = job_walltime_used(j, time(NULL));
 		snprintf(comment, sizeof(comment), "%s", why);
 		attrl_set(&j->attrs, ATTR_comment, NULL, comment);
 		attrl_set(&alter, ATTR_comment, NULL, comment);

@@ -61,6 +61,10 @@ proc mom_setup {{config ""} {prepare ""}} {
     set mom::peer [spawn_bg [file join $mom::dir peer.out] [ckmig_bin mom_peer] listen \
                        $mom::sport $mom::key $mom::log]
     mom_start
+    # MOM_TEST_KEEP=DIR keeps the test's directory (logs, job files) for a look
+    if {[info exists ::env(MOM_TEST_KEEP)]} {
+        at_cleanup {exec cp -a $mom::dir $::env(MOM_TEST_KEEP)}
+    }
     at_cleanup mom::kill_jobs
     at_cleanup {mom_stop KILL}
 }
