@@ -259,7 +259,10 @@ void msg_free(struct pbs_msg *m)
 		attrl_free(&o->attrs);
 		free(o);
 	}
-	msg_init(m);
+	/* nothing left to free: a second msg_free is harmless */
+	memset(m, 0, sizeof(*m));
+	attrl_init(&m->attrs);
+	attrl_init(&m->args);
 }
 
 void msg_request(struct pbs_msg *m, int type, const char *id)
@@ -754,6 +757,7 @@ int proto_decode(const char *body, size_t len, struct pbs_msg *m, char *err, siz
 		int t = m->type;
 
 		msg_free(m);
+		msg_init(m);
 		m->type = t;   /* lets the receiver name the request in its log */
 	}
 	return rc;
@@ -997,8 +1001,10 @@ int proto_recv(int fd, struct pbs_msg *m, const struct proto_key *key, int timeo
 			buf_append(&r.in, tmp, (size_t)got);
 	}
 	proto_reader_free(&r);
-	if (rc)
+	if (rc) {
 		msg_free(m);
+		msg_init(m);   /* callers may still look at text */
+	}
 	return rc;
 }
 
@@ -1017,6 +1023,7 @@ int proto_call(int fd, const struct pbs_msg *req, struct pbs_msg *reply,
 	if (!rc && !reply->is_reply) {
 		snprintf(err, errlen, "peer answered with a request, not a reply");
 		msg_free(reply);
+		msg_init(reply);
 		rc = PBSE_PROTOCOL;
 	}
 	return rc;

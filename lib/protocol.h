@@ -81,10 +81,13 @@
  *     id. attr Hold_Types value letters of u,o,s (default "u").
  *     Queued: state H/20. Running & checkpointable (Checkpoint has s,
  *     c[=N] or enabled): the server relays HoldJob to the MOM and
- *     answers the client with the MOM's answer (code 0 = checkpoint
- *     started; the job then ends and turns H/20, nodes freed). Running &
- *     not checkpointable: PBSE_IVALREQ MSG=job not held since checkpointing
- *     is expected but not enabled for job.
+ *     answers the client with the MOM's answer (code 0: checkpoint taken,
+ *     aux 1 when migratable; the job then ends and turns H/20, nodes
+ *     freed, exec_host kept; ckmig_svrflags shows 0x100 MIGRATEABLE or
+ *     0x10 CHECKPOINT_FILE). A failure comes back as the MOM's code and
+ *     words, the job keeps running without the hold. Running & not
+ *     checkpointable: PBSE_IVALREQ MSG=job not held since checkpointing
+ *     is expected but not enabled for job. Under way: PBSE_CKPBSY.
  *  LocateJob (8)      anyone. id. Reply text = server name.
  *  Manager (9)        manager (list/print: anyone).
  *     args: cmd = create|delete|set|unset|list, obj = server|queue|node,
@@ -129,11 +132,23 @@
  *     np, properties, ntype (cluster), jobs ("0/42.head, 1/42.head"),
  *     status (the MOM's last status string), note.
  *  MigrateJob (100)   owner. id. arg destination (optional, as RunJob).
- *     Job must be running, checkpointable, on one node; the MOM must
- *     report the checkpoint dir shared. Answered once the MOM has
- *     accepted the checkpoint; the job is then stopped and run again on
- *     the destination (or the scheduler's choice). A second migration of
- *     the same job while one is under way: PBSE_CKPBSY (15049).
+ *     The server checks what it can (job running and checkpointable, one
+ *     node, no checkpoint or migration under way [PBSE_CKPBSY], the
+ *     destination known [PBSE_UNKNODE] and usable [PBSE_RESCUNAV]) and
+ *     answers code 0 at once. Only after the client has hung up (at most
+ *     5 s later) does it send HoldJob with migrate=1 to the MOM: a job
+ *     that migrates itself holds no connection while CRIU dumps it. What
+ *     the MOM then refuses (directory not shared, script failed) is put
+ *     in the job's comment as "migration failed: <why>". On success the
+ *     job ends, is queued again (start_count grows on the restart) and
+ *     starts at once on the destination, or through the scheduler.
+ *
+ *  Manager on nodes, for pbsnodes: attr state op set "offline" (or incr)
+ *  marks offline; op decr, unset or value "free" clears it (and a drain).
+ *  attr drain "True": migrate every movable job off the node, then leave
+ *  it offline with note "drained"; jobs that cannot move are named in
+ *  the node's note ("draining; cannot move: ID (why), ..."). StatusNode
+ *  shows drain = True while it runs.
  *
  * ======================================================================
  *  CATALOGUE: server -> MOM (TCP to MOM port 15002, MAC)
@@ -156,16 +171,18 @@
  *     needs a movable checkpoint (qmigrate, drain, preemption): the MOM
  *     then refuses (PBSE_IVALREQ, text saying why) unless the job's
  *     checkpoint dir is under $remote_checkpoint_dirs.
- *     As Torque's MOM: validate (job known, checkpointable, script
- *     configured [else PBSE_RMEXIST 15204], no checkpoint already running
- *     [else PBSE_CKPBSY]), answer AT ONCE with code 0 and aux 1
- *     (PBS_CHECKPOINT_MIGRATE) if the checkpoint dir is shared, else aux
- *     0; then run $checkpoint_script (signal 15). On success send
- *     ModifyJob(11) with checkpoint_name, checkpoint_time, checkpoint_dir,
- *     comment and arg extend=checkpoint_hold BEFORE the job's JobObit.
- *     On failure send ModifyJob comment="<why>" then ReleaseJob(13) with
- *     Hold_Types "uos" (the server then undoes the hold; the job keeps
- *     running).
+ *     Validate (job known, checkpointable, script configured [else
+ *     PBSE_RMEXIST 15204], no checkpoint already running [else
+ *     PBSE_CKPBSY]), run $checkpoint_script (signal 15), and answer when
+ *     it is done (ckmig_mom; Torque's MOM answers before the script, which
+ *     the server also handles): code 0 with aux 1 (PBS_CHECKPOINT_MIGRATE)
+ *     if the checkpoint dir is shared, else aux 0; then ModifyJob(11)
+ *     with checkpoint_name, checkpoint_time, checkpoint_dir, comment and
+ *     arg extend=checkpoint_hold, BEFORE the job's JobObit. On failure
+ *     answer a PBSE code (ckmig_mom: PBSE_CKPSHORT) with the reason as
+ *     text; the server then sets no hold and the job keeps running.
+ *     (Torque's way, code 0 then ReleaseJob(13) Hold_Types "uos", undoes
+ *     the hold too.) The server waits up to 900 s for the answer.
  *  CheckpointJob (27) id. As HoldJob but signal 0: the job keeps running.
  *     Success: ModifyJob with checkpoint_* and extend=checkpoint_cont.
  *     Failure: ModifyJob comment only.
@@ -313,7 +330,9 @@ struct pbs_msg {
 };
 
 void msg_init(struct pbs_msg *m);   /* an empty request of type 0 */
-void msg_free(struct pbs_msg *m);   /* frees and re-inits */
+/* Frees everything; afterwards id and text are NULL and a second msg_free
+ * is harmless. To use m again, msg_init/msg_request/msg_reply it. */
+void msg_free(struct pbs_msg *m);
 void msg_request(struct pbs_msg *m, int type, const char *id);
 /* text NULL: pbse_message(code, NULL) is used when code != 0. */
 void msg_reply(struct pbs_msg *m, int code, int aux, const char *text);

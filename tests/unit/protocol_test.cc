@@ -13,9 +13,11 @@
 
 namespace {
 
+// Zeroed, not initialised: every test fills it with msg_request,
+// msg_reply, proto_decode or the reader, which initialise it themselves.
 struct Msg {
 	pbs_msg m;
-	Msg() { msg_init(&m); }
+	Msg() { memset(&m, 0, sizeof(m)); }
 	~Msg() { msg_free(&m); }
 };
 
@@ -141,6 +143,7 @@ TEST(Protocol, WrongVersionIsProtocolError)
 	char err[256];
 	EXPECT_EQ(PBSE_PROTOCOL, proto_decode(b, strlen(b), &m.m, err, sizeof(err)));
 	EXPECT_NE(nullptr, strstr(err, "version 2"));
+	msg_free(&m.m);
 	const char *c = "<req type=\"HoldJob\" id=\"1\"/>";
 	EXPECT_EQ(PBSE_PROTOCOL, proto_decode(c, strlen(c), &m.m, err, sizeof(err)));
 }
@@ -254,6 +257,7 @@ TEST(Protocol, BlockingCallOverSocketpair)
 	// nothing more: timeout, then EOF
 	msg_free(&got.m);
 	EXPECT_EQ(PBSE_TIMEOUT, proto_recv(sv[1], &got.m, &k, 50, err, sizeof(err)));
+	msg_free(&got.m);
 	close(sv[0]);
 	EXPECT_EQ(PBSE_SOCKET_CLOSE, proto_recv(sv[1], &got.m, &k, 1000, err, sizeof(err)));
 	close(sv[1]);
@@ -302,4 +306,44 @@ TEST(Protocol, KeyFileMustBeRootOnly)
 	}
 	unlink(p.c_str());
 	rmdir(dir);
+}
+
+// Mutated frames: the one decoder answers every one with 0 or a PBSE
+// code, never a crash (the sanitizer build runs this too).
+TEST(Protocol, MutatedBodiesNeverCrash)
+{
+	Msg a;
+	msg_request(&a.m, PBS_BATCH_QueueJob, "1.head");
+	msg_add_attr(&a.m, "Resource_List", "walltime", "00:10:00");
+	msg_add_arg(&a.m, "destination", "node1:ppn=2");
+	pbs_obj *o = msg_add_obj(&a.m, "job", "1.head");
+	obj_add_attr(o, "x", "y", "z&<>");
+	msg_set_script(&a.m, "#!/bin/sh\necho hi\n");
+	buf body;
+	buf_init(&body);
+	proto_encode(&a.m, &body);
+	std::string good(body.data, body.len);
+	buf_free(&body);
+	unsigned seed = 12345;
+	auto rnd = [&seed]() { seed = seed * 1103515245u + 12345u; return (seed >> 16) & 0x7fff; };
+	const char pool[] = "<>/=\"'&;!?#x \n\0\xff\xc3";
+	for (int i = 0; i < 20000; i++) {
+		std::string s = good;
+		int edits = 1 + rnd() % 4;
+		for (int e = 0; e < edits; e++) {
+			size_t pos = rnd() % s.size();
+			switch (rnd() % 3) {
+			case 0: s[pos] = pool[rnd() % (sizeof(pool) - 1)]; break;
+			case 1: s.erase(pos, 1 + rnd() % 8); break;
+			default: s.insert(pos, 1, pool[rnd() % (sizeof(pool) - 1)]); break;
+			}
+			if (s.empty())
+				s = "<";
+		}
+		pbs_msg m;
+		char err[256];
+		int rc = proto_decode(s.data(), s.size(), &m, err, sizeof(err));
+		EXPECT_TRUE(rc == 0 || rc == PBSE_IVALREQ || rc == PBSE_PROTOCOL) << rc;
+		msg_free(&m);
+	}
 }
