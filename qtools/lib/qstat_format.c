@@ -239,42 +239,49 @@ void qstat_alt_line(struct buf *out, const struct batch_status *job, int alt)
 void prt_attr(struct buf *out, const char *name, const char *resource, const char *value,
 	      int linesize)
 {
-	char *work = xstrdup(value ? value : ""), *save = NULL, *c;
-	int start = (int)strlen(name) + 7, first = 1;
+	const char *c = value ? value : "";
+	int start = (int)strlen(name) + 7, n = 0;
 
-	buf_printf(out, "    %s", name);
+	buf_puts(out, "    ");
+	buf_puts(out, name);
 	if (resource) {
 		start += (int)strlen(resource) + 1;
-		buf_printf(out, ".%s", resource);
+		buf_append(out, ".", 1);
+		buf_puts(out, resource);
 	}
 	buf_puts(out, " = ");
-	/* break lines at commas where possible, else hard at linesize */
-	for (c = strtok_r(work, ",", &save); c; ) {
-		int l = (int)strlen(c);
+	/* break lines at commas where possible, else hard at linesize; empty
+	 * pieces between commas vanish, as with Torque's strtok */
+	for (;; n++) {
+		const char *piece, *end;
+		size_t l;
 
-		if (l + start < linesize) {
-			buf_puts(out, c);
-			start += l;
-		} else {
-			if (!first) {
-				buf_puts(out, "\n\t");
-				start = 9;
-			}
-			while (*c) {
-				buf_append(out, c++, 1);
-				if (++start > linesize) {
-					start = 8;
-					buf_puts(out, "\n\t");
-				}
-			}
-		}
-		c = strtok_r(NULL, ",", &save);
-		if (c) {
-			first = 0;
+		c += strspn(c, ",");
+		if (*c == '\0')
+			break;
+		l = strcspn(c, ",");
+		piece = c;
+		end = c + l;
+		c = end;
+		if (n > 0)
 			buf_append(out, ",", 1);
+		if ((int)l + start < linesize) {
+			buf_append(out, piece, l);
+			start += (int)l;
+			continue;
+		}
+		if (n > 0) {
+			buf_puts(out, "\n\t");
+			start = 9;
+		}
+		while (piece < end) {
+			buf_append(out, piece++, 1);
+			if (++start > linesize) {
+				start = 8;
+				buf_puts(out, "\n\t");
+			}
 		}
 	}
-	free(work);
 }
 
 static int is_time_attr(const char *name)
@@ -292,18 +299,26 @@ static int is_time_attr(const char *name)
 
 static void attrs_full(struct buf *out, const struct attrl *a, int linesize, int times)
 {
+	static _Thread_local time_t last_tv;
+	static _Thread_local char last_text[64];
+	time_t *last_t = &last_tv;
+
 	for (; a; a = a->next) {
 		if (strcmp(a->name, ATTR_exec_port) == 0)
 			continue;
 		if (times && is_time_attr(a->name) && a->value && isdigit((unsigned char)a->value[0])) {
 			time_t t = (time_t)strtoll(a->value, NULL, 10);
-			char tb[64];
-			struct tm tm;
 
-			/* ctime's text, newline included, as Torque prints it */
-			localtime_r(&t, &tm);
-			strftime(tb, sizeof(tb), "%a %b %e %H:%M:%S %Y\n", &tm);
-			prt_attr(out, a->name, a->resource, tb, linesize);
+			/* ctime's text, newline included, as Torque prints it;
+			 * jobs share their times, so the last one is kept */
+			if (t != *last_t || last_text[0] == '\0') {
+				struct tm tm;
+
+				localtime_r(&t, &tm);
+				strftime(last_text, sizeof(last_text), "%a %b %e %H:%M:%S %Y\n", &tm);
+				*last_t = t;
+			}
+			prt_attr(out, a->name, a->resource, last_text, linesize);
 			continue;
 		}
 		prt_attr(out, a->name, a->resource, a->value, linesize);
