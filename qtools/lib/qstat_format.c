@@ -299,9 +299,8 @@ static int is_time_attr(const char *name)
 
 static void attrs_full(struct buf *out, const struct attrl *a, int linesize, int times)
 {
-	static _Thread_local time_t last_tv;
-	static _Thread_local char last_text[64];
-	time_t *last_t = &last_tv;
+	time_t last_tv = 0, *last_t = &last_tv;
+	char last_text[64] = "";
 
 	for (; a; a = a->next) {
 		if (strcmp(a->name, ATTR_exec_port) == 0)
@@ -310,7 +309,7 @@ static void attrs_full(struct buf *out, const struct attrl *a, int linesize, int
 			time_t t = (time_t)strtoll(a->value, NULL, 10);
 
 			/* ctime's text, newline included, as Torque prints it;
-			 * jobs share their times, so the last one is kept */
+			 * a job's times are often equal: the last one is kept */
 			if (t != *last_t || last_text[0] == '\0') {
 				struct tm tm;
 
