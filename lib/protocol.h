@@ -76,7 +76,10 @@
  *  DeleteJob (6)      owner.  id.  arg extend (optional, Torque's
  *     "deldelay=N" / "delpurge"). Queued/held: job completes at once.
  *     Running: server asks the MOM to kill it; the reply to the client is
- *     sent when the MOM has accepted. Completed: PBSE_BADSTATE.
+ *     sent when the MOM has accepted (its MOM down: PBSE_NORELYMOM).
+ *     "delpurge" from a manager: the job completes at once whatever its
+ *     MOM says (the MOM's copy is deleted when it next reports).
+ *     Completed: PBSE_BADSTATE.
  *  HoldJob (7)        owner for u; operator for o; manager for s.
  *     id. attr Hold_Types value letters of u,o,s (default "u").
  *     Queued: state H/20. Running & checkpointable (Checkpoint has s,
@@ -167,6 +170,9 @@
  *     with session_id. Failure: PBSE code; the server requeues the job.
  *  DeleteJob (6)      id. Kill the job (SIGTERM, then SIGKILL after
  *     kill_delay); the end is reported by JobObit. Unknown: PBSE_UNKJOBID.
+ *     The server also sends it for copies a MOM reports that the server
+ *     does not run there (finished, purged, or a start it counted as
+ *     failed); it never does so for a job with a checkpoint.
  *  HoldJob (7)        id. attr Hold_Types. arg migrate=1 when the server
  *     needs a movable checkpoint (qmigrate, drain, preemption): the MOM
  *     then refuses (PBSE_IVALREQ, text saying why) unless the job's

@@ -107,6 +107,16 @@ int req_deletejob(struct batch_request *br)
 	snprintf(text, sizeof(text), "requestor=%s@%s", br->who.user, br->who.host);
 	account_record(s, 'D', j, text);
 	log_job(PBSEVENT_JOB, j->id, "Job deleted at request of %s@%s", br->who.user, br->who.host);
+	if ((j->state == JOB_STATE_RUNNING || j->state == JOB_STATE_EXITING) &&
+	    msg_arg(&br->rq, "extend") && strstr(msg_arg(&br->rq, "extend"), "delpurge") &&
+	    user_is_manager(s, &br->who)) {
+		/* qdel -p: a manager forgets the job even when its MOM is gone */
+		log_job(PBSEVENT_JOB, j->id, "purged at request of %s@%s", br->who.user,
+			br->who.host);
+		job_abort(s, j, "purged by a manager (qdel -p)");
+		req_ack(br);
+		return 0;
+	}
 	if (j->state == JOB_STATE_RUNNING || j->state == JOB_STATE_EXITING) {
 		job_unset(j, "ckmig_migrate");
 		if (j->substate == JOB_SUBSTATE_RERUN)

@@ -45,6 +45,20 @@ static void kill_cb(struct server *s, void *ctx, int code, struct pbs_msg *reply
 	free(ctx);
 }
 
+/* Ask the MOM to delete its copy of a job the server does not run there. */
+static void delete_stray(struct server *s, const struct node *n, const char *id)
+{
+	struct pbs_msg m;
+	char *ctx = xstrdup(id);
+
+	msg_request(&m, PBS_BATCH_DeleteJob, id);
+	if (issue_to_mom(s, n, &m, 30000, kill_cb, ctx)) {
+		log_event(PBSEVENT_ERROR, PBS_EVENTCLASS_JOB, id, "cannot reach MOM %s", n->name);
+		free(ctx);
+	}
+	msg_free(&m);
+}
+
 int req_isstatus(struct batch_request *br)
 {
 	struct server *s = br->s;
@@ -78,20 +92,26 @@ int req_isstatus(struct batch_request *br)
 		j = find_job(s, o->name);
 		if (!j || j->state == JOB_STATE_COMPLETE) {
 			/* a job the server finished or never had: tell the MOM */
-			struct pbs_msg m;
-
 			log_event(PBSEVENT_JOB, PBS_EVENTCLASS_JOB, o->name, "MOM %s holds a job the "
 				  "server does not run; asking it to delete the job", n->name);
-			msg_request(&m, PBS_BATCH_DeleteJob, o->name);
-			if (issue_to_mom(s, n, &m, 30000, kill_cb, xstrdup(o->name)))
-				log_event(PBSEVENT_ERROR, PBS_EVENTCLASS_JOB, o->name, "cannot reach MOM");
-			msg_free(&m);
+			delete_stray(s, n, o->name);
 			continue;
 		}
 		/* requeued after a checkpoint, or already running elsewhere after a
-		 * migration: this MOM is still ending its copy */
-		if (!job_on_node(j, n))
+		 * migration: this MOM is still ending its copy, and its checkpoint
+		 * must stay where it is */
+		if (j->svrflags & (JOB_SVFLG_CHECKPOINT_FILE | JOB_SVFLG_CHECKPOINT_MIGRATEABLE)) {
+			if (!job_on_node(j, n) || j->state != JOB_STATE_RUNNING)
+				continue;
+		} else if (!job_on_node(j, n) || j->state != JOB_STATE_RUNNING) {
+			/* a start the server counted as failed, yet the MOM runs it:
+			 * the server's view wins, or the job would run twice */
+			log_job(PBSEVENT_JOB, j->id, "MOM %s runs a copy the server does not "
+				"expect there (job is %c); asking it to delete that copy", n->name,
+				job_state_letter(j->state));
+			delete_stray(s, n, o->name);
 			continue;
+		}
 		if (j->state == JOB_STATE_RUNNING) {
 			const struct pbs_attr *a;
 
