@@ -127,6 +127,11 @@ int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int 
 		rc = PBSE_BADSTATE;
 		goto out;
 	}
+	if (!m->cfg.checkpoint_run_exe) {
+		snprintf(err, errlen, "no $checkpoint_run_exe configured on this MOM: jobs here do not run checkpointable");
+		rc = PBSE_RMEXIST;
+		goto out;
+	}
 	if (!mom_job_run_under_cr(m, j)) {
 		snprintf(err, errlen, "%s", MSG_NOT_CHECKPOINTABLE);
 		rc = PBSE_IVALREQ;

@@ -2,6 +2,7 @@
 #include "mom/checkpoint_util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,13 +212,31 @@ int mom_ckpt_retain(const char *dir, const char *jobid, int depth, char *err, si
 {
 	char *prefix;
 	struct ckpt_err e;
-	int rc;
+	struct dirent *de;
+	DIR *d;
+	int rc, n = 0;
 
 	if (depth <= 0)
 		return 0;
+	prefix = xasprintf("ckpt.%s.", jobid);
+	/* Nothing to do while there are no more candidates than depth:
+	 * spares libckpt reading every manifest after every checkpoint. */
+	d = opendir(dir);
+	if (!d) {
+		snprintf(err, errlen, "cannot read %s: %s", dir, strerror(errno));
+		free(prefix);
+		return -1;
+	}
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	closedir(d);
+	if (n <= depth) {
+		free(prefix);
+		return 0;
+	}
 	/* libckpt judges what is a complete checkpoint (its manifest): what
 	 * it cannot read, an image being written, is never removed. */
-	prefix = xasprintf("ckpt.%s.", jobid);
 	ckpt_err_clear(&e);
 	rc = ckpt_retain(dir, prefix, depth, &e);
 	if (rc < 0)

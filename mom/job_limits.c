@@ -38,7 +38,6 @@ int job_signal(struct mom_job *j, int sig)
 
 void job_kill(struct mom *m, struct mom_job *j, enum mom_kill_reason why)
 {
-	(void)m;
 	if (j->exited || j->kill_reason != KILL_NONE)
 		return;
 	j->kill_reason = why;

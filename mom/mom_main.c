@@ -76,6 +76,11 @@ static int load_config(struct mom *m, struct mom_config *out)
 		mom_config_free(out);
 		return -1;
 	}
+	/* Torque's pbs_mom needs both: a job may only be checkpointed when
+	 * it was started under $checkpoint_run_exe. */
+	if (out->checkpoint_script && !out->checkpoint_run_exe)
+		pr_warn("%s: $checkpoint_script without $checkpoint_run_exe: no job will be checkpointable",
+			m->config_path);
 	return 0;
 }
 
