@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -282,7 +283,16 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         goto out;
     }
     tmp_made = true;
-    tailer = ckpt_tailer_start(tmp, e);
+    struct ckpt_hasher hasher = { .alg = ckpt_hash_alg_default(o->secure) };
+    memcpy(hasher.key, key, CKPT_KEY_LEN);
+    if (getrandom(hasher.nonce, sizeof(hasher.nonce), 0) != (ssize_t)sizeof(hasher.nonce)) {
+        ckpt_err_set(e, errno, "getrandom: %s", strerror(errno));
+        goto out;
+    }
+    m.hash_alg = hasher.alg;
+    memcpy(m.hash_nonce, hasher.nonce, sizeof(m.hash_nonce));
+    tailer = ckpt_tailer_start(tmp, &hasher, e);
+    explicit_bzero(&hasher, sizeof(hasher));
     if (!tailer)
         goto out;
 

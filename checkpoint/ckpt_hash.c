@@ -1,13 +1,16 @@
-/* Image hashing.  An image's digest is SHA-256 over the SHA-256 digests of
- * its 8 MiB chunks: chunks can be checked on every core at restore, and
- * hashed in order while CRIU is still writing at dump, so hashing does not
- * add a second pass over the data. */
+/* Image digests.  An image's digest is SHA-256 over the digests of its
+ * 8 MiB chunks: chunks can be checked on every core at restore, and are
+ * digested as soon as CRIU has written them at dump, so hashing does not
+ * add a second pass over the data.  A chunk's digest is its AES-256-GMAC tag
+ * (key per image: HMAC-SHA256(checkpoint key, label || nonce || name); IV:
+ * the chunk number), or with CKMIG_IMAGE_HASH=sha256 its SHA-256. */
 #include "checkpoint/ckpt_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -52,6 +55,119 @@ int ckpt_hex_decode(const char *hex, unsigned char *out, size_t n)
     return 0;
 }
 
+const char *ckpt_hash_alg_name(enum ckpt_hash_alg alg)
+{
+    return alg == CKPT_HASH_GMAC ? "aes256-gmac-8m" : "sha256-8m";
+}
+
+int ckpt_hash_alg_parse(const char *name, enum ckpt_hash_alg *alg)
+{
+    if (!strcmp(name, "aes256-gmac-8m") || !strcmp(name, "gmac"))
+        *alg = CKPT_HASH_GMAC;
+    else if (!strcmp(name, "sha256-8m") || !strcmp(name, "sha256"))
+        *alg = CKPT_HASH_SHA256;
+    else
+        return -1;
+    return 0;
+}
+
+enum ckpt_hash_alg ckpt_hash_alg_default(bool secure)
+{
+    const char *v = secure ? NULL : getenv("CKMIG_IMAGE_HASH");
+    enum ckpt_hash_alg alg = CKPT_HASH_GMAC;
+    if (v && *v)
+        ckpt_hash_alg_parse(v, &alg);
+    return alg;
+}
+
+static void image_key(const struct ckpt_hasher *h, const char *name, unsigned char out[32])
+{
+    static const char label[] = "ckmig-image-gmac";
+    unsigned char msg[sizeof(label) + 16 + 256];
+    size_t nl = strlen(name) > 255 ? 255 : strlen(name);
+    unsigned int ol = 32;
+    memcpy(msg, label, sizeof(label));          /* with its NUL */
+    memcpy(msg + sizeof(label), h->nonce, 16);
+    memcpy(msg + sizeof(label) + 16, name, nl);
+    if (h->alg != CKPT_HASH_GMAC || !HMAC(EVP_sha256(), h->key, CKPT_KEY_LEN, msg,
+                                          sizeof(label) + 16 + nl, out, &ol))
+        memset(out, 0, 32);
+}
+
+/* One chunk's digest, fed in pieces. */
+struct chunk_ctx {
+    EVP_MD_CTX *md;
+    EVP_CIPHER_CTX *c;
+};
+
+static int chunk_ctx_init(struct chunk_ctx *x)
+{
+    x->md = EVP_MD_CTX_new();
+    x->c = EVP_CIPHER_CTX_new();
+    return x->md && x->c ? 0 : -1;
+}
+
+static void chunk_ctx_free(struct chunk_ctx *x)
+{
+    EVP_MD_CTX_free(x->md);
+    EVP_CIPHER_CTX_free(x->c);
+}
+
+static size_t chunk_len(enum ckpt_hash_alg alg)
+{
+    return alg == CKPT_HASH_GMAC ? 16 : 32;
+}
+
+static int chunk_begin(struct chunk_ctx *x, enum ckpt_hash_alg alg, const unsigned char ikey[32],
+                       uint64_t idx)
+{
+    unsigned char iv[12] = { 0 };
+    if (alg != CKPT_HASH_GMAC)
+        return EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) ? 0 : -1;
+    for (int i = 0; i < 8; i++)
+        iv[11 - i] = (unsigned char)(idx >> (8 * i));
+    return EVP_EncryptInit_ex(x->c, EVP_aes_256_gcm(), NULL, ikey, iv) ? 0 : -1;
+}
+
+static int chunk_update(struct chunk_ctx *x, enum ckpt_hash_alg alg, const unsigned char *p,
+                        size_t n)
+{
+    int l;
+    if (alg != CKPT_HASH_GMAC)
+        return EVP_DigestUpdate(x->md, p, n) ? 0 : -1;
+    return EVP_EncryptUpdate(x->c, NULL, &l, p, (int)n) ? 0 : -1;   /* as associated data */
+}
+
+static int chunk_end(struct chunk_ctx *x, enum ckpt_hash_alg alg, unsigned char out[32])
+{
+    unsigned int dl = 0;
+    int l;
+    memset(out, 0, 32);
+    if (alg != CKPT_HASH_GMAC)
+        return EVP_DigestFinal_ex(x->md, out, &dl) ? 0 : -1;
+    if (!EVP_EncryptFinal_ex(x->c, NULL, &l) ||
+        !EVP_CIPHER_CTX_ctrl(x->c, EVP_CTRL_GCM_GET_TAG, 16, out))
+        return -1;
+    return 0;
+}
+
+/* The image digest from its chunk digests (32-byte slots). */
+static int image_digest(enum ckpt_hash_alg alg, const unsigned char *digests, size_t n,
+                        unsigned char out[32])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int dl = 0;
+    int rc = -1;
+    if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+        for (size_t i = 0; i < n; i++)
+            EVP_DigestUpdate(ctx, digests + 32 * i, chunk_len(alg));
+        if (EVP_DigestFinal_ex(ctx, out, &dl))
+            rc = 0;
+    }
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
 /* ---- hashing while CRIU writes ----
  * A pool of threads (one per core) follows the directory: every 8 MiB
  * chunk a file has grown by is hashed as soon as it is complete (CRIU only
@@ -59,6 +175,7 @@ int ckpt_hex_decode(const char *hex, unsigned char *out, size_t n)
  * read once, from the page cache, mostly while CRIU is still writing. */
 struct tail_file {
     char *name;
+    unsigned char ikey[32];     /* GMAC key of this image */
     long long size;             /* size when last seen */
     size_t queued;              /* chunks handed out */
     size_t done;                /* chunks hashed */
@@ -74,6 +191,7 @@ struct chunk_job {
 };
 
 struct ckpt_tailer {
+    struct ckpt_hasher h;
     char *dir;
     int dirfd, ino;
     pthread_t threads[8];
@@ -113,6 +231,7 @@ static struct tail_file *tailer_file(struct ckpt_tailer *t, const char *name)
     f->name = strdup(name);
     if (!f->name)
         return NULL;
+    image_key(&t->h, name, f->ikey);
     t->n++;
     return f;
 }
@@ -204,42 +323,48 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int hash_range(int dirfd, const char *name, long long off, long long end,
-                      unsigned char *buf, EVP_MD_CTX *ctx, unsigned char out[32])
+static int hash_range(int dirfd, const char *name, enum ckpt_hash_alg alg,
+                      const unsigned char ikey[32], uint64_t idx, long long end,
+                      unsigned char *buf, struct chunk_ctx *ctx, unsigned char out[32])
 {
-    unsigned int dl = 0;
+    long long off = (long long)idx * CKPT_HASH_CHUNK;
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return -1;
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    if (chunk_begin(ctx, alg, ikey, idx) < 0)
+        goto fail;
     while (off < end) {
         size_t want = end - off > READ_SIZE ? READ_SIZE : (size_t)(end - off);
         ssize_t r = pread(fd, buf, want, off);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0) {
-            int err = r < 0 ? errno : EIO;
-            close(fd);
-            errno = err;
-            return -1;
-        }
-        EVP_DigestUpdate(ctx, buf, (size_t)r);
+        if (r == 0)
+            errno = EIO;
+        if (r <= 0 || chunk_update(ctx, alg, buf, (size_t)r) < 0)
+            goto fail;
         off += r;
     }
+    if (chunk_end(ctx, alg, out) < 0)
+        goto fail;
     close(fd);
-    EVP_DigestFinal_ex(ctx, out, &dl);
     return 0;
+fail:;
+    int err = errno ? errno : EIO;
+    close(fd);
+    errno = err;
+    return -1;
 }
 
 static void *tailer_main(void *arg)
 {
     struct ckpt_tailer *t = arg;
     unsigned char *buf = malloc(READ_SIZE);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char d[32];
+    struct chunk_ctx ctx;
+    unsigned char d[32], ikey[32];
+    int cr = chunk_ctx_init(&ctx);
 
     pthread_mutex_lock(&t->lock);
-    if (!buf || !ctx)
+    if (!buf || cr < 0)
         set_err(t, ENOMEM, "hashing");
     while (!t->err) {
         if (t->njobs == 0) {
@@ -266,10 +391,10 @@ static void *tailer_main(void *arg)
         }
         struct chunk_job j = t->jobs[--t->njobs];
         char *name = strdup(t->files[j.file].name);
+        memcpy(ikey, t->files[j.file].ikey, sizeof(ikey));
         t->inflight++;
         pthread_mutex_unlock(&t->lock);
-        int r = name ? hash_range(t->dirfd, name, (long long)j.chunk * CKPT_HASH_CHUNK, j.end, buf,
-                                  ctx, d)
+        int r = name ? hash_range(t->dirfd, name, t->h.alg, ikey, j.chunk, j.end, buf, &ctx, d)
                      : -1;
         int err = errno;
         pthread_mutex_lock(&t->lock);
@@ -285,7 +410,8 @@ static void *tailer_main(void *arg)
     }
     pthread_cond_broadcast(&t->cond);
     pthread_mutex_unlock(&t->lock);
-    EVP_MD_CTX_free(ctx);
+    chunk_ctx_free(&ctx);
+    explicit_bzero(ikey, sizeof(ikey));
     free(buf);
     return NULL;
 }
@@ -305,16 +431,19 @@ static void tailer_free(struct ckpt_tailer *t)
     pthread_mutex_destroy(&t->lock);
     pthread_cond_destroy(&t->cond);
     free(t->dir);
+    explicit_bzero(t, sizeof(*t));
     free(t);
 }
 
-struct ckpt_tailer *ckpt_tailer_start(const char *dir, struct ckpt_err *e)
+struct ckpt_tailer *ckpt_tailer_start(const char *dir, const struct ckpt_hasher *h,
+                                      struct ckpt_err *e)
 {
     struct ckpt_tailer *t = calloc(1, sizeof(*t));
     if (!t) {
         ckpt_err_set(e, ENOMEM, "out of memory");
         return NULL;
     }
+    t->h = *h;
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->cond, NULL);
     t->dirfd = t->ino = -1;
@@ -373,7 +502,6 @@ int ckpt_tailer_finish(struct ckpt_tailer *t, struct ckpt_image **images, size_t
     for (size_t i = 0; i < t->n; i++) {
         struct tail_file *f = &t->files[i];
         struct stat st;
-        unsigned int dl = 0;
         /* The images must be exactly what we hashed: nothing may have
          * grown after the final scan. */
         if (fstatat(t->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_size != f->size ||
@@ -381,16 +509,10 @@ int ckpt_tailer_finish(struct ckpt_tailer *t, struct ckpt_image **images, size_t
             ckpt_err_set(e, EIO, "image %s changed while it was hashed", f->name);
             goto out;
         }
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-            EVP_MD_CTX_free(ctx);
+        if (image_digest(t->h.alg, f->digests, f->done, out[i].digest) < 0) {
             ckpt_err_set(e, ENOMEM, "out of memory");
             goto out;
         }
-        if (f->done)
-            EVP_DigestUpdate(ctx, f->digests, 32 * f->done);
-        EVP_DigestFinal_ex(ctx, out[i].sha256, &dl);
-        EVP_MD_CTX_free(ctx);
         out[i].name = f->name;
         f->name = NULL;
         out[i].size = f->size;
@@ -415,6 +537,8 @@ out:
 struct hash_job {
     int fd;
     long long size;
+    enum ckpt_hash_alg alg;
+    unsigned char ikey[32];
     size_t nchunks;
     atomic_size_t next;
     unsigned char *digests;
@@ -425,9 +549,10 @@ static void *hash_worker(void *arg)
 {
     struct hash_job *j = arg;
     unsigned char *buf = malloc(READ_SIZE);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    struct chunk_ctx ctx;
+    int cr = chunk_ctx_init(&ctx);
 
-    if (!buf || !ctx) {
+    if (!buf || cr < 0) {
         atomic_store(&j->err, ENOMEM);
         goto out;
     }
@@ -439,37 +564,41 @@ static void *hash_worker(void *arg)
         long long end = off + CKPT_HASH_CHUNK;
         if (end > j->size)
             end = j->size;
-        unsigned int dl = 0;
-        EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+        if (chunk_begin(&ctx, j->alg, j->ikey, c) < 0) {
+            atomic_store(&j->err, ENOMEM);
+            goto out;
+        }
         while (off < end) {
             size_t want = end - off > READ_SIZE ? READ_SIZE : (size_t)(end - off);
             ssize_t r = pread(j->fd, buf, want, off);
             if (r < 0 && errno == EINTR)
                 continue;
-            if (r <= 0) {
+            if (r <= 0 || chunk_update(&ctx, j->alg, buf, (size_t)r) < 0) {
                 atomic_store(&j->err, r < 0 ? errno : EIO);
                 goto out;
             }
-            EVP_DigestUpdate(ctx, buf, (size_t)r);
             off += r;
         }
-        EVP_DigestFinal_ex(ctx, j->digests + 32 * c, &dl);
+        if (chunk_end(&ctx, j->alg, j->digests + 32 * c) < 0) {
+            atomic_store(&j->err, EIO);
+            goto out;
+        }
     }
 out:
-    EVP_MD_CTX_free(ctx);
+    chunk_ctx_free(&ctx);
     free(buf);
     return NULL;
 }
 
-int ckpt_hash_file(const char *path, long long *size, unsigned char out[32], struct ckpt_err *e)
+int ckpt_hash_file(const char *path, const char *name, const struct ckpt_hasher *h,
+                   long long *size, unsigned char out[32], struct ckpt_err *e)
 {
-    struct hash_job j = { .fd = -1 };
+    struct hash_job j = { .fd = -1, .alg = h->alg };
     pthread_t th[8];
     int nth = 0, rc = -1;
     struct stat st;
-    unsigned int dl = 0;
-    EVP_MD_CTX *ctx = NULL;
 
+    image_key(h, name, j.ikey);
     j.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (j.fd < 0 || fstat(j.fd, &st) < 0) {
         ckpt_err_set(e, errno, "cannot read %s: %s", path, strerror(errno));
@@ -477,7 +606,7 @@ int ckpt_hash_file(const char *path, long long *size, unsigned char out[32], str
     }
     j.size = st.st_size;
     j.nchunks = (size_t)((st.st_size + CKPT_HASH_CHUNK - 1) / CKPT_HASH_CHUNK);
-    j.digests = malloc(j.nchunks ? 32 * j.nchunks : 1);
+    j.digests = calloc(j.nchunks ? j.nchunks : 1, 32);
     if (!j.digests) {
         ckpt_err_set(e, ENOMEM, "out of memory");
         goto out;
@@ -497,17 +626,14 @@ int ckpt_hash_file(const char *path, long long *size, unsigned char out[32], str
                      strerror(atomic_load(&j.err)));
         goto out;
     }
-    ctx = EVP_MD_CTX_new();
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+    if (image_digest(j.alg, j.digests, j.nchunks, out) < 0) {
         ckpt_err_set(e, ENOMEM, "out of memory");
         goto out;
     }
-    EVP_DigestUpdate(ctx, j.digests, 32 * j.nchunks);
-    EVP_DigestFinal_ex(ctx, out, &dl);
     *size = j.size;
     rc = 0;
 out:
-    EVP_MD_CTX_free(ctx);
+    explicit_bzero(j.ikey, sizeof(j.ikey));
     free(j.digests);
     if (j.fd >= 0)
         close(j.fd);

@@ -100,10 +100,12 @@ char *ckpt_manifest_canonical(const struct ckpt_manifest *m, size_t *len)
         sb_printf(&b, "size=%lld\n", m->files[i].size);
         sb_field(&b, m->files[i].dir ? "dir" : "file", m->files[i].path);
     }
-    sb_printf(&b, "images=%zu\n", m->nimages);
+    ckpt_hash_hex(m->hash_nonce, 16, hex);
+    sb_printf(&b, "hash=%s\nnonce=%s\nimages=%zu\n", ckpt_hash_alg_name(m->hash_alg), hex,
+              m->nimages);
     for (size_t i = 0; i < m->nimages; i++) {
-        ckpt_hash_hex(m->images[i].sha256, 32, hex);
-        sb_printf(&b, "size=%lld\nsha256=%s\n", m->images[i].size, hex);
+        ckpt_hash_hex(m->images[i].digest, 32, hex);
+        sb_printf(&b, "size=%lld\ndigest=%s\n", m->images[i].size, hex);
         sb_field(&b, "image", m->images[i].name);
     }
     if (b.oom) {
@@ -181,12 +183,15 @@ char *ckpt_manifest_to_xml(const struct ckpt_manifest *m, size_t *len)
             xmlNewProp(n, BAD_CAST "kind", BAD_CAST "dir");
     }
     list = xmlNewChild(root, NULL, BAD_CAST "images", NULL);
+    xmlNewProp(list, BAD_CAST "hash", BAD_CAST ckpt_hash_alg_name(m->hash_alg));
+    ckpt_hash_hex(m->hash_nonce, 16, hex);
+    xmlNewProp(list, BAD_CAST "nonce", BAD_CAST hex);
     for (size_t i = 0; i < m->nimages; i++) {
         n = xmlNewChild(list, NULL, BAD_CAST "image", NULL);
         xmlNewProp(n, BAD_CAST "name", BAD_CAST m->images[i].name);
         set_num(n, "size", m->images[i].size);
-        ckpt_hash_hex(m->images[i].sha256, 32, hex);
-        xmlNewProp(n, BAD_CAST "sha256", BAD_CAST hex);
+        ckpt_hash_hex(m->images[i].digest, 32, hex);
+        xmlNewProp(n, BAD_CAST "digest", BAD_CAST hex);
     }
     ckpt_hash_hex(m->mac, 32, hex);
     n = xmlNewTextChild(root, NULL, BAD_CAST "mac", BAD_CAST hex);
@@ -331,14 +336,21 @@ int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, st
     m->images = calloc((size_t)count_children(images, "image") + 1, sizeof(*m->images));
     if (!images || !m->images)
         goto bad;
+    char *alg = prop(images, "hash"), *nonce = prop(images, "nonce");
+    int ar = alg ? ckpt_hash_alg_parse(alg, &m->hash_alg) : -1;
+    int nr = ckpt_hex_decode(nonce, m->hash_nonce, 16);
+    free(alg);
+    free(nonce);
+    if (ar < 0 || nr < 0)
+        goto bad;
     for (xmlNodePtr c = images->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE || xmlStrcmp(c->name, BAD_CAST "image"))
             continue;
         struct ckpt_image *im = &m->images[m->nimages];
         im->name = prop(c, "name");
         m->nimages++;
-        char *h = prop(c, "sha256");
-        int hr = ckpt_hex_decode(h, im->sha256, 32);
+        char *h = prop(c, "digest");
+        int hr = ckpt_hex_decode(h, im->digest, 32);
         free(h);
         if (!plain_name(im->name) || prop_num(c, "size", &im->size, true) < 0 || hr < 0)
             goto bad;

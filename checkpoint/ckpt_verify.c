@@ -55,8 +55,10 @@ int ckpt_verify(const char *dir, const unsigned char key[CKPT_KEY_LEN], struct c
 {
     struct stat st;
     char path[4096];
+    struct ckpt_hasher h;
 
     memset(m, 0, sizeof(*m));
+    memset(&h, 0, sizeof(h));
     if (stat(dir, &st) < 0)
         return ckpt_err_setc(e, errno, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", dir,
                              strerror(errno));
@@ -90,6 +92,9 @@ int ckpt_verify(const char *dir, const unsigned char key[CKPT_KEY_LEN], struct c
     }
     if (check_listing(dir, m, e) < 0)
         goto fail;
+    h.alg = m->hash_alg;
+    memcpy(h.key, key, CKPT_KEY_LEN);
+    memcpy(h.nonce, m->hash_nonce, sizeof(h.nonce));
     for (size_t i = 0; i < m->nimages; i++) {
         const struct ckpt_image *im = &m->images[i];
         unsigned char sha[32];
@@ -112,17 +117,19 @@ int ckpt_verify(const char *dir, const unsigned char key[CKPT_KEY_LEN], struct c
                          (long long)st.st_size, im->size);
             goto fail;
         }
-        if (ckpt_hash_file(path, &size, sha, e) < 0)
+        if (ckpt_hash_file(path, im->name, &h, &size, sha, e) < 0)
             goto fail;
-        if (size != im->size || memcmp(sha, im->sha256, 32) != 0) {
+        if (size != im->size || memcmp(sha, im->digest, 32) != 0) {
             ckpt_err_set(e, EBADMSG,
                          "image %s does not match its hash in the manifest (changed or corrupt)",
                          path);
             goto fail;
         }
     }
+    explicit_bzero(&h, sizeof(h));
     return 0;
 fail:
+    explicit_bzero(&h, sizeof(h));
     ckpt_manifest_free(m);
     return -1;
 }

@@ -127,10 +127,29 @@ struct ckpt_file {
 struct ckpt_image {
     char *name;
     long long size;
-    unsigned char sha256[32];   /* SHA-256 over the chunk digests (see ckpt_hash.c) */
+    unsigned char digest[32];   /* SHA-256 over the image's chunk digests (ckpt_hash.c) */
 };
+
+/* How an image's 8 MiB chunks are digested.  GMAC (AES-256-GCM over the
+ * chunk as associated data, with a per-image key derived from the
+ * checkpoint key and a per-checkpoint nonce) is the default: it runs about
+ * five times faster than SHA-256 on CPUs with AES and carry-less multiply
+ * instructions, fast enough to keep up with CRIU.  $CKMIG_IMAGE_HASH=sha256
+ * picks plain SHA-256 chunks instead. */
+enum ckpt_hash_alg { CKPT_HASH_SHA256 = 0, CKPT_HASH_GMAC = 1 };
+struct ckpt_hasher {
+    enum ckpt_hash_alg alg;
+    unsigned char key[CKPT_KEY_LEN];
+    unsigned char nonce[16];
+};
+const char *ckpt_hash_alg_name(enum ckpt_hash_alg alg);
+int ckpt_hash_alg_parse(const char *name, enum ckpt_hash_alg *alg);
+/* The algorithm $CKMIG_IMAGE_HASH asks for (secure: the default). */
+enum ckpt_hash_alg ckpt_hash_alg_default(bool secure);
 struct ckpt_manifest {
     int version;
+    enum ckpt_hash_alg hash_alg;
+    unsigned char hash_nonce[16];
     char *jobid;            /* NULL when unknown */
     uid_t uid;
     gid_t gid;
@@ -163,9 +182,10 @@ int ckpt_verify(const char *dir, const unsigned char key[CKPT_KEY_LEN],
                 struct ckpt_manifest *m, struct ckpt_err *e);
 
 /* ---- hashing ---- */
-/* Chunked SHA-256 of a whole file (threads over chunks). */
-int ckpt_hash_file(const char *path, long long *size, unsigned char out[32],
-                   struct ckpt_err *e);
+/* Digest of image file path (named name in its checkpoint), its chunks
+ * spread over threads. */
+int ckpt_hash_file(const char *path, const char *name, const struct ckpt_hasher *h,
+                   long long *size, unsigned char out[32], struct ckpt_err *e);
 void ckpt_hash_hex(const unsigned char *in, size_t n, char *out);
 int ckpt_hex_decode(const char *hex, unsigned char *out, size_t n);
 

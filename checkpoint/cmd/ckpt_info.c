@@ -54,7 +54,7 @@ static void print_human(const char *path, const struct ckpt_manifest *m)
             printf("  %s (working directory)\n", m->files[i].path);
         else
             printf("  %s (%lld bytes)\n", m->files[i].path, m->files[i].size);
-    printf("images      %zu files, %s\n", m->nimages, sz);
+    printf("images      %zu files, %s, digests %s\n", m->nimages, sz, ckpt_hash_alg_name(m->hash_alg));
 }
 
 static int info(const char *path, bool xml, bool quiet)

@@ -96,3 +96,12 @@ proc ck_manifest_size {ckpt path} {
     }
     error "no $path in $ckpt/manifest.xml"
 }
+
+# pid and all its descendants
+proc ck_tree {pid} {
+    set all [list $pid]
+    if {![catch {exec pgrep -P $pid} kids]} {
+        foreach k $kids { lappend all {*}[ck_tree $k] }
+    }
+    return $all
+}

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,10 +46,12 @@ struct Manifest {
         m.images = static_cast<ckpt_image *>(calloc(2, sizeof(ckpt_image)));
         m.images[0].name = strdup("core-1.img");
         m.images[0].size = 10;
-        memset(m.images[0].sha256, 0xab, 32);
+        memset(m.images[0].digest, 0xab, 32);
         m.images[1].name = strdup("pages-1.img");
         m.images[1].size = 1 << 20;
-        memset(m.images[1].sha256, 0xcd, 32);
+        memset(m.images[1].digest, 0xcd, 32);
+        m.hash_alg = CKPT_HASH_GMAC;
+        memset(m.hash_nonce, 0x11, sizeof(m.hash_nonce));
     }
     ~Manifest() { ckpt_manifest_free(&m); }
 };
@@ -90,7 +93,9 @@ TEST(CkptManifest, RoundTripKeepsEveryFieldAndTheMac)
     EXPECT_FALSE(b.files[0].dir);
     EXPECT_TRUE(b.files[1].dir);
     ASSERT_EQ(2u, b.nimages);
-    EXPECT_EQ(0, memcmp(a.m.images[1].sha256, b.images[1].sha256, 32));
+    EXPECT_EQ(0, memcmp(a.m.images[1].digest, b.images[1].digest, 32));
+    EXPECT_EQ(CKPT_HASH_GMAC, b.hash_alg);
+    EXPECT_EQ(0, memcmp(a.m.hash_nonce, b.hash_nonce, 16));
     EXPECT_TRUE(ckpt_manifest_mac_ok(&b, kKey));
     ckpt_manifest_free(&b);
 }
@@ -107,6 +112,8 @@ TEST(CkptManifest, AnyEditedFieldBreaksTheMac)
         { "abababab", "abababac" },
         { "host=\"node1\"", "host=\"node2\"" },
         { " kind=\"dir\"", "" },
+        { "hash=\"aes256-gmac-8m\"", "hash=\"sha256-8m\"" },
+        { "nonce=\"1111", "nonce=\"1112" },
     };
     for (const auto &ed : edits) {
         std::string bad = replace(xml, ed.first, ed.second);
@@ -164,6 +171,7 @@ TEST(CkptManifest, RejectsBadInputWithTheRightCode)
         { replace(xml, "core-1.img", "../core-1.img"), EBADMSG },
         { replace(xml, "size=\"123\"", "size=\"-5\""), EBADMSG },
         { replace(xml, "<mac", "<nomac"), EBADMSG },
+        { replace(xml, "aes256-gmac-8m", "md5"), EBADMSG },
         { replace(xml, "/var/spool", "var/spool"), EBADMSG },
         { xml.substr(0, xml.size() / 2), EBADMSG },
     };
@@ -208,17 +216,52 @@ void sha256(const void *p, size_t n, unsigned char out[32])
     EVP_Digest(p, n, out, &l, EVP_sha256(), nullptr);
 }
 
-// The documented image digest: SHA-256 over the SHA-256 of each 8 MiB chunk.
-void tree_hash(const std::vector<unsigned char> &data, unsigned char out[32])
+// The documented digest, computed independently: SHA-256 over the chunk
+// digests; a chunk's digest is its SHA-256, or its AES-256-GMAC tag under
+// HMAC-SHA256(key, "ckmig-image-gmac\0" || nonce || name) with IV = the
+// chunk number (big-endian, 12 bytes).
+void tree_hash(const ckpt_hasher &h, const char *name, const std::vector<unsigned char> &data,
+               unsigned char out[32])
 {
+    unsigned char ikey[32];
+    std::vector<unsigned char> msg(std::begin("ckmig-image-gmac"), std::end("ckmig-image-gmac"));
+    msg.insert(msg.end(), h.nonce, h.nonce + 16);
+    msg.insert(msg.end(), name, name + strlen(name));
+    unsigned int kl = 32;
+    HMAC(EVP_sha256(), h.key, CKPT_KEY_LEN, msg.data(), msg.size(), ikey, &kl);
     std::vector<unsigned char> digests;
-    for (size_t off = 0; off < data.size(); off += CKPT_HASH_CHUNK) {
-        unsigned char d[32];
+    uint64_t idx = 0;
+    for (size_t off = 0; off < data.size(); off += CKPT_HASH_CHUNK, idx++) {
         size_t n = std::min<size_t>(CKPT_HASH_CHUNK, data.size() - off);
-        sha256(data.data() + off, n, d);
-        digests.insert(digests.end(), d, d + 32);
+        if (h.alg == CKPT_HASH_SHA256) {
+            unsigned char d[32];
+            sha256(data.data() + off, n, d);
+            digests.insert(digests.end(), d, d + 32);
+        } else {
+            unsigned char iv[12] = { 0 }, tag[16];
+            for (int i = 0; i < 8; i++)
+                iv[11 - i] = static_cast<unsigned char>(idx >> (8 * i));
+            EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+            int l;
+            EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), nullptr, ikey, iv);
+            EVP_EncryptUpdate(c, nullptr, &l, data.data() + off, static_cast<int>(n));
+            EVP_EncryptFinal_ex(c, nullptr, &l);
+            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag);
+            EVP_CIPHER_CTX_free(c);
+            digests.insert(digests.end(), tag, tag + 16);
+        }
     }
     sha256(digests.data(), digests.size(), out);
+}
+
+ckpt_hasher hasher(enum ckpt_hash_alg alg)
+{
+    ckpt_hasher h;
+    h.alg = alg;
+    memcpy(h.key, kKey, CKPT_KEY_LEN);
+    for (int i = 0; i < 16; i++)
+        h.nonce[i] = static_cast<unsigned char>(0xa0 + i);
+    return h;
 }
 
 std::string tmpdir()
@@ -241,7 +284,9 @@ void write_file(const std::string &path, const void *p, size_t n)
 TEST(CkptHash, WholeFileHashIsTheChunkTree)
 {
     std::string d = tmpdir();
+    for (auto alg : { CKPT_HASH_GMAC, CKPT_HASH_SHA256 })
     for (size_t size : { size_t(0), size_t(5), size_t(CKPT_HASH_CHUNK), size_t(2 * CKPT_HASH_CHUNK + 77) }) {
+        ckpt_hasher h = hasher(alg);
         std::vector<unsigned char> data(size);
         for (size_t i = 0; i < size; i++)
             data[i] = static_cast<unsigned char>(i * 131 + 7);
@@ -250,10 +295,10 @@ TEST(CkptHash, WholeFileHashIsTheChunkTree)
         long long n = -1;
         ckpt_err e;
         ckpt_err_clear(&e);
-        tree_hash(data, want);
-        ASSERT_EQ(0, ckpt_hash_file((d + "/f").c_str(), &n, got, &e)) << e.msg;
+        tree_hash(h, "f", data, want);
+        ASSERT_EQ(0, ckpt_hash_file((d + "/f").c_str(), "f", &h, &n, got, &e)) << e.msg;
         EXPECT_EQ(static_cast<long long>(size), n);
-        EXPECT_EQ(0, memcmp(want, got, 32)) << "size " << size;
+        EXPECT_EQ(0, memcmp(want, got, 32)) << "size " << size << " alg " << alg;
     }
     ckpt_rmtree(d.c_str());
 }
@@ -263,7 +308,8 @@ TEST(CkptHash, TailerHashesFilesWhileTheyGrow)
     std::string d = tmpdir();
     ckpt_err e;
     ckpt_err_clear(&e);
-    ckpt_tailer *t = ckpt_tailer_start(d.c_str(), &e);
+    ckpt_hasher h = hasher(CKPT_HASH_GMAC);
+    ckpt_tailer *t = ckpt_tailer_start(d.c_str(), &h, &e);
     ASSERT_NE(nullptr, t) << e.msg;
     std::vector<unsigned char> data(3 * CKPT_HASH_CHUNK + 12345);
     for (size_t i = 0; i < data.size(); i++)
@@ -285,8 +331,11 @@ TEST(CkptHash, TailerHashesFilesWhileTheyGrow)
     EXPECT_STREQ("pages-1.img", images[1].name);
     EXPECT_EQ(static_cast<long long>(data.size()), images[1].size);
     unsigned char want[32];
-    tree_hash(data, want);
-    EXPECT_EQ(0, memcmp(want, images[1].sha256, 32));
+    tree_hash(h, "pages-1.img", data, want);
+    EXPECT_EQ(0, memcmp(want, images[1].digest, 32));
+    // the same bytes under another name or nonce give another digest
+    tree_hash(h, "pages-2.img", data, want);
+    EXPECT_NE(0, memcmp(want, images[1].digest, 32));
     for (size_t i = 0; i < n; i++)
         free(images[i].name);
     free(images);
@@ -303,12 +352,14 @@ TEST(CkptVerify, AcceptsAGoodCheckpointAndRefusesEachDamage)
     write_file(d + "/pages-1.img", pages.data(), pages.size());
     write_file(d + "/core-1.img", "core", 4);
     Manifest a;
+    ckpt_hasher h = hasher(CKPT_HASH_GMAC);
+    memcpy(a.m.hash_nonce, h.nonce, 16);
     const char *names[] = { "core-1.img", "pages-1.img" };
     for (int i = 0; i < 2; i++) {
         ckpt_err e;
         ckpt_err_clear(&e);
-        ASSERT_EQ(0, ckpt_hash_file((d + "/" + names[i]).c_str(), &a.m.images[i].size,
-                                    a.m.images[i].sha256, &e));
+        ASSERT_EQ(0, ckpt_hash_file((d + "/" + names[i]).c_str(), names[i], &h, &a.m.images[i].size,
+                                    a.m.images[i].digest, &e));
     }
     ckpt_manifest_sign(&a.m, kKey);
     ckpt_err e;
