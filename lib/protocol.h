@@ -123,9 +123,11 @@
  *  SignalJob (18)     owner. id. arg signal (name "SIGUSR1"/"USR1"/
  *     number; "suspend"/"resume"). Job must be running (PBSE_BADSTATE).
  *  StatusJob (19)     anyone (Torque's query_other_jobs true). id = a
- *     job id, a queue name, or "" for all. arg full (ignored: all attrs
- *     are returned). Reply: obj kind=job per job with every attribute,
- *     plus job_state (letter), substate, ckmig_svrflags (hex).
+ *     job id, a queue name, or "" for all. attrs (names only, values
+ *     ignored): return just those attributes (Torque's attrl of
+ *     pbs_statjob; the table of plain qstat needs six); none = all.
+ *     Reply: obj kind=job per job with the attributes, plus job_state
+ *     (letter), substate, ckmig_svrflags (hex) unless names exclude them.
  *  StatusQueue (20)   anyone. id queue or "". obj kind=queue.
  *  StatusServer (21)  anyone. obj kind=server name=<server name>.
  *  CheckpointJob (27) owner. id. Running & checkpointable (as HoldJob)

@@ -11,10 +11,14 @@
 
 static const char *alterable[] = {
 	ATTR_a, ATTR_c, ATTR_e, ATTR_h, ATTR_j, ATTR_k, ATTR_l, ATTR_m, ATTR_o, ATTR_p, ATTR_r,
-	ATTR_A, ATTR_M, ATTR_N, ATTR_S, ATTR_v, ATTR_checkpoint_dir, ATTR_comment, NULL
+	ATTR_A, ATTR_M, ATTR_N, ATTR_S, ATTR_v, ATTR_checkpoint_dir, ATTR_comment,
+	ATTR_checkpoint_restart_status, NULL
 };
-/* may change while the job runs (Torque: ATR_DFLAG_ALTRUN) */
-static const char *alter_running[] = { ATTR_p, ATTR_comment, ATTR_N, ATTR_M, ATTR_m, NULL };
+/* may change while the job runs (Torque: ATR_DFLAG_ALTRUN). The restart
+ * script's hooks set checkpoint_restart_status with qalter while the
+ * restored job runs (Torque: READ_WRITE | ALTRUN). */
+static const char *alter_running[] = { ATTR_p, ATTR_comment, ATTR_N, ATTR_M, ATTR_m,
+				       ATTR_checkpoint_restart_status, NULL };
 
 static int in_list(const char **l, const char *n)
 {

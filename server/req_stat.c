@@ -10,19 +10,47 @@
 
 /* Written straight into the reply body: the status of every job is the
  * server's largest answer. */
-static void stat_one_job(struct buf *b, const struct job *j)
+/* any entry with that name, whatever its resource */
+static int attrl_find_name(const struct attr_list *l, const char *name)
 {
+	const struct pbs_attr *a;
+
+	for (a = l->head; a; a = a->next)
+		if (!strcmp(a->name, name))
+			return 1;
+	return 0;
+}
+
+static int wanted(const struct attr_list *want, const char *name)
+{
+	return !want || !want->count || attrl_find_name(want, name);
+}
+
+/* want: the attribute names asked for (Torque's attrl of pbs_statjob);
+ * none = all of them. */
+static void stat_one_job(struct buf *b, const struct job *j, const struct attr_list *want)
+{
+	struct pbs_attr *a;
 	char v[32];
 
 	proto_obj_open(b, "job", j->id);
-	proto_obj_attrs(b, &j->attrs);
+	if (!want || !want->count) {
+		proto_obj_attrs(b, &j->attrs);
+	} else {
+		for (a = j->attrs.head; a; a = a->next)
+			if (wanted(want, a->name))
+				proto_obj_attr(b, a->name, a->resource, a->value);
+	}
 	v[0] = job_state_letter(j->state);
 	v[1] = '\0';
-	proto_obj_attr(b, ATTR_state, NULL, v);
+	if (wanted(want, ATTR_state))
+		proto_obj_attr(b, ATTR_state, NULL, v);
 	snprintf(v, sizeof(v), "%d", j->substate);
-	proto_obj_attr(b, ATTR_substate, NULL, v);
+	if (wanted(want, ATTR_substate))
+		proto_obj_attr(b, ATTR_substate, NULL, v);
 	snprintf(v, sizeof(v), "0x%x", j->svrflags);
-	proto_obj_attr(b, ATTR_svrflags, NULL, v);
+	if (wanted(want, ATTR_svrflags))
+		proto_obj_attr(b, ATTR_svrflags, NULL, v);
 	proto_obj_close(b);
 }
 
@@ -42,10 +70,10 @@ int req_stat_job(struct batch_request *br)
 			req_reject(br, PBSE_UNKJOBID, 0, NULL);
 			return 0;
 		}
-		stat_one_job(&b, j);
+		stat_one_job(&b, j, &br->rq.attrs);
 	} else {
 		for (j = s->jobs; j; j = j->next)
-			stat_one_job(&b, j);
+			stat_one_job(&b, j, &br->rq.attrs);
 	}
 	proto_reply_close(&b);
 	req_reply_body(br, &b);

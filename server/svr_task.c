@@ -11,6 +11,16 @@ void svr_periodic(struct server *s)
 	node_check_silent(s);
 	for (j = s->jobs; j; j = next) {
 		next = j->next;
+		/* Execution_Time reached: W becomes Q */
+		if (j->state == JOB_STATE_WAITING) {
+			int st, sub;
+
+			svr_evaljobstate(s, j, &st, &sub);
+			if (st != j->state) {
+				svr_setjobstate(s, j, st, sub);
+				s->sched_wanted = 1;
+			}
+		}
 		if (j->state == JOB_STATE_COMPLETE && j->purge_at && now >= j->purge_at) {
 			log_job(PBSEVENT_JOB, j->id, "job purged (keep_completed elapsed)");
 			job_purge(s, j);
