@@ -132,8 +132,9 @@ void catch_child(struct mom *m)
 		if (j->kill_reason == KILL_WALLTIME)
 			j->exit_status = JOB_EXEC_OVERLIMIT_WT;
 		check_restart_failed(m, j);
+		/* No save here: the supervisor's exit file keeps this end,
+		 * and the obit's save below records it. */
 		log_job(PBSEVENT_JOB, j->jobid, "task ended, exit status %d", j->exit_status);
-		mom_job_save(m, j);
 	}
 	for (j = m->jobs; j; j = next) {
 		next = j->next;

@@ -185,6 +185,23 @@ void exec_free_env(char **env)
 
 /* --- the files a job needs ---------------------------------------------- */
 
+/* The node file and the script are rewritten from the job file whenever
+ * the job starts, so they need no fsync (the job file has one). */
+static int write_plain(const char *path, const char *data, size_t len, mode_t mode)
+{
+	int fd, rc = -1;
+
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	if (write_full(fd, data, len) == 0 && fchmod(fd, mode) == 0)
+		rc = 0;
+	if (close(fd) < 0)
+		rc = -1;
+	return rc;
+}
+
 static int write_nodefile(struct mom *m, struct mom_job *j, char **path_out)
 {
 	const char *eh = attrl_get(&j->attrs, ATTR_exechost, NULL);
@@ -207,7 +224,7 @@ static int write_nodefile(struct mom *m, struct mom_job *j, char **path_out)
 	}
 	if (b.len == 0)
 		buf_printf(&b, "%s\n", m->hostname);
-	rc = atomic_write_file(path, b.data, b.len, 0644);
+	rc = write_plain(path, b.data, b.len, 0644);
 	buf_free(&b);
 	if (rc < 0) {
 		free(path);
@@ -227,7 +244,7 @@ static int write_script(struct mom *m, struct mom_job *j, uid_t uid, gid_t gid, 
 	const char *s = j->script ? j->script : "";
 	int rc = -1;
 
-	if (atomic_write_file(path, s, strlen(s), 0500) < 0)
+	if (write_plain(path, s, strlen(s), 0500) < 0)
 		goto out;
 	if (chown(path, uid, gid) < 0)
 		goto out;
@@ -281,19 +298,29 @@ static void close_from(int lowfd)
 /* The supervisor keeps only what it needs: a MOM's lock file, listening
  * socket or connections held by a supervisor would outlive the MOM and
  * stop the next one from starting. */
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
 static void close_all_but(const int *keep, int nkeep)
 {
-	int fd, k, maxfd = (int)sysconf(_SC_OPEN_MAX);
+	int sorted[8], i, lo = 0;
 
-	if (maxfd < 0 || maxfd > 65536)
-		maxfd = 65536;
-	for (fd = 0; fd < maxfd; fd++) {
-		for (k = 0; k < nkeep; k++)
-			if (keep[k] == fd)
-				break;
-		if (k == nkeep)
-			close(fd);
+	if (nkeep > 8)
+		nkeep = 8;
+	memcpy(sorted, keep, (size_t)nkeep * sizeof(int));
+	qsort(sorted, (size_t)nkeep, sizeof(int), cmp_int);
+	/* close_range over the gaps between the fds we keep */
+	for (i = 0; i < nkeep; i++) {
+		if (sorted[i] < lo)
+			continue;
+		if (sorted[i] > lo && syscall(SYS_close_range, lo, sorted[i] - 1, 0) < 0)
+			for (int fd = lo; fd < sorted[i]; fd++)
+				close(fd);
+		lo = sorted[i] + 1;
 	}
+	close_from(lo);
 }
 
 static void child_fail(const char *what, const char *arg)
