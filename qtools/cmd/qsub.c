@@ -57,6 +57,10 @@ static int become_user(const char *user)
 		fprintf(stderr, "qsub: cannot become %s: %s\n", user, strerror(errno));
 		return -1;
 	}
+	/* the job's PBS_O_HOME and PBS_O_LOGNAME are the user's, not root's */
+	setenv("HOME", pw->pw_dir, 1);
+	setenv("LOGNAME", pw->pw_name, 1);
+	setenv("USER", pw->pw_name, 1);
 	return 0;
 }
 
