@@ -178,7 +178,7 @@ int req_holdjob(struct batch_request *br)
 			req_reject(br, PBSE_IVALREQ, 0, MSG_HOLD_NOT_CHECKPOINTABLE);
 			return 0;
 		}
-		if (j->ckpt_busy || j->substate != JOB_SUBSTATE_RUNNING) {
+		if (j->ckpt_busy || j->substate != JOB_SUBSTATE_RUNNING || job_attr(j, "ckmig_migrate")) {
 			req_reject(br, PBSE_CKPBSY, 0, NULL);
 			return 0;
 		}
@@ -276,7 +276,7 @@ int req_checkpointjob(struct batch_request *br)
 		req_reject(br, PBSE_IVALREQ, 0, MSG_NOT_CHECKPOINTABLE);
 		return 0;
 	}
-	if (j->ckpt_busy) {
+	if (j->ckpt_busy || job_attr(j, "ckmig_migrate")) {
 		req_reject(br, PBSE_CKPBSY, 0, NULL);
 		return 0;
 	}
