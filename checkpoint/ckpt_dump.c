@@ -283,6 +283,10 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         goto out;
     }
     tmp_made = true;
+    if (chown(tmp, 0, 0) < 0) {   /* a setuid caller's gid would be the job's */
+        ckpt_err_set(e, errno, "cannot chown %s: %s", tmp, strerror(errno));
+        goto out;
+    }
     struct ckpt_hasher hasher = { .alg = ckpt_hash_alg_default(o->secure) };
     memcpy(hasher.key, key, CKPT_KEY_LEN);
     if (getrandom(hasher.nonce, sizeof(hasher.nonce), 0) != (ssize_t)sizeof(hasher.nonce)) {

@@ -421,7 +421,7 @@ int ckpt_manifest_write(const char *dir, const struct ckpt_manifest *m, struct c
             goto fail;
         off += (size_t)w;
     }
-    if (fsync(fd) < 0 || close(fd) < 0) {
+    if ((geteuid() == 0 && fchown(fd, 0, 0) < 0) || fsync(fd) < 0 || close(fd) < 0) {
         fd = -1;
         goto fail;
     }
