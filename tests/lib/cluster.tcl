@@ -131,6 +131,14 @@ proc ::cl::all_free {} {
     return 1
 }
 
+proc ::cl::all_up {} {
+    for {set k 1} {$k <= $::cl::n} {incr k} {
+        set st [nstate node$k]
+        if {$st eq "" || [string match *down* $st]} { return 0 }
+    }
+    return 1
+}
+
 proc momkill {node {sig KILL}} {
     if {[dict exists $::cl::mom_pids $node]} {
         # the vcluster wrapper exec'd nsenter, which exec'd the MOM: same pid
@@ -145,7 +153,7 @@ proc server_restart {{sig KILL}} {
     file delete $::env(PBS_SERVER_SOCKET)
     ::cl::start_server
     # nodes are down until their MOMs report to the new server
-    wait_for_condition {[::cl::all_free]} 30000 100
+    wait_for_condition {[::cl::all_up]} 30000 100
 }
 
 proc cluster_down {} {
