@@ -86,6 +86,8 @@ static const char *kind_name(enum ckpt_kind k)
 	return "?";
 }
 
+static int open_root_dir(int parent, const char *path, int create);
+
 static int kind_ends_job(enum ckpt_kind k)
 {
 	return k == CKPT_HOLD || k == CKPT_SHUTDOWN;
@@ -154,6 +156,18 @@ int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int 
 	if (mkdir(ck->dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", ck->dir, strerror(errno));
 		goto out;
+	}
+	{
+		/* Images are root's: a directory the owner made or can write
+		 * (or a link elsewhere) is not used. */
+		int dfd = open_root_dir(AT_FDCWD, ck->dir, 0);
+
+		if (dfd < 0) {
+			snprintf(err, errlen, "checkpoint directory %s is not a directory only root can write",
+				 ck->dir);
+			goto out;
+		}
+		close(dfd);
 	}
 	/* One name per second; a second checkpoint in the same second moves
 	 * on to the next free one rather than touching a good image. */
@@ -455,18 +469,39 @@ int checkpoint_at_shutdown(struct mom *m)
 	return n;
 }
 
-/* --- spool files beside a shared checkpoint ------------------------------ */
+/* --- spool files beside the checkpoint ------------------------------------ */
 
-static int copy_file(const char *src, const char *dst, mode_t mode, uid_t uid, gid_t gid)
+/* The checkpoint directory's path may pass through directories the job's
+ * owner controls (checkpoint_dir is theirs to set): open it without
+ * following links and accept it only if it is root's and nobody else can
+ * write it, then work relative to that fd. */
+static int open_root_dir(int parent, const char *path, int create)
 {
-	char buf[65536], *tmp = xasprintf("%s.tmp", dst);
-	int in = -1, out = -1, rc = -1;
+	struct stat st;
+	int fd;
+
+	if (create && mkdirat(parent, path, 0700) < 0 && errno != EEXIST)
+		return -1;
+	fd = openat(parent, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+/* Copy src (opened by the caller) to name in dirfd, atomically. */
+static int copy_into(int in, int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid)
+{
+	char buf[65536], *tmp = xasprintf("%s.tmp", name);
+	int out = -1, rc = -1;
 	ssize_t n;
 
-	in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (in < 0)
-		goto out;
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	unlinkat(dirfd, tmp, 0);
+	out = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (out < 0)
 		goto out;
 	while ((n = read(in, buf, sizeof(buf))) > 0)
@@ -479,41 +514,55 @@ static int copy_file(const char *src, const char *dst, mode_t mode, uid_t uid, g
 		goto out;
 	}
 	out = -1;
-	if (rename(tmp, dst) < 0)
+	if (renameat(dirfd, tmp, dirfd, name) < 0)
 		goto out;
 	rc = 0;
 out:
-	if (in >= 0)
-		close(in);
 	if (out >= 0)
 		close(out);
 	if (rc < 0)
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 	free(tmp);
 	return rc;
 }
 
-static char *spool_copy_path(const char *dir, const char *name, int err_stream)
+static char *spool_copy_name(const char *name, int err_stream)
 {
-	return xasprintf("%s/spool/%s.%s", dir, name, err_stream ? "ER" : "OU");
+	return xasprintf("%s.%s", name, err_stream ? "ER" : "OU");
+}
+
+/* dir/spool as an fd (made if create), or -1. */
+static int open_spool_copies(const char *dir, int create)
+{
+	int dfd = open_root_dir(AT_FDCWD, dir, 0), sfd = -1;
+
+	if (dfd < 0)
+		return -1;
+	sfd = open_root_dir(dfd, "spool", create);
+	close(dfd);
+	return sfd;
 }
 
 int mom_save_spool(struct mom *m, struct mom_job *j)
 {
 	const char *name = attrl_get(&j->attrs, ATTR_checkpoint_name, NULL);
-	char *dir = mom_job_checkpoint_dir(m, j), *sub = xasprintf("%s/spool", dir);
-	int s, rc = -1;
+	char *dir = mom_job_checkpoint_dir(m, j);
+	int s, rc = -1, sfd = -1;
 
-	if (!name || (mkdir(sub, 0700) < 0 && errno != EEXIST))
+	if (!name || strchr(name, '/'))
+		goto out;
+	sfd = open_spool_copies(dir, 1);
+	if (sfd < 0)
 		goto out;
 	for (s = 0; s < 2; s++) {
 		char *src = exec_spool_path(m, j->jobid, s);
-		char *dst = spool_copy_path(dir, name, s);
+		char *dst = spool_copy_name(name, s);
+		int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), r = 0;
 		struct stat st;
-		int r = 0;
 
-		if (lstat(src, &st) == 0) {
-			r = copy_file(src, dst, 0600, st.st_uid, st.st_gid);
+		if (in >= 0) {
+			r = fstat(in, &st) < 0 ? -1 : copy_into(in, sfd, dst, 0600, st.st_uid, st.st_gid);
+			close(in);
 			if (r == 0)
 				unlink(src);    /* the restart, wherever, takes the copy */
 		}
@@ -525,9 +574,10 @@ int mom_save_spool(struct mom *m, struct mom_job *j)
 	rc = 0;
 out:
 	if (rc < 0)
-		log_job(PBSEVENT_ERROR, j->jobid, "cannot save spool files into %s: %s", sub,
+		log_job(PBSEVENT_ERROR, j->jobid, "cannot save spool files into %s/spool: %s", dir,
 			strerror(errno));
-	free(sub);
+	if (sfd >= 0)
+		close(sfd);
 	free(dir);
 	return rc;
 }
@@ -536,26 +586,43 @@ int mom_restore_spool(struct mom *m, struct mom_job *j)
 {
 	const char *name = attrl_get(&j->attrs, ATTR_checkpoint_name, NULL);
 	char *dir = mom_job_checkpoint_dir(m, j);
-	int s, rc = 0;
+	int s, rc = 0, sfd = -1;
 
-	for (s = 0; s < 2 && name; s++) {
+	if (!name || strchr(name, '/'))
+		goto out;
+	sfd = open_spool_copies(dir, 0);
+	if (sfd < 0)
+		goto out;       /* no copies (an older checkpoint): nothing to do */
+	for (s = 0; s < 2; s++) {
 		char *local = exec_spool_path(m, j->jobid, s);
-		char *copy = spool_copy_path(dir, name, s);
+		char *copy = spool_copy_name(name, s);
 		struct stat st;
+		int in;
 
-		if (lstat(local, &st) < 0 && errno == ENOENT && lstat(copy, &st) == 0) {
-			if (copy_file(copy, local, 0600, st.st_uid, st.st_gid) < 0) {
-				log_job(PBSEVENT_ERROR, j->jobid, "cannot copy %s to %s: %s", copy,
-					local, strerror(errno));
+		if (lstat(local, &st) < 0 && errno == ENOENT &&
+		    (in = openat(sfd, copy, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+			int dfd = open(m->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			const char *base = strrchr(local, '/') + 1;
+
+			if (dfd < 0 || fstat(in, &st) < 0 ||
+			    copy_into(in, dfd, base, 0600, st.st_uid, st.st_gid) < 0) {
+				log_job(PBSEVENT_ERROR, j->jobid, "cannot copy %s/spool/%s to %s: %s", dir,
+					copy, local, strerror(errno));
 				rc = -1;
 			} else {
 				log_job(PBSEVENT_JOB, j->jobid, "output file %s taken from the checkpoint",
 					local);
 			}
+			if (dfd >= 0)
+				close(dfd);
+			close(in);
 		}
 		free(local);
 		free(copy);
 	}
+out:
+	if (sfd >= 0)
+		close(sfd);
 	free(dir);
 	return rc;
 }
