@@ -365,8 +365,8 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 	if (ck->reply_conn >= 0)
 		reply_deferred(m, ck->reply_conn, ok ? 0 : PBSE_CKPSHORT,
 			       ok && remote ? PBS_CHECKPOINT_MIGRATE : 0, ok ? "" : why);
-	send_alterjob(m, j, &alter, ok ? (kind_ends_job(ck->kind) ? "checkpoint_hold" :
-					  "checkpoint_cont") : NULL);
+	send_alterjob_args(m, j, &alter, ok ? (kind_ends_job(ck->kind) ? "checkpoint_hold" :
+					       "checkpoint_cont") : NULL, ok && remote);
 	attrl_free(&alter);
 	if (ck->err_fd >= 0)
 		close(ck->err_fd);

@@ -165,6 +165,12 @@ void send_is_status(struct mom *m)
 int send_alterjob(struct mom *m, struct mom_job *j, const struct attr_list *attrs,
 		  const char *extend)
 {
+	return send_alterjob_args(m, j, attrs, extend, 0);
+}
+
+int send_alterjob_args(struct mom *m, struct mom_job *j, const struct attr_list *attrs,
+		       const char *extend, int migratable)
+{
 	struct pbs_msg req, reply;
 	struct pbs_attr *a;
 	char err[512];
@@ -177,6 +183,8 @@ int send_alterjob(struct mom *m, struct mom_job *j, const struct attr_list *attr
 		msg_add_attr(&req, a->name, a->resource, a->value);
 	if (extend)
 		msg_add_arg(&req, "extend", extend);
+	if (migratable)
+		msg_add_arg(&req, "migratable", "1");
 	rc = mom_server_call(m, &req, &reply, err, sizeof(err));
 	if (rc)
 		log_job(PBSEVENT_ERROR, j->jobid, "ModifyJob to server failed (%d): %s", rc, err);

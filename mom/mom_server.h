@@ -19,6 +19,11 @@ void send_is_status(struct mom *m);
  * "checkpoint_hold" / "checkpoint_cont" or NULL. */
 int send_alterjob(struct mom *m, struct mom_job *j, const struct attr_list *attrs,
 		  const char *extend);
+/* The same, with arg migratable=1 when the checkpoint lies in a shared
+ * directory: a checkpoint no request asked for (periodic, MOM shutdown)
+ * has no reply whose auxcode could say so. */
+int send_alterjob_args(struct mom *m, struct mom_job *j, const struct attr_list *attrs,
+		       const char *extend, int migratable);
 /* Set the job's comment here and on the server. */
 int send_comment(struct mom *m, struct mom_job *j, const char *comment);
 /* resources_used.* of a job into out. */
