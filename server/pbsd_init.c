@@ -245,7 +245,8 @@ int pbsd_init(struct server *s, char *err, size_t errlen)
 	struct job *j;
 	int n, rc = -1;
 
-	if (mkdir_p(s->jobs_dir, 0750) < 0 || mkdir_p(acct, 0750) < 0) {
+	/* a configuration check (no_fsync) creates nothing */
+	if (!s->no_fsync && (mkdir_p(s->jobs_dir, 0750) < 0 || mkdir_p(acct, 0750) < 0)) {
 		snprintf(err, errlen, "cannot create %s: %s", s->jobs_dir, strerror(errno));
 		goto out;
 	}
@@ -274,7 +275,7 @@ int pbsd_init(struct server *s, char *err, size_t errlen)
 		s->next_seq = 0;
 	if (nodes_load(s, err, errlen) < 0)
 		goto out;
-	n = job_recov_all(s);
+	n = access(s->jobs_dir, F_OK) == 0 || !s->no_fsync ? job_recov_all(s) : 0;
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read the job store %s", s->jobs_dir);
 		goto out;

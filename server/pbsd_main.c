@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 		free(s->sock_path);
 		s->sock_path = xstrdup(sock);
 	}
-	if (mkdir_p(home, 0755) < 0) {
+	if (!check && mkdir_p(home, 0755) < 0) {
 		fprintf(stderr, "ckmig_server: cannot create %s: %s\n", home, strerror(errno));
 		goto out;
 	}

@@ -130,6 +130,12 @@ int req_jobobit(struct batch_request *br)
 	if (comment && *comment)
 		job_set(j, ATTR_comment, comment);
 	log_job(PBSEVENT_JOB, j->id, "obit received - updating final job usage info");
+	if (j->substate == JOB_SUBSTATE_PRERUN) {
+		/* it ran before its start was confirmed (a short job, or a server
+		 * restarted meanwhile): the start is part of its record */
+		j->run_busy = 0;
+		job_started(s, j, is_restart(j));
+	}
 	if (j->substate == JOB_SUBSTATE_RERUN && job_attr(j, ATTR_checkpoint_name) &&
 	    (j->svrflags & (JOB_SVFLG_CHECKPOINT_FILE | JOB_SVFLG_CHECKPOINT_MIGRATEABLE))) {
 		job_requeue_after_checkpoint(s, j);

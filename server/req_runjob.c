@@ -199,7 +199,8 @@ int svr_startjob(struct server *s, struct job *j, const char *dest, run_done_cb 
 	msg_set_script(&m, j->script ? j->script : "");
 	if (ctx->restart)
 		msg_add_arg(&m, "restart", "1");
-	rc = issue_to_mom(s, n, &m, 60000, start_reply_cb, ctx);
+	/* a restart may answer only once CRIU has restored a large image */
+	rc = issue_to_mom(s, n, &m, 300000, start_reply_cb, ctx);
 	msg_free(&m);
 	if (rc) {
 		snprintf(msg, msglen, "cannot reach the MOM on %s", n->name);
