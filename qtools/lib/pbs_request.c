@@ -31,31 +31,42 @@ void client_reply_free(struct client_reply *rp)
 	memset(rp, 0, sizeof(*rp));
 }
 
-static struct batch_status *objs_to_status(const struct pbs_msg *m)
+/* The reply's objects become a batch_status list. Each object is given
+ * back as soon as it is converted and its values are taken over, not
+ * copied: a status of 10 000 jobs holds 300 000 of them. */
+static struct batch_status *objs_to_status(struct pbs_msg *m)
 {
 	struct batch_status *head = NULL, **tail = &head;
-	const struct pbs_obj *o;
+	struct pbs_obj *o, *next;
 
-	for (o = m->objs; o; o = o->next) {
+	for (o = m->objs; o; o = next) {
 		struct batch_status *bs = xcalloc(1, sizeof(*bs));
 		struct attrl **at = &bs->attribs;
-		const struct pbs_attr *a;
+		struct pbs_attr *a;
 
-		bs->name = xstrdup(o->name ? o->name : "");
-		/* appended at a kept tail: replies carry thousands of objects */
+		next = o->next;
+		bs->name = o->name ? o->name : xstrdup("");
+		o->name = NULL;
 		for (a = o->attrs.head; a; a = a->next) {
-			struct attrl *n = xcalloc(1, sizeof(*n));
+			struct attrl *n = xmalloc(sizeof(*n));
 
+			n->next = NULL;
 			n->name = xstrdup(a->name);
 			n->resource = (a->resource && *a->resource) ? xstrdup(a->resource) : NULL;
-			n->value = xstrdup(a->value ? a->value : "");
+			n->value = a->value ? a->value : xstrdup("");
+			a->value = NULL;
 			n->op = SET;
 			*at = n;
 			at = &n->next;
 		}
+		attrl_free(&o->attrs);
+		free(o->kind);
+		free(o);
 		*tail = bs;
 		tail = &bs->next;
 	}
+	m->objs = m->objs_tail = NULL;
+	m->nobjs = 0;
 	return head;
 }
 
