@@ -239,6 +239,21 @@ static void recover_job_state(struct server *s, struct job *j)
 	}
 }
 
+/* log_events (Torque's server attribute): the event mask logged;
+ * errors and system events are always written. */
+void svr_apply_log_events(struct server *s)
+{
+	const char *v = svr_attr(s, ATTR_logevents);
+	char *end;
+	long mask;
+
+	if (!v || !*v)
+		return;
+	mask = strtol(v, &end, 0);
+	if (!*end && mask >= 0)
+		log_set_mask((int)mask);
+}
+
 int pbsd_init(struct server *s, char *err, size_t errlen)
 {
 	char *acct = xasprintf("%s/accounting", s->priv), host[256];
@@ -273,6 +288,7 @@ int pbsd_init(struct server *s, char *err, size_t errlen)
 	set_default(&s->qattrs, ATTR_start, "True");
 	if (s->next_seq < 0)
 		s->next_seq = 0;
+	svr_apply_log_events(s);
 	if (nodes_load(s, err, errlen) < 0)
 		goto out;
 	n = access(s->jobs_dir, F_OK) == 0 || !s->no_fsync ? job_recov_all(s) : 0;

@@ -231,6 +231,8 @@ int req_manager(struct batch_request *br)
 			rc = set_attrs(&s->attrs, server_attrs, &br->rq, cmd, msg, sizeof(msg));
 		if (!rc && svr_save_db(s) < 0)
 			rc = PBSE_CAN_NOT_SAVE_FILE;
+		if (!rc)
+			svr_apply_log_events(s);
 	} else if (!strcmp(obj, "queue")) {
 		if (!strcmp(cmd, "create") || !strcmp(cmd, "delete")) {
 			rc = strcmp(name, s->qname) ? PBSE_NOSUP : PBSE_QUEEXIST;

@@ -102,6 +102,7 @@ struct server *server_create(const char *home, const char *name);
 void server_destroy(struct server *s);
 int pbsd_init(struct server *s, char *err, size_t errlen);   /* dirs, db, nodes, jobs */
 int svr_save_db(struct server *s);                              /* server_priv/serverdb */
+void svr_apply_log_events(struct server *s);
 const char *svr_attr(struct server *s, const char *name);      /* NULL if unset */
 int svr_attr_true(struct server *s, const char *name);
 long svr_attr_long(struct server *s, const char *name, long dflt);
