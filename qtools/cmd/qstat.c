@@ -91,9 +91,11 @@ static void stat_err(int connect, const char *id)
 
 	if (msg)
 		fprintf(stderr, "qstat: %s %s\n", msg, id);
-	else
+	else if (pbs_errno)
 		fprintf(stderr, "qstat: Error (%d - %s) getting status of job %s\n", pbs_errno,
 			pbs_strerror(pbs_errno), id);
+	else
+		fprintf(stderr, "qstat: %s %s\n", pbs_strerror(PBSE_UNKQUE), id);
 }
 
 static int do_jobs(const struct opts *o, int connect, int n, char **ids)
@@ -129,7 +131,15 @@ static int do_jobs(const struct opts *o, int connect, int n, char **ids)
 			free(id);
 		} else if (parse_destination_id(ids[i], queue, sizeof(queue), srv, sizeof(srv)) == 0) {
 			struct attropl sel = { NULL, (char *)ATTR_queue, NULL, queue, EQ };
+			struct batch_status *q = queue[0] ? pbs_statque(connect, queue, NULL, NULL) : NULL;
 
+			/* an unknown queue is an error, not an empty list */
+			if (queue[0] && q == NULL) {
+				stat_err(connect, ids[i]);
+				status = pbs_errno ? pbs_errno : PBSE_UNKQUE;
+				continue;
+			}
+			pbs_statfree(q);
 			got = pbs_selstat(connect, queue[0] ? &sel : NULL, NULL, NULL);
 			if (got == NULL && pbs_errno) {
 				stat_err(connect, ids[i]);
