@@ -101,6 +101,7 @@ char *pbs_submit_buf(int connect, struct attropl *attrib, const char *script_tex
 		     const char *destination, const char *extend);
 
 /* Status. id NULL or "" means all; attrib NULL means every attribute.
+ * NULL with pbs_errno 0 is an empty answer, with pbs_errno set a failure.
  * extend: NULL, or "full" ... (ignored by the server when unknown). */
 struct batch_status *pbs_statjob(int connect, const char *id, struct attrl *attrib,
 				 const char *extend);
@@ -136,7 +137,12 @@ int pbs_migratejob(int connect, const char *job_id, const char *destination,
  * (NULL or "" for the server / all). Listing is done with pbs_stat*. */
 int pbs_manager(int connect, int command, int objtype, const char *objname,
 		struct attropl *attrib, const char *extend);
-/* Shut the server down (Torque's pbs_terminate; manner ignored). */
+/* Shut the server down (Torque's pbs_terminate). manner: SHUT_IMMEDIATE,
+ * SHUT_DELAY or SHUT_QUICK; the server stops either way, jobs keep running
+ * on their MOMs. */
+#define SHUT_IMMEDIATE 0
+#define SHUT_DELAY     1
+#define SHUT_QUICK     2
 int pbs_terminate(int connect, int manner, const char *extend);
 
 /* Helpers for building and reading attribute lists (ours, not Torque's).
