@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -333,6 +334,15 @@ static int hash_range(int dirfd, const char *name, enum ckpt_hash_alg alg,
         return -1;
     if (chunk_begin(ctx, alg, ikey, idx) < 0)
         goto fail;
+    /* Written data below the size CRIU reached stays put: map it. */
+    void *map = mmap(NULL, (size_t)(end - off), PROT_READ, MAP_SHARED | MAP_POPULATE, fd, off);
+    if (map != MAP_FAILED) {
+        int ur = chunk_update(ctx, alg, map, (size_t)(end - off));
+        munmap(map, (size_t)(end - off));
+        if (ur < 0)
+            goto fail;
+        off = end;
+    }
     while (off < end) {
         size_t want = end - off > READ_SIZE ? READ_SIZE : (size_t)(end - off);
         ssize_t r = pread(fd, buf, want, off);
@@ -567,6 +577,17 @@ static void *hash_worker(void *arg)
         if (chunk_begin(&ctx, j->alg, j->ikey, c) < 0) {
             atomic_store(&j->err, ENOMEM);
             goto out;
+        }
+        /* Digest straight from the page cache: no copy into a buffer. */
+        void *map = mmap(NULL, (size_t)(end - off), PROT_READ, MAP_SHARED | MAP_POPULATE, j->fd, off);
+        if (map != MAP_FAILED) {
+            int ur = chunk_update(&ctx, j->alg, map, (size_t)(end - off));
+            munmap(map, (size_t)(end - off));
+            if (ur < 0) {
+                atomic_store(&j->err, EIO);
+                goto out;
+            }
+            off = end;
         }
         while (off < end) {
             size_t want = end - off > READ_SIZE ? READ_SIZE : (size_t)(end - off);

@@ -187,7 +187,14 @@ int ckpt_self_checkpoint(const struct ckpt_self_request *r, struct ckpt_err *e)
     }
     fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     socklen_t l = sock_name(ino, &sa);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, l) < 0) {
+    int cr = -1;
+    /* A job that asks at once may be quicker than its supervisor's listen. */
+    for (int i = 0; fd >= 0 && i < 50; i++) {
+        if ((cr = connect(fd, (struct sockaddr *)&sa, l)) == 0 || errno != ECONNREFUSED)
+            break;
+        usleep(20000);
+    }
+    if (fd < 0 || cr < 0) {
         ckpt_err_set(e, EPERM,
                      "nobody outside this process's PID namespace can checkpoint it: it was not "
                      "started by cr_run, or its cr_run does not run as root (start cr_run as root "

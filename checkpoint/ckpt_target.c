@@ -166,6 +166,13 @@ static pid_t init_of_nested(pid_t pid, unsigned long self_ino)
     each_pid(match_init, &s);
     if (!s.found)
         return 0;
+    /* A job that has just started: its init may not have named itself yet. */
+    for (int i = 0; i < 50 && !is_ckmig_init(s.found); i++) {
+        char comm[32];
+        if (proc_comm(s.found, comm, sizeof(comm)) < 0 || strcmp(comm, "cr_run") != 0)
+            break;
+        usleep(10000);
+    }
     return is_ckmig_init(s.found) ? s.found : -1;
 }
 
