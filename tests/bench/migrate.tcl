@@ -148,6 +148,10 @@ proc log_tail {path} {
     return [join [lrange $l end-8 end] \n]
 }
 
+proc gone {pid} {
+    return [expr {![file exists /proc/$pid] || [regexp {State:\s+Z} [file_contents /proc/$pid/status]]}]
+}
+
 proc run_raw {mib} {
     global u ticker interval runfor settle shared vcluster vcroot raw_env
     set name raw.$mib
@@ -162,9 +166,11 @@ proc run_raw {mib} {
     # beside the job's working directory, which fails in some trees).
     set pid [exec $vcluster on node1 sh -c \
         "cd / && exec [ckmig_bin cr_run] --user $u $ticker $mib $interval $runfor >$shared/$name.out 2>&1 </dev/null" &]
-    wait_for_condition {[llength [children $pid]] == 1} 10000 20
-    set init [children $pid]
-    wait_for_condition {[ticks_in [file_contents $out_host]] >= $settle} 300000 50
+    wait_for_condition {[llength [set init [children $pid]]] == 1 ||
+                        [gone $pid]} 10000 20
+    if {[gone $pid]} { error "raw: cr_run ended at once: [file_contents $out_host]" }
+    wait_for_condition {[ticks_in [file_contents $out_host]] >= $settle || [gone $pid]} 300000 50
+    if {[gone $pid] || $init eq ""} { error "raw: the job ended: [file_contents $out_host]" }
     set t0 [now]
     # (CRIU's stderr goes to a file: it always says something about rlimits)
     if {[catch {exec $vcluster on node1 {*}$raw_env $::env(CKMIG_CRIU) dump \
