@@ -192,6 +192,7 @@ int svr_startjob(struct server *s, struct job *j, const char *dest, run_done_cb 
 	ctx->done = done;
 	ctx->done_ctx = dctx;
 	msg_request(&m, PBS_BATCH_QueueJob, j->id);
+	old = NULL;   /* job_set frees the value it pointed at */
 	job_set(j, ATTR_exechost, eh.data);
 	for (a = j->attrs.head; a; a = a->next)
 		if (strncmp(a->name, "ckmig_", 6))
@@ -204,8 +205,9 @@ int svr_startjob(struct server *s, struct job *j, const char *dest, run_done_cb 
 	msg_free(&m);
 	if (rc) {
 		snprintf(msg, msglen, "cannot reach the MOM on %s", n->name);
-		if (old)
-			job_set(j, ATTR_exechost, old);
+		/* old pointed at the value job_set replaced: use the copy */
+		if (ctx->old_exec_host)
+			job_set(j, ATTR_exechost, ctx->old_exec_host);
 		else
 			job_unset(j, ATTR_exechost);
 		free(ctx->jobid);
