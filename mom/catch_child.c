@@ -183,6 +183,7 @@ static int send_obit(struct mom *m, struct mom_job *j)
 
 static void purge_job(struct mom *m, struct mom_job *j)
 {
+	mom_purge_checkpoints(m, j);
 	mom_job_purge_files(m, j);
 	mom_job_unlink(m, j);
 	log_job(PBSEVENT_JOB, j->jobid, "purged");

@@ -30,6 +30,7 @@
 #include "lib/attr_names.h"
 #include "lib/log.h"
 #include "lib/pbs_error.h"
+#include "checkpoint/libckpt.h"
 #include "lib/util.h"
 #include "mom/checkpoint.h"
 #include "mom/checkpoint_util.h"
@@ -338,6 +339,12 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 		attrl_set(&alter, ATTR_checkpoint_dir, NULL, ck->dir);
 		attrl_set(&alter, ATTR_comment, NULL, comment);
 		j->walltime_ckpt = job_walltime_used(j, time(NULL));
+		/* depth first, so that what the server hears of is what stays */
+		job_ckpt_opts(j, &o);
+		if (mom_ckpt_retain(ck->dir, j->jobid, o.depth, why, sizeof(why)) < 0)
+			log_job(PBSEVENT_ERROR, j->jobid, "cannot apply depth %d in %s: %s",
+				o.depth, ck->dir, why);
+		why[0] = '\0';
 		log_job(PBSEVENT_JOB, j->jobid, "%s checkpoint done: %s%s", kind_name(ck->kind),
 			image, remote ? " (shared directory: migratable)" : "");
 		if (kind_ends_job(ck->kind)) {
@@ -347,10 +354,6 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 			if (!j->exited)
 				job_signal(j, SIGKILL);
 		}
-		job_ckpt_opts(j, &o);
-		if (mom_ckpt_retain(ck->dir, j->jobid, o.depth, why, sizeof(why)) < 0)
-			log_job(PBSEVENT_ERROR, j->jobid, "cannot apply depth %d in %s: %s",
-				o.depth, ck->dir, why);
 	} else {
 		/* The next periodic try comes one interval later, not at once. */
 		j->walltime_ckpt = job_walltime_used(j, time(NULL));
@@ -625,4 +628,25 @@ out:
 		close(sfd);
 	free(dir);
 	return rc;
+}
+
+void mom_purge_checkpoints(struct mom *m, struct mom_job *j)
+{
+	char *dir;
+	int fd;
+
+	if (j->held || j->keep_output)
+		return;
+	dir = mom_job_checkpoint_dir(m, j);
+	/* Torque's MOM removes an ended job's local checkpoints and spares
+	 * the shared ones (the server, or an operator, owns those). Only a
+	 * directory that is root's is touched: checkpoint_dir is the user's. */
+	if (!mom_config_is_remote_dir(&m->cfg, dir) && (fd = open_root_dir(AT_FDCWD, dir, 0)) >= 0) {
+		close(fd);
+		if (ckpt_rmtree(dir) < 0)
+			log_job(PBSEVENT_ERROR, j->jobid, "cannot remove %s: %s", dir, strerror(errno));
+		else
+			log_job(PBSEVENT_JOB, j->jobid, "removed its checkpoints in %s", dir);
+	}
+	free(dir);
 }

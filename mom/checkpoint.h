@@ -38,6 +38,9 @@ int checkpoint_fds(struct mom *m, int *fds, int max);
  * (DIR/spool/NAME.OU, .ER), so a restart finds them, on another node too
  * when DIR is shared (CRIU reopens them by path and checks their sizes). */
 int mom_save_spool(struct mom *m, struct mom_job *j);
+/* A job that ended for good: remove its checkpoints when they are local
+ * (Torque's MOM does; shared ones are spared). */
+void mom_purge_checkpoints(struct mom *m, struct mom_job *j);
 /* Before a restart: bring spool files back if missing here. 0 or -1. */
 int mom_restore_spool(struct mom *m, struct mom_job *j);
 
