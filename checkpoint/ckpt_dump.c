@@ -217,7 +217,7 @@ static int owner_ok(pid_t init, const char *owner, struct ckpt_err *e)
 int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
 {
     char *pathcopy = NULL, *basecopy = NULL;
-    char tmp[4200], target[4200], logpath[4300];
+    char tmp[4200], target[4200], logpath[4300], tdir[64];
     unsigned char key[CKPT_KEY_LEN];
     struct ckpt_manifest m;
     struct ckpt_tailer *tailer = NULL;
@@ -225,7 +225,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     const char *criu = ckpt_criu_path(o->secure);
     bool tmp_made = false, stopped = false;
     pid_t init = -1, child, vpid = -1;
-    int rc = -1, ws = 0, vfd = -1;
+    int rc = -1, ws = 0, vfd = -1, tfd = -1;
 
     memset(&m, 0, sizeof(m));
     tmp[0] = '\0';
@@ -283,10 +283,15 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         goto out;
     }
     tmp_made = true;
-    if (chown(tmp, 0, 0) < 0) {   /* a setuid caller's gid would be the job's */
-        ckpt_err_set(e, errno, "cannot chown %s: %s", tmp, strerror(errno));
+    /* From here on the directory is used through this fd (as
+     * /proc/self/fd/N, by CRIU too): the job's owner may own the parent
+     * and could swap the name for a link somewhere else meanwhile. */
+    tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (tfd < 0 || fstat(tfd, &st) < 0 || fchown(tfd, 0, 0) < 0) {   /* setuid: our gid */
+        ckpt_err_set(e, errno, "cannot open %s: %s", tmp, strerror(errno));
         goto out;
     }
+    snprintf(tdir, sizeof(tdir), "/proc/self/fd/%d", tfd);
     struct ckpt_hasher hasher = { .alg = ckpt_hash_alg_default(o->secure) };
     memcpy(hasher.key, key, CKPT_KEY_LEN);
     if (getrandom(hasher.nonce, sizeof(hasher.nonce), 0) != (ssize_t)sizeof(hasher.nonce)) {
@@ -295,7 +300,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     }
     m.hash_alg = hasher.alg;
     memcpy(m.hash_nonce, hasher.nonce, sizeof(m.hash_nonce));
-    tailer = ckpt_tailer_start(tmp, &hasher, e);
+    tailer = ckpt_tailer_start(tdir, &hasher, e);
     explicit_bzero(&hasher, sizeof(hasher));
     if (!tailer)
         goto out;
@@ -310,9 +315,9 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     snprintf(ids, sizeof(ids), "%u:%u", (unsigned)juid, (unsigned)jgid);
     char pidbuf[16];
     snprintf(pidbuf, sizeof(pidbuf), "%d", (int)init);
-    char *argv[] = { (char *)criu, "dump", "-t", pidbuf, "-D", tmp, "-W", tmp, "-o", "dump.log",
+    char *argv[] = { (char *)criu, "dump", "-t", pidbuf, "-D", tdir, "-W", tdir, "-o", "dump.log",
                      "--leave-stopped", "--file-locks", o->verbose ? "-v4" : "-v2", NULL };
-    if (ckpt_criu_run(criu, argv, NULL, 0, ids, &child) < 0) {
+    if (ckpt_criu_run(criu, argv, &tfd, 1, ids, &child) < 0) {
         ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
         goto out;
     }
@@ -331,7 +336,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     tailer = NULL;
     if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
         char errs[700];
-        snprintf(logpath, sizeof(logpath), "%s/dump.log", tmp);
+        snprintf(logpath, sizeof(logpath), "%s/dump.log", tdir);
         int code = ckpt_criu_log_errors(logpath, errs, sizeof(errs));
         ckpt_err_set(e, code, "CRIU could not dump the job: %s", errs[0] ? errs : "(no error in its log)");
         goto out;
@@ -360,9 +365,9 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         goto out;
     }
     ckpt_manifest_sign(&m, key);
-    if (ckpt_manifest_write(tmp, &m, e) < 0)
+    if (ckpt_manifest_write(tdir, &m, e) < 0)
         goto out;
-    if (!o->nosync && ckpt_fsync_tree(tmp) < 0) {
+    if (!o->nosync && ckpt_fsync_tree(tdir) < 0) {
         ckpt_err_set(e, errno, "cannot sync %s: %s", tmp, strerror(errno));
         goto out;
     }
@@ -388,6 +393,8 @@ out:
         struct ckpt_err ignore;
         ckpt_after_action(init, CKPT_AFTER_CONT, 0, &ignore);
     }
+    if (tfd >= 0)
+        close(tfd);
     if (tmp_made)
         ckpt_rmtree(tmp);
     explicit_bzero(key, sizeof(key));
