@@ -138,8 +138,11 @@ proc run_ours {mib} {
 }
 
 # --- raw: the same job under cr_run, criu dump on node1, restore on node2 ---
-proc children {pid} {
-    if {[catch {exec pgrep -P $pid} kids]} { return {} }
+# cr_run's namespace init: once the vcluster wrapper has become cr_run
+# (before that, its children are the wrapper's own subshells)
+proc ns_init {pid} {
+    if {[string trim [file_contents /proc/$pid/comm]] ne "cr_run"} { return "" }
+    if {[catch {exec pgrep -P $pid} kids] || [llength $kids] != 1} { return "" }
     return $kids
 }
 
@@ -161,13 +164,10 @@ proc run_raw {mib} {
     file mkdir $img_host
     file attributes $img_host -permissions 0700
     # The redirection is made on node1, so CRIU finds the file at its
-    # shared path on node2 too.  The job works in /, as it would under a
-    # MOM in a directory every node has (CRIU's parasite mounts a /proc
-    # beside the job's working directory, which fails in some trees).
+    # shared path on node2 too.  The job works in /, which every node has.
     set pid [exec $vcluster on node1 sh -c \
         "cd / && exec [ckmig_bin cr_run] --user $u $ticker $mib $interval $runfor >$shared/$name.out 2>&1 </dev/null" &]
-    wait_for_condition {[llength [set init [children $pid]]] == 1 ||
-                        [gone $pid]} 10000 20
+    wait_for_condition {[set init [ns_init $pid]] ne "" || [gone $pid]} 10000 20
     if {[gone $pid]} { error "raw: cr_run ended at once: [file_contents $out_host]" }
     wait_for_condition {[ticks_in [file_contents $out_host]] >= $settle || [gone $pid]} 300000 50
     if {[gone $pid] || $init eq ""} { error "raw: the job ended: [file_contents $out_host]" }
