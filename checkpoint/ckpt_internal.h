@@ -42,6 +42,10 @@ int ckpt_fsync_tree(const char *dir);
 int ckpt_read_file(const char *path, char **buf, size_t *len);
 int ckpt_mkdirs(const char *path, mode_t mode);
 
+/* ckpt_verify.c: verifies the checkpoint open on dfd (shown: its name). */
+int ckpt_verify_fd(int dfd, const char *shown, const unsigned char key[CKPT_KEY_LEN],
+                   struct ckpt_manifest *m, struct ckpt_err *e);
+
 /* ckpt_target.c */
 int ckpt_proc_ns_inode(pid_t pid, unsigned long *ino);
 int ckpt_proc_uid(pid_t pid, uid_t *uid, gid_t *gid);

@@ -66,14 +66,14 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
 {
     unsigned char key[CKPT_KEY_LEN];
     char work[] = "/tmp/ckmig-restore.XXXXXX";
-    char dir[4096], pidfile[64], logpath[64];
+    char dir[4096], ddir[64], pidfile[64], logpath[64];
     char *inherit[64];
-    int fds[64];
+    int fds[65];
     size_t ninherit = 0;
     const char *criu = ckpt_criu_path(o->secure);
     bool work_made = false, keep_work = false;
     pid_t child, init = -1;
-    int ws = 0;
+    int ws = 0, dfd = -1;
 
     memset(m, 0, sizeof(*m));
     if (geteuid() != 0) {
@@ -91,7 +91,16 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         ckpt_err_set(e, ENOENT, "cannot run CRIU %s: %s (set $CKMIG_CRIU)", criu, strerror(errno));
         goto out;
     }
-    int vr = ckpt_verify(dir, key, m, e);
+    /* CRIU reads the very directory that was verified (-D /proc/self/fd/N),
+     * whatever happens to its name meanwhile. */
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+        ckpt_err_setc(e, errno, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", dir,
+                      strerror(errno));
+        goto out;
+    }
+    snprintf(ddir, sizeof(ddir), "/proc/self/fd/%d", dfd);
+    int vr = ckpt_verify_fd(dfd, dir, key, m, e);
     explicit_bzero(key, sizeof(key));
     if (vr < 0)
         goto out;
@@ -110,7 +119,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     argv[a++] = (char *)criu;
     argv[a++] = "restore";
     argv[a++] = "-D";
-    argv[a++] = dir;
+    argv[a++] = ddir;
     argv[a++] = "-W";
     argv[a++] = work;
     argv[a++] = "-o";
@@ -129,7 +138,8 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     /* CRIU makes the restored init a sibling of itself, i.e. our child;
      * as a subreaper we also collect anything it leaves behind. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    if (ckpt_criu_run(criu, argv, fds, ninherit, NULL, &child) < 0) {
+    fds[ninherit] = dfd;
+    if (ckpt_criu_run(criu, argv, fds, ninherit + 1, NULL, &child) < 0) {
         ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
         goto out;
     }
@@ -152,6 +162,9 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     if (f)
         fclose(f);
 out:
+    explicit_bzero(key, sizeof(key));
+    if (dfd >= 0)
+        close(dfd);
     for (size_t i = 0; i < ninherit; i++) {
         close(fds[i]);
         free(inherit[i]);
