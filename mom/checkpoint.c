@@ -363,13 +363,16 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 		log_job(PBSEVENT_ERROR, j->jobid, "%s checkpoint failed: %s%s", kind_name(ck->kind),
 			why, j->exited ? " (the job ended meanwhile)" : "; the job keeps running");
 	}
-	/* Answer first: a server waiting for this reply may not read our
-	 * ModifyJob until it has it. */
-	if (ck->reply_conn >= 0)
-		reply_deferred(m, ck->reply_conn, ok ? 0 : PBSE_CKPSHORT,
-			       ok && remote ? PBS_CHECKPOINT_MIGRATE : 0, ok ? "" : why);
+	/* Success: answer first, so the server knows the checkpoint is
+	 * migratable before the checkpoint_hold update (ckmig patch 0003).
+	 * Failure: the comment first, so that what the server itself says
+	 * on hearing the refusal ("migration failed: ...") is what stays. */
+	if (ok && ck->reply_conn >= 0)
+		reply_deferred(m, ck->reply_conn, 0, remote ? PBS_CHECKPOINT_MIGRATE : 0, "");
 	send_alterjob_args(m, j, &alter, ok ? (kind_ends_job(ck->kind) ? "checkpoint_hold" :
 					       "checkpoint_cont") : NULL, ok && remote);
+	if (!ok && ck->reply_conn >= 0)
+		reply_deferred(m, ck->reply_conn, PBSE_CKPSHORT, 0, why);
 	attrl_free(&alter);
 	if (ck->err_fd >= 0)
 		close(ck->err_fd);
