@@ -3,7 +3,7 @@
 #   tclsh migrate.tcl WORKDIR     (WORKDIR/events: proc_watch's output)
 # For each size: a mig_ticker job submitted as an ordinary user with -c
 # enabled, run on node1, moved with `qmigrate -w -H node2`; then the same
-# job under cr_run on node1, `criu dump` there and `criu restore -d` on
+# job under cr_run on node1, `criu dump` there and `criu restore -d -S` on
 # node2, images in the same shared directory.  Prints downtimes side by
 # side, then where our downtime went.
 
@@ -283,6 +283,7 @@ if {[catch {
             set y [run_raw $mib]
             dict set y phases [phases_raw $y]
             set r [best $y $r]
+            say "$mib MiB: downtime ours [fmt [dict get $x gap]] s, raw [fmt [dict get $y gap]] s"
         }
         lappend rows $mib $o $r
     }
@@ -298,8 +299,9 @@ if {[catch {
     }
     puts "times in seconds; down = largest gap between the job's own timestamps (every ${interval} ms,"
     puts "median gap [format %.4f [dict get [lindex $rows 1] median]] s) across the move; ours = qmigrate -w -H node2 on the"
-    puts "virtual cluster; raw = criu dump on node1 + criu restore -d on node2 of the same job under"
-    puts "cr_run, same shared directory; qmigrate-w = the whole command; raw-dump/raw-rst = each criu run."
+    puts "virtual cluster; raw = criu dump on node1 + criu restore -d -S on node2 of the same job under"
+    puts "cr_run, same shared directory; qmigrate-w = the whole command; raw-dump/raw-rst = each criu"
+    puts "command as this script timed it (with vcluster's nsenter); <=+0.1: the target, ours <= raw + 0.1 s."
     puts ""
     puts "where the downtime went (s):"
     set names {}
