@@ -6,31 +6,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct attrl *ifl_attrl_node(const char *name, const char *resource)
+{
+	size_t nl = strlen(name ? name : ""), rl = (resource && *resource) ? strlen(resource) : 0;
+	struct attrl *a = xmalloc(sizeof(*a) + nl + 1 + (rl ? rl + 1 : 0));
+	char *p = (char *)(a + 1);
+
+	a->next = NULL;
+	a->name = p;
+	memcpy(p, name ? name : "", nl + 1);
+	a->resource = rl ? memcpy(p + nl + 1, resource, rl + 1) : NULL;
+	a->value = NULL;
+	a->op = SET;
+	return a;
+}
+
 void ifl_attrl_add(struct attrl **list, const char *name, const char *resource, const char *value)
 {
-	struct attrl *a = xcalloc(1, sizeof(*a)), **tail;
+	struct attrl *a = ifl_attrl_node(name, resource), **tail;
 
-	a->name = xstrdup(name);
-	a->resource = (resource && *resource) ? xstrdup(resource) : NULL;
 	a->value = xstrdup(value ? value : "");
-	a->op = SET;
 	for (tail = list; *tail; tail = &(*tail)->next)
 		;
 	*tail = a;
 }
 
 void ifl_attropl_add(struct attropl **list, const char *name, const char *resource,
-		 const char *value, enum batch_op op)
+		     const char *value, enum batch_op op)
 {
-	struct attropl *a = xcalloc(1, sizeof(*a)), **tail;
+	struct attrl *a = ifl_attrl_node(name, resource);
+	struct attropl **tail;
 
-	a->name = xstrdup(name);
-	a->resource = (resource && *resource) ? xstrdup(resource) : NULL;
 	a->value = xstrdup(value ? value : "");
 	a->op = op;
 	for (tail = list; *tail; tail = &(*tail)->next)
 		;
-	*tail = a;
+	*tail = (struct attropl *)a;
 }
 
 void ifl_attrl_free(struct attrl *list)
@@ -38,9 +49,7 @@ void ifl_attrl_free(struct attrl *list)
 	while (list) {
 		struct attrl *next = list->next;
 
-		free(list->name);
-		free(list->resource);
-		free(list->value);
+		free(list->value);   /* name and resource live in the node */
 		free(list);
 		list = next;
 	}

@@ -48,14 +48,10 @@ static struct batch_status *objs_to_status(struct pbs_msg *m)
 		bs->name = o->name ? o->name : xstrdup("");
 		o->name = NULL;
 		for (a = o->attrs.head; a; a = a->next) {
-			struct attrl *n = xmalloc(sizeof(*n));
+			struct attrl *n = ifl_attrl_node(a->name, a->resource);
 
-			n->next = NULL;
-			n->name = xstrdup(a->name);
-			n->resource = (a->resource && *a->resource) ? xstrdup(a->resource) : NULL;
 			n->value = a->value ? a->value : xstrdup("");
 			a->value = NULL;
-			n->op = SET;
 			*at = n;
 			at = &n->next;
 		}
