@@ -274,9 +274,16 @@ void prt_attr(struct buf *out, const char *name, const char *resource, const cha
 			buf_puts(out, "\n\t");
 			start = 9;
 		}
+		/* Torque wraps after the character that passes linesize; the
+		 * same, a line's worth at a time */
 		while (piece < end) {
-			buf_append(out, piece++, 1);
-			if (++start > linesize) {
+			size_t room = start < linesize ? (size_t)(linesize - start + 1) : 1;
+			size_t k = (size_t)(end - piece) < room ? (size_t)(end - piece) : room;
+
+			buf_append(out, piece, k);
+			piece += k;
+			start += (int)k;
+			if (start > linesize) {
 				start = 8;
 				buf_puts(out, "\n\t");
 			}

@@ -129,6 +129,67 @@ TEST(QtoolsQstatFormat, FullWrapsAtCommasAndPrintsTimes)
 	buf_free(&out);
 }
 
+// Torque's prt_attr, written out literally (strtok, one character at a
+// time) as the oracle for ours.
+std::string torque_prt_attr(const std::string &n, const char *r, const std::string &v, int linesize)
+{
+	std::string out = "    " + n;
+	int start = (int)n.size() + 7, first = 1;
+	if (r) {
+		start += (int)strlen(r) + 1;
+		out += std::string(".") + r;
+	}
+	out += " = ";
+	std::string work = v;
+	char *save = nullptr;
+	char *c = strtok_r(&work[0], ",", &save);
+	while (c) {
+		int l = (int)strlen(c);
+		if (l + start < linesize) {
+			out += c;
+			start += l;
+		} else {
+			if (!first) {
+				out += "\n\t";
+				start = 9;
+			}
+			while (*c) {
+				out += *c++;
+				if (++start > linesize) {
+					start = 8;
+					out += "\n\t";
+				}
+			}
+		}
+		if ((c = strtok_r(nullptr, ",", &save)) != nullptr) {
+			first = 0;
+			out += ',';
+		}
+	}
+	return out;
+}
+
+TEST(QtoolsQstatFormat, PrtAttrWrapsAsTorque)
+{
+	unsigned seed = 12345;
+	auto rnd = [&seed](unsigned m) { seed = seed * 1103515245u + 12345u; return (seed >> 8) % m; };
+	for (int i = 0; i < 3000; i++) {
+		std::string name(1 + rnd(90), 'n');
+		std::string v;
+		int len = (int)rnd(400);
+		for (int k = 0; k < len; k++)
+			v += rnd(9) == 0 ? ',' : (char)('a' + rnd(26));
+		const char *res = rnd(2) ? "walltime" : nullptr;
+		int linesize = rnd(5) == 0 ? 1 << 30 : 77;
+		buf out;
+		buf_init(&out);
+		prt_attr(&out, name.c_str(), res, v.c_str(), linesize);
+		ASSERT_EQ(std::string(out.data), torque_prt_attr(name, res, v, linesize))
+			<< "value '" << v << "' name length " << name.size();
+		buf_free(&out);
+	}
+}
+
 TEST(QtoolsQstatFormat, XmlGroupsResourcesAndEscapes)
 {
 	Status st;
