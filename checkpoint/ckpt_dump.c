@@ -300,7 +300,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     }
     m.hash_alg = hasher.alg;
     memcpy(m.hash_nonce, hasher.nonce, sizeof(m.hash_nonce));
-    tailer = ckpt_tailer_start(tdir, &hasher, e);
+    tailer = ckpt_tailer_start(tdir, &hasher, !o->nosync, e);
     explicit_bzero(&hasher, sizeof(hasher));
     if (!tailer)
         goto out;

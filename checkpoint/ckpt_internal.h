@@ -17,8 +17,9 @@ extern "C" {
 
 /* ckpt_hash.c: hashes the files CRIU writes into dir while it writes them. */
 struct ckpt_tailer;
+/* writeback: start writing each digested chunk to disk (for a later fsync). */
 struct ckpt_tailer *ckpt_tailer_start(const char *dir, const struct ckpt_hasher *h,
-                                      struct ckpt_err *e);
+                                      bool writeback, struct ckpt_err *e);
 /* Stops after a final pass; fills images (sorted by name). Frees t. */
 int ckpt_tailer_finish(struct ckpt_tailer *t, struct ckpt_image **images, size_t *n,
                        struct ckpt_err *e);

@@ -309,7 +309,7 @@ TEST(CkptHash, TailerHashesFilesWhileTheyGrow)
     ckpt_err e;
     ckpt_err_clear(&e);
     ckpt_hasher h = hasher(CKPT_HASH_GMAC);
-    ckpt_tailer *t = ckpt_tailer_start(d.c_str(), &h, &e);
+    ckpt_tailer *t = ckpt_tailer_start(d.c_str(), &h, true, &e);
     ASSERT_NE(nullptr, t) << e.msg;
     std::vector<unsigned char> data(3 * CKPT_HASH_CHUNK + 12345);
     for (size_t i = 0; i < data.size(); i++)
