@@ -39,22 +39,22 @@ static void print_hosts(const char *id, const char *exec_host)
 	const char *p = exec_host;
 
 	buf_init(&hosts);
-	buf_append(&hosts, "", 0);
+	buf_append(&hosts, "+", 1);   /* "+h1+h2+": whole names are found */
 	while (p && *p) {
 		size_t n = strcspn(p, "/+");
-		char *h = strndup(p, n);
+		char *key = xasprintf("+%.*s+", (int)n, p);
 
-		if (!strstr(hosts.data, h) || hosts.len == 0) {
-			if (hosts.len)
-				buf_append(&hosts, "+", 1);
-			buf_puts(&hosts, h);
+		if (!strstr(hosts.data, key)) {
+			buf_append(&hosts, p, n);
+			buf_append(&hosts, "+", 1);
 		}
-		free(h);
+		free(key);
 		p = strchr(p, '+');
 		if (p)
 			p++;
 	}
-	printf("%s running on %s\n", id, hosts.data);
+	hosts.data[hosts.len - 1] = '\0';
+	printf("%s running on %s\n", id, hosts.data + 1);
 	buf_free(&hosts);
 }
 
