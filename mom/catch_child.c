@@ -152,8 +152,8 @@ static int send_obit(struct mom *m, struct mom_job *j)
 	char v[32], err[512];
 	int rc;
 
-	msg_init(&req);
-	msg_init(&reply);
+	memset(&req, 0, sizeof(req));   /* filled by msg_*() or the decoder */
+	memset(&reply, 0, sizeof(reply));   /* filled by msg_*() or the decoder */
 	attrl_init(&res);
 	msg_request(&req, PBS_BATCH_JobObit, j->jobid);
 	snprintf(v, sizeof(v), "%d", j->exit_status);

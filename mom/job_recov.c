@@ -104,7 +104,7 @@ char *mom_job_to_xml(const struct mom_job *j, size_t *len)
 	struct pbs_attr *a;
 	struct buf b;
 
-	msg_init(&msg);
+	memset(&msg, 0, sizeof(msg));   /* filled by msg_*() or the decoder */
 	msg_request(&msg, PBS_BATCH_QueueJob, j->jobid);
 	for (a = j->attrs.head; a; a = a->next)
 		msg_add_attr(&msg, a->name, a->resource, a->value);
@@ -144,7 +144,7 @@ struct mom_job *mom_job_from_xml(const char *xml, size_t len, char *err, size_t 
 	const char *v;
 	int code;
 
-	msg_init(&msg);
+	memset(&msg, 0, sizeof(msg));   /* filled by msg_*() or the decoder */
 	code = proto_decode(xml, len, &msg, err, errlen);
 	if (code)
 		goto out;

@@ -123,8 +123,8 @@ static void conn_process(struct mom *m, struct mom_conn *c)
 		char err[512];
 		int pbse = 0, r;
 
-		msg_init(&req);
-		msg_init(&reply);
+		memset(&req, 0, sizeof(req));   /* filled by msg_*() or the decoder */
+		memset(&reply, 0, sizeof(reply));   /* filled by msg_*() or the decoder */
 		r = proto_reader_next(&c->rd, c->eof, &req, &pbse, err, sizeof(err));
 		if (r == PROTO_MSG) {
 			if (mom_dispatch_request(m, c->id, &req, &reply))
@@ -205,7 +205,7 @@ void reply_deferred(struct mom *m, int conn_id, int code, int aux, const char *t
 		pr_warn("the connection waiting for a reply (code %d) is gone", code);
 		return;
 	}
-	msg_init(&reply);
+	memset(&reply, 0, sizeof(reply));   /* filled by msg_*() or the decoder */
 	if (code) {
 		pbse_message(full, sizeof(full), code, text && *text ? text : NULL);
 		msg_reply(&reply, code, aux, full);

@@ -130,8 +130,8 @@ void send_is_status(struct mom *m)
 	char v[32], err[512];
 	int rc;
 
-	msg_init(&req);
-	msg_init(&reply);
+	memset(&req, 0, sizeof(req));   /* filled by msg_*() or the decoder */
+	memset(&reply, 0, sizeof(reply));   /* filled by msg_*() or the decoder */
 	buf_init(&st);
 	msg_request(&req, PBS_BATCH_IsStatus, m->hostname);
 	snprintf(v, sizeof(v), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
@@ -176,8 +176,8 @@ int send_alterjob_args(struct mom *m, struct mom_job *j, const struct attr_list 
 	char err[512];
 	int rc;
 
-	msg_init(&req);
-	msg_init(&reply);
+	memset(&req, 0, sizeof(req));   /* filled by msg_*() or the decoder */
+	memset(&reply, 0, sizeof(reply));   /* filled by msg_*() or the decoder */
 	msg_request(&req, PBS_BATCH_ModifyJob, j->jobid);
 	for (a = attrs->head; a; a = a->next)
 		msg_add_attr(&req, a->name, a->resource, a->value);
