@@ -184,21 +184,6 @@ static int commit(const char *tmp, const char *target, const struct ckpt_dump_op
     return 0;
 }
 
-/* $CKMIG_TIMING=1: how long each phase took, on stderr (for the benchmark). */
-static void phase(const char *name)
-{
-    static struct timespec last;
-    struct timespec now;
-    const char *on = getenv("CKMIG_TIMING");
-    if (!on || !*on || !strcmp(on, "0"))
-        return;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (name && last.tv_sec)
-        fprintf(stderr, "ckpt_dump: %-10s %.3f s\n", name,
-                (double)(now.tv_sec - last.tv_sec) + (now.tv_nsec - last.tv_nsec) / 1e9);
-    last = now;
-}
-
 static int owner_ok(pid_t init, const char *owner, struct ckpt_err *e)
 {
     uid_t uid;
@@ -229,7 +214,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
 
     memset(&m, 0, sizeof(m));
     tmp[0] = '\0';
-    phase(NULL);
+    ckpt_phase("ckpt_dump", NULL);
     if (geteuid() != 0) {
         ckpt_err_set(e, EPERM, "checkpointing needs root (CRIU must be root)");
         goto out;
@@ -275,7 +260,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     }
     m.version = CKPT_FORMAT_VERSION;
     vfd = ckpt_criu_version_start(criu, &vpid);    /* read after the dump */
-    phase("prepare");
+    ckpt_phase("ckpt_dump", "prepare");
     snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%d", parent, base, (int)getpid());
     ckpt_rmtree(tmp);
     if (mkdir(tmp, 0700) < 0) {
@@ -327,7 +312,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
                                                   : "waiting for CRIU: %d", o->timeout);
         goto out;
     }
-    phase("criu");
+    ckpt_phase("ckpt_dump", "criu");
     m.criu_version = ckpt_criu_version_finish(vfd, vpid);
     vfd = -1;
     struct ckpt_err herr;
@@ -349,7 +334,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         ckpt_err_set(e, ENOENT, "cannot tell the version of CRIU (%s)", criu);
         goto out;
     }
-    phase("hash-tail");
+    ckpt_phase("ckpt_dump", "hash-tail");
     if (scan_files(init, &m) < 0) {
         ckpt_err_set(e, errno ? errno : ENOMEM, "cannot list the job's open files: %s", strerror(errno));
         goto out;
@@ -371,7 +356,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         ckpt_err_set(e, errno, "cannot sync %s: %s", tmp, strerror(errno));
         goto out;
     }
-    phase("manifest");
+    ckpt_phase("ckpt_dump", "manifest");
     if (commit(tmp, target, o, e) < 0)
         goto out;
     tmp_made = false;
@@ -380,7 +365,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     stopped = false;
     if (ckpt_after_action(init, o->after, o->signo, e) < 0)
         goto out;
-    phase("commit");
+    ckpt_phase("ckpt_dump", "commit");
     rc = 0;
 out:
     if (vfd >= 0)

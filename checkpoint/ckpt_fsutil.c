@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int ckpt_fsync_path(const char *path, bool dir)
@@ -121,4 +122,19 @@ int ckpt_rmtree(const char *path)
     if (!S_ISDIR(st.st_mode))
         return unlink(path);
     return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* $CKMIG_TIMING=1: how long each phase took, on stderr (for the benchmark). */
+void ckpt_phase(const char *who, const char *name)
+{
+    static struct timespec last;
+    struct timespec now;
+    const char *on = getenv("CKMIG_TIMING");
+    if (!on || !*on || !strcmp(on, "0"))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (name && last.tv_sec)
+        fprintf(stderr, "%s: %-10s %.3f s\n", who, name,
+                (double)(now.tv_sec - last.tv_sec) + (now.tv_nsec - last.tv_nsec) / 1e9);
+    last = now;
 }

@@ -42,6 +42,8 @@ int ckpt_fsync_path(const char *path, bool dir);
 int ckpt_fsync_tree(const char *dir);
 int ckpt_read_file(const char *path, char **buf, size_t *len);
 int ckpt_mkdirs(const char *path, mode_t mode);
+/* $CKMIG_TIMING: print the time since the last call, labelled name. */
+void ckpt_phase(const char *who, const char *name);
 
 /* ckpt_verify.c: verifies the checkpoint open on dfd (shown: its name). */
 int ckpt_verify_fd(int dfd, const char *shown, const unsigned char key[CKPT_KEY_LEN],

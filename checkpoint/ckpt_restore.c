@@ -76,6 +76,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     int ws = 0, dfd = -1;
 
     memset(m, 0, sizeof(*m));
+    ckpt_phase("ckpt_restore", NULL);
     if (geteuid() != 0) {
         ckpt_err_set(e, EPERM, "restarting needs root (CRIU must be root)");
         goto out;
@@ -100,10 +101,12 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         goto out;
     }
     snprintf(ddir, sizeof(ddir), "/proc/self/fd/%d", dfd);
+    ckpt_phase("ckpt_restore", "prepare");
     int vr = ckpt_verify_fd(dfd, dir, key, m, e);
     explicit_bzero(key, sizeof(key));
     if (vr < 0)
         goto out;
+    ckpt_phase("ckpt_restore", "verify");
     if (check_files(o, m, fds, inherit, &ninherit, e) < 0)
         goto out;
     if (!mkdtemp(work)) {
@@ -151,6 +154,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         keep_work = true;
         goto out;
     }
+    ckpt_phase("ckpt_restore", "criu");
     FILE *f = fopen(pidfile, "re");
     int pid = 0;
     if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 0) {
