@@ -111,29 +111,54 @@ static int wait_running(int connect, const char *id, const char *old_ckpt, const
 
 static int migrate(int connect, const char *id, void *arg)
 {
-	struct ctx *c = arg;
-	struct batch_status *before = NULL;
-	char *old_ckpt = NULL, *old_host = NULL, *old_comment = NULL, *starts = NULL;
-	int rc;
+	return pbs_migratejob(connect, id, ((struct ctx *)arg)->dest, NULL);
+}
 
-	if (c->wait) {
-		before = pbs_statjob(connect, id, NULL, NULL);
-		old_ckpt = attr_dup(before, ATTR_checkpoint_name);
-		old_host = attr_dup(before, ATTR_exechost);
-		old_comment = attr_dup(before, ATTR_comment);
-		starts = attr_dup(before, ATTR_start_count);
-		pbs_statfree(before);
+/* -w: the server starts the checkpoint only once the requesting client has
+ * hung up (a job migrating itself must not hold a socket to the server
+ * while CRIU dumps it), so each job gets its own connection for the
+ * request, and the waiting is done on a second one. */
+static int migrate_and_wait(const char *arg, struct ctx *c)
+{
+	struct batch_status *before;
+	char *id = NULL, *old_ckpt = NULL, *old_host = NULL, *old_comment = NULL, *starts = NULL;
+	int connect, rc;
+
+	connect = cnt2server("qmigrate", NULL);
+	if (connect < 0)
+		return pbs_errno ? pbs_errno : 1;
+	id = cmd_jobid("qmigrate", connect, arg);
+	if (id == NULL) {
+		pbs_disconnect(connect);
+		return 1;
 	}
+	before = pbs_statjob(connect, id, NULL, NULL);
+	old_ckpt = attr_dup(before, ATTR_checkpoint_name);
+	old_host = attr_dup(before, ATTR_exechost);
+	old_comment = attr_dup(before, ATTR_comment);
+	starts = attr_dup(before, ATTR_start_count);
+	pbs_statfree(before);
 	rc = pbs_migratejob(connect, id, c->dest, NULL);
-	if (rc == 0 && c->wait &&
-	    wait_running(connect, id, old_ckpt, old_host, old_comment,
-			 starts ? atol(starts) : -1) < 0) {
-		if (pbs_errno)
-			prt_job_err("qmigrate", connect, id);
-		/* the request was accepted: what failed is reported, exit 1 */
-		c->wait_failed = 1;
-		pbs_errno = 0;
+	if (rc != 0) {
+		prt_job_err("qmigrate", connect, id);
+		rc = pbs_errno ? pbs_errno : 1;
 	}
+	pbs_disconnect(connect);
+	if (rc == 0) {
+		connect = cnt2server("qmigrate", NULL);
+		if (connect < 0 ||
+		    wait_running(connect, id, old_ckpt, old_host, old_comment,
+				 starts ? atol(starts) : -1) < 0) {
+			if (connect >= 0 && pbs_errno)
+				prt_job_err("qmigrate", connect, id);
+			/* the request was accepted: what failed is reported, exit 1 */
+			c->wait_failed = 1;
+			pbs_errno = 0;
+		}
+		if (connect >= 0)
+			pbs_disconnect(connect);
+	}
+	free(id);
 	free(old_ckpt);
 	free(old_host);
 	free(old_comment);
@@ -167,6 +192,16 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	status = for_each_job("qmigrate", argc, argv, optind, migrate, &c);
+	if (!c.wait) {
+		status = for_each_job("qmigrate", argc, argv, optind, migrate, &c);
+		return status;
+	}
+	status = 0;
+	for (int i = optind; i < argc; i++) {
+		int rc = migrate_and_wait(argv[i], &c);
+
+		if (rc)
+			status = rc;
+	}
 	return status ? status : c.wait_failed;
 }
