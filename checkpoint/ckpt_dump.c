@@ -145,6 +145,14 @@ static int commit(const char *tmp, const char *target, const struct ckpt_dump_op
     }
     if (o->clobber == CKPT_NOCLOBBER)
         return ckpt_err_set(e, EEXIST, "%s exists and --noclobber was given", target);
+    /* Replace or back up only an earlier checkpoint, never anything else
+     * that happens to have the name. */
+    struct stat mst;
+    if (snprintf(other, sizeof(other), "%s/%s", target, CKPT_MANIFEST) >= (int)sizeof(other))
+        return ckpt_err_set(e, ENAMETOOLONG, "name too long: %s", target);
+    if (!S_ISDIR(st.st_mode) || lstat(other, &mst) < 0 || !S_ISREG(mst.st_mode))
+        return ckpt_err_set(e, EEXIST, "%s exists and is not a checkpoint: not replacing it",
+                            target);
     if (o->clobber == CKPT_BACKUP) {
         if (o->backup && *o->backup) {
             snprintf(other, sizeof(other), "%s", o->backup);

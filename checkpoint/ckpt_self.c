@@ -7,6 +7,7 @@
 #include "checkpoint/ckpt_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -58,28 +59,33 @@ int ckpt_self_listen(pid_t init, struct ckpt_err *e)
 }
 
 /* The job owner must be able to write where the checkpoint goes: we write
- * it as root on their behalf. */
-static bool owner_may_write(const char *path, uid_t uid, gid_t gid)
+ * it as root on their behalf.  Opens the directory (the fd is what the dump
+ * then uses, so a link swapped in later cannot redirect it); -1 if not. */
+static int open_owner_dir(const char *path, uid_t uid, gid_t gid, const char **base)
 {
     char parent[4096];
     struct stat st;
     snprintf(parent, sizeof(parent), "%s", path);
     char *slash = strrchr(parent, '/');
-    if (!slash)
-        return false;
+    if (!slash || !slash[1])
+        return -1;
+    *base = path + (slash - parent) + 1;
     if (slash == parent)
         slash[1] = '\0';
     else
         *slash = '\0';
-    if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode))
-        return false;
-    if (uid == 0)
-        return true;
-    if (st.st_uid == uid)
-        return st.st_mode & S_IWUSR;
-    if (st.st_gid == gid)
-        return st.st_mode & S_IWGRP;
-    return st.st_mode & S_IWOTH;
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0)
+        goto no;
+    bool ok = uid == 0 || (st.st_uid == uid   ? (st.st_mode & S_IWUSR)
+                           : st.st_gid == gid ? (st.st_mode & S_IWGRP)
+                                              : (st.st_mode & S_IWOTH));
+    if (ok)
+        return fd;
+no:
+    if (fd >= 0)
+        close(fd);
+    return -1;
 }
 
 static pid_t inner_pid(pid_t host)
@@ -125,14 +131,18 @@ void ckpt_self_serve(int lfd, pid_t init, bool secure)
     }
     req.r.path[sizeof(req.r.path) - 1] = '\0';
     req.r.backup[sizeof(req.r.backup) - 1] = '\0';
+    const char *base = NULL;
+    int pfd = -1;
     if (ckpt_proc_uid(init, &juid, &jgid) < 0 || req.r.path[0] != '/' ||
-        !owner_may_write(req.r.path, juid, jgid)) {
+        (pfd = open_owner_dir(req.r.path, juid, jgid, &base)) < 0 || strchr(req.r.backup, '/')) {
         rep.code = EACCES;
         snprintf(rep.msg, sizeof(rep.msg), "the job's owner cannot write to the directory of %.400s",
                  req.r.path);
     }
     send(fd, &rep, sizeof(rep), MSG_NOSIGNAL);
     if (rep.code) {
+        if (pfd >= 0)
+            close(pfd);
         close(fd);
         return;
     }
@@ -140,19 +150,25 @@ void ckpt_self_serve(int lfd, pid_t init, bool secure)
     char c;
     p.events = POLLIN;
     if (poll(&p, 1, 5000) <= 0 || recv(fd, &c, 1, 0) != 0) {
+        close(pfd);
         close(fd);
         return;
     }
     close(fd);
 
+    /* The checkpoint (and a named backup) go into the directory checked above. */
+    char path[4200], backup[4200];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", pfd, base);
+    snprintf(backup, sizeof(backup), "/proc/self/fd/%d/%s", pfd, req.r.backup);
     struct ckpt_dump_opts o = {
-        .init = init, .path = req.r.path, .after = req.r.after, .signo = req.r.signo,
-        .clobber = req.r.clobber, .backup = req.r.backup[0] ? req.r.backup : NULL,
+        .init = init, .path = path, .after = req.r.after, .signo = req.r.signo,
+        .clobber = req.r.clobber, .backup = req.r.backup[0] ? backup : NULL,
         .nosync = req.r.nosync, .secure = secure, .requester = inner_pid(cred.pid),
     };
     struct ckpt_err e;
     ckpt_err_clear(&e);
     int code = ckpt_dump(&o, &e) < 0 ? e.code : 0;
+    close(pfd);
     if (code)
         fprintf(stderr, "cr_checkpoint: checkpoint of job (asked by its process %d) failed: %s\n",
                 (int)o.requester, e.msg);
