@@ -164,8 +164,16 @@ static int commit(const char *tmp, const char *target, const struct ckpt_dump_op
                     break;
             }
         }
-        if (lstat(other, &st) == 0 && ckpt_rmtree(other) < 0)
-            return ckpt_err_set(e, errno, "cannot replace backup %s: %s", other, strerror(errno));
+        if (lstat(other, &st) == 0) {
+            char om[4300];
+            struct stat bst;
+            snprintf(om, sizeof(om), "%s/%s", other, CKPT_MANIFEST);
+            if (!S_ISDIR(st.st_mode) || lstat(om, &bst) < 0 || !S_ISREG(bst.st_mode))
+                return ckpt_err_set(e, EEXIST, "backup %s exists and is not a checkpoint", other);
+            if (ckpt_rmtree(other) < 0)
+                return ckpt_err_set(e, errno, "cannot replace backup %s: %s", other,
+                                    strerror(errno));
+        }
         if (rename(target, other) < 0)
             return ckpt_err_set(e, errno, "cannot back up %s to %s: %s", target, other,
                                 strerror(errno));
