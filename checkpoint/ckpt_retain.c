@@ -55,7 +55,7 @@ int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *
         struct ckpt_err ignore;
         struct stat st;
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        if (stale_tmp(de->d_name)) {
+        if (stale_tmp(de->d_name) && lstat(path, &st) == 0 && st.st_uid == 0 && S_ISDIR(st.st_mode)) {
             if (ckpt_rmtree(path) == 0)
                 deleted++;
             continue;
