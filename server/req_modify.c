@@ -115,11 +115,22 @@ int req_mom_modifyjob(struct batch_request *br)
 	if (ext && (!strcmp(ext, "checkpoint_hold") || !strcmp(ext, "checkpoint_cont"))) {
 		char text[1024];
 
+		const char *mg = msg_arg(&br->rq, "migratable");
+		int migratable;
+
 		j->svrflags |= JOB_SVFLG_HASRUN;
-		/* the hold's answer set the flag already (and survives a server
-		 * restart); a qchkpt's answer is only in memory */
-		if (j->ckpt_aux == PBS_CHECKPOINT_MIGRATE ||
-		    (j->svrflags & JOB_SVFLG_CHECKPOINT_MIGRATEABLE)) {
+		/* ckmig's MOM says with every checkpoint whether it landed in a
+		 * shared directory: periodic and MOM-shutdown checkpoints have no
+		 * request whose answer could carry aux 1. Without that word (a
+		 * MOM that does not send it), the hold's answer decides: it set
+		 * the flag already (and survives a server restart); a qchkpt's
+		 * answer is only in memory. */
+		if (mg)
+			migratable = strcmp(mg, "1") == 0;
+		else
+			migratable = j->ckpt_aux == PBS_CHECKPOINT_MIGRATE ||
+				     (j->svrflags & JOB_SVFLG_CHECKPOINT_MIGRATEABLE);
+		if (migratable) {
 			j->svrflags &= ~JOB_SVFLG_CHECKPOINT_FILE;
 			j->svrflags |= JOB_SVFLG_CHECKPOINT_MIGRATEABLE;
 		} else {
