@@ -221,7 +221,10 @@
  *  ModifyJob (11)     id. attrs among checkpoint_name, checkpoint_time,
  *     checkpoint_dir, checkpoint_restart_status, restart_name, comment,
  *     session_id, resources_used.*. arg extend = checkpoint_hold |
- *     checkpoint_cont (optional).
+ *     checkpoint_cont (optional); with it, arg migratable = 1 | 0 says
+ *     whether this checkpoint lies under $remote_checkpoint_dirs (ckmig's
+ *     MOM always sends it: periodic and shutdown checkpoints have no
+ *     answer that could carry aux 1; without it the hold's aux decides).
  *  ReleaseJob (13)    id. attr Hold_Types "uos": a hold checkpoint failed.
  */
 #ifndef CKMIG_LIB_PROTOCOL_H

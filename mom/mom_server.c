@@ -181,10 +181,12 @@ int send_alterjob_args(struct mom *m, struct mom_job *j, const struct attr_list 
 	msg_request(&req, PBS_BATCH_ModifyJob, j->jobid);
 	for (a = attrs->head; a; a = a->next)
 		msg_add_attr(&req, a->name, a->resource, a->value);
-	if (extend)
+	/* With a checkpoint, always say whether it can move: the newest
+	 * checkpoint decides the server's flag (lib/protocol.h). */
+	if (extend) {
 		msg_add_arg(&req, "extend", extend);
-	if (migratable)
-		msg_add_arg(&req, "migratable", "1");
+		msg_add_arg(&req, "migratable", migratable ? "1" : "0");
+	}
 	rc = mom_server_call(m, &req, &reply, err, sizeof(err));
 	if (rc)
 		log_job(PBSEVENT_ERROR, j->jobid, "ModifyJob to server failed (%d): %s", rc, err);
