@@ -43,17 +43,6 @@ proc ::cl::write {path data {mode 0644}} {
     file attributes $path -permissions $mode
 }
 
-proc ::cl::free_port {} {
-    for {set i 0} {$i < 50} {incr i} {
-        set p [expr {20000 + int(rand() * 20000)}]
-        if {![catch {socket -server {apply {{c a p} {close $c}}} $p} s]} {
-            close $s
-            return $p
-        }
-    }
-    error "no free port"
-}
-
 proc cluster_user {} {
     test_user ckmiga
     return ckmiga
@@ -87,7 +76,7 @@ proc cluster_up {n args} {
     for {set k 1} {$k <= $n} {incr k} { append nodes "node$k np=$np\n" }
     ::cl::write [file join $home server_priv nodes] $nodes
     set ::env(PBS_SERVER_SOCKET) [file join $home server.sock]
-    set ::cl::port [::cl::free_port]
+    set ::cl::port [free_port]
     # cr_run is installed setuid root: the MOM execs it as the job's owner
     # (as pbs_mom does), and it needs root only to make the PID namespace.
     file copy -force [ckmig_bin cr_run] [file join $::cl::dir bin cr_run]

@@ -7,6 +7,7 @@
 #   tmpdir ?prefix?             a fresh directory, removed when the file ends
 #   at_cleanup SCRIPT           run SCRIPT when the test file ends (LIFO)
 #   wait_for_condition EXPR ?ms? ?step_ms?   poll EXPR (in caller's scope); error on timeout
+#   free_port                   a TCP port nobody listens on now
 #   test_user NAME              create an ordinary user if missing; returns its uid
 #   run_as USER CMD...          exec CMD as USER (runuser), returns stdout
 #   spawn_bg LOG CMD...         start CMD in the background, stdout+stderr to LOG; returns pid
@@ -94,6 +95,18 @@ proc wait_for_condition {cond {timeout_ms 10000} {step_ms 50}} {
         }
         after $step_ms
     }
+}
+
+# A TCP port nobody listens on now (on every address: servers bind them all).
+proc free_port {} {
+    for {set i 0} {$i < 50} {incr i} {
+        set p [expr {20000 + int(rand() * 20000)}]
+        if {![catch {socket -server {apply {{c a p} {close $c}}} $p} s]} {
+            close $s
+            return $p
+        }
+    }
+    error "no free port"
 }
 
 proc test_user {name} {

@@ -27,17 +27,6 @@ namespace eval ::mom {
     variable log ""
 }
 
-proc mom::free_port {} {
-    for {set i 0} {$i < 50} {incr i} {
-        set p [expr {20000 + int(rand() * 20000)}]
-        if {![catch {socket -server {apply {{c a p} {close $c}}} -myaddr 127.0.0.1 $p} s]} {
-            close $s
-            return $p
-        }
-    }
-    error "no free port"
-}
-
 proc mom_setup {{config ""} {prepare ""}} {
     set mom::dir [tmpdir mom]
     if {$prepare ne ""} { uplevel 1 $prepare }
@@ -48,8 +37,8 @@ proc mom_setup {{config ""} {prepare ""}} {
     puts $f [exec head -c 32 /dev/urandom | base64]
     close $f
     file attributes $mom::key -permissions 0600
-    set mom::sport [mom::free_port]
-    set mom::port [mom::free_port]
+    set mom::sport [free_port]
+    set mom::port [free_port]
     set mom::log [file join $mom::dir server.log]
     close [open $mom::log w]
     set f [open [file join $mom::home mom_priv config] w]

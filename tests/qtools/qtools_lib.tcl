@@ -16,7 +16,7 @@ proc qt_server_start {args} {
     set ::qt_home $home
     set ::env(PBS_SERVER_SOCKET) [file join $home server.sock]
     # a port of our own: other tests' servers may be up
-    set port [qt_free_port]
+    set port [free_port]
     set ::qt_port $port
     set ::qt_key $key
     set ::qt_server_pid [spawn_bg [file join $home server.out] \
@@ -28,17 +28,6 @@ proc qt_server_start {args} {
 
 proc qt_server_name {} { return [ckmig::server_name] }
 
-proc qt_free_port {} {
-    for {set i 0} {$i < 50} {incr i} {
-        set p [expr {20000 + int(rand() * 20000)}]
-        if {![catch {socket -server {apply {{c a p} {close $c}}} -myaddr 127.0.0.1 $p} s]} {
-            close $s
-            return $p
-        }
-    }
-    error "no free port"
-}
-
 # qt_mom_start ?config-lines?: a ckmig_mom on this host, reporting to our
 # server as node "localhost" (the server's nodes file must name it).
 proc qt_mom_start {{config ""}} {
@@ -47,7 +36,7 @@ proc qt_mom_start {{config ""}} {
     qt_write [file join $home mom_priv config] \
         "\$pbsserver localhost:$::qt_port\n\$mom_host localhost\n\$status_update_time 1\n\$kill_delay 1\n$config\n"
     set ::qt_mom_pid [spawn_bg [file join $::qt_home mom.out] \
-        [ckmig_bin ckmig_mom] -D -d $home -k $::qt_key -M [qt_free_port]]
+        [ckmig_bin ckmig_mom] -D -d $home -k $::qt_key -M [free_port]]
     wait_for_condition {[qt_node_state localhost] eq "free"} 15000
 }
 

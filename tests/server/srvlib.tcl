@@ -19,17 +19,6 @@ namespace eval ::srv {
     variable n 0
 }
 
-proc srv::free_port {} {
-    for {set i 0} {$i < 50} {incr i} {
-        set p [expr {20000 + int(rand() * 20000)}]
-        if {![catch {socket -server {apply {{c a p} {close $c}}} $p} s]} {
-            close $s
-            return $p
-        }
-    }
-    error "no free port"
-}
-
 proc srv_start {args} {
     set srv::home [tmpdir srv]
     file mkdir [file join $srv::home server_priv]
@@ -41,8 +30,8 @@ proc srv_start {args} {
     puts $f [exec head -c 32 /dev/urandom | base64]
     close $f
     file attributes $srv::key -permissions 0600
-    set srv::port [srv::free_port]
-    set srv::momport [srv::free_port]
+    set srv::port [free_port]
+    set srv::momport [free_port]
     set ::env(PBS_SERVER_SOCKET) [file join $srv::home server.sock]
     srv::launch
     return $srv::home
