@@ -88,6 +88,33 @@ static const struct option ckpt_longopts[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* BLCR's after-actions, the same for cr_checkpoint and cr_restart (the last
+ * one given wins). 1: c was one of them; 0: it was not; -1: bad signal. */
+static int parse_after(int c, const char *arg, enum ckpt_after *after, int *signo,
+                       struct ckpt_err *e)
+{
+    long n;
+
+    switch (c) {
+    case O_RUN: *after = CKPT_AFTER_RUN; return 1;
+    case O_STOP: *after = CKPT_AFTER_STOP; return 1;
+    case O_TERM: *after = CKPT_AFTER_TERM; return 1;
+    case O_ABORT: *after = CKPT_AFTER_ABORT; return 1;
+    case O_KILL: *after = CKPT_AFTER_KILL; return 1;
+    case O_CONT: *after = CKPT_AFTER_CONT; return 1;
+    case 'S':
+        if (parse_int(arg, 1, NSIG - 1, &n) < 0) {
+            usage(e, "bad signal number '%s' (BLCR takes a number, 1..64)", arg);
+            return -1;
+        }
+        *after = CKPT_AFTER_SIGNAL;
+        *signo = (int)n;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int ckpt_parse_checkpoint_args(int argc, char *const argv[], struct ckpt_checkpoint_args *a,
                                struct ckpt_err *e)
 {
@@ -105,6 +132,12 @@ int ckpt_parse_checkpoint_args(int argc, char *const argv[], struct ckpt_checkpo
     optind = 0;     /* full re-initialisation of getopt */
     opterr = 0;
     while ((c = getopt_long(argc, v, "Tpgscf:F:d:S:t:qvh?", ckpt_longopts, NULL)) != -1) {
+        int r = parse_after(c, optarg, &a->dump.after, &a->dump.signo, e);
+
+        if (r < 0)
+            goto out;
+        if (r > 0)
+            continue;
         switch (c) {
         case 'T': a->dump.scope = CKPT_SCOPE_TREE; break;
         case 'p': a->dump.scope = CKPT_SCOPE_PID; break;
@@ -128,20 +161,6 @@ int ckpt_parse_checkpoint_args(int argc, char *const argv[], struct ckpt_checkpo
             break;
         case O_CLOBBER: a->dump.clobber = CKPT_CLOBBER; break;
         case O_NOCLOBBER: a->dump.clobber = CKPT_NOCLOBBER; break;
-        case O_RUN: a->dump.after = CKPT_AFTER_RUN; break;
-        case 'S':
-            if (parse_int(optarg, 1, NSIG - 1, &n) < 0) {
-                usage(e, "bad signal number '%s' (BLCR takes a number, 1..64)", optarg);
-                goto out;
-            }
-            a->dump.after = CKPT_AFTER_SIGNAL;
-            a->dump.signo = (int)n;
-            break;
-        case O_STOP: a->dump.after = CKPT_AFTER_STOP; break;
-        case O_TERM: a->dump.after = CKPT_AFTER_TERM; break;
-        case O_ABORT: a->dump.after = CKPT_AFTER_ABORT; break;
-        case O_KILL: a->dump.after = CKPT_AFTER_KILL; break;
-        case O_CONT: a->dump.after = CKPT_AFTER_CONT; break;
         case O_SYNC: a->dump.nosync = false; break;
         case O_NOSYNC: a->dump.nosync = true; break;
         case O_IGNORED: break;
@@ -246,6 +265,12 @@ int ckpt_parse_restart_args(int argc, char *const argv[], struct ckpt_restart_ar
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, v, "f:F:d:S:qvh?", rst_longopts, NULL)) != -1) {
+        int r = parse_after(c, optarg, &a->after, &a->signo, e);
+
+        if (r < 0)
+            goto out;
+        if (r > 0)
+            continue;
         switch (c) {
         case 'f': a->file = optarg; a->fd = -1; break;
         case 'F':
@@ -259,20 +284,6 @@ int ckpt_parse_restart_args(int argc, char *const argv[], struct ckpt_restart_ar
         case 'd':
             usage(e, "--dir is not implemented (as in BLCR): give the checkpoint%s", NULL);
             goto out;
-        case O_RUN: a->after = CKPT_AFTER_RUN; break;
-        case 'S':
-            if (parse_int(optarg, 1, NSIG - 1, &n) < 0) {
-                usage(e, "bad signal number '%s' (BLCR takes a number, 1..64)", optarg);
-                goto out;
-            }
-            a->after = CKPT_AFTER_SIGNAL;
-            a->signo = (int)n;
-            break;
-        case O_STOP: a->after = CKPT_AFTER_STOP; break;
-        case O_TERM: a->after = CKPT_AFTER_TERM; break;
-        case O_ABORT: a->after = CKPT_AFTER_ABORT; break;
-        case O_KILL: a->after = CKPT_AFTER_KILL; break;
-        case O_CONT: a->after = CKPT_AFTER_CONT; break;
         case O_IGNORED: break;
         case O_HOOK_OK: a->hook_success = optarg; break;
         case O_HOOK_ARGS: a->hook_fail[CKPT_FAIL_ARGS] = optarg; break;

@@ -161,11 +161,13 @@ static char *arg_or_dash(const char *s)
 	return xstrdup(s && *s ? s : "-");
 }
 
-char **ckpt_checkpoint_argv(const char *script, long sid, const char *jobid,
-			    const char *user, const char *group, const char *dir,
-			    const char *name, int signal, int depth)
+/* The six arguments both scripts start with, in a zeroed argv of n
+ * entries (so it stays NULL-terminated). */
+static char **script_argv(size_t n, const char *script, long sid, const char *jobid,
+			  const char *user, const char *group, const char *dir,
+			  const char *name)
 {
-	char **argv = xcalloc(10, sizeof(char *));
+	char **argv = xcalloc(n, sizeof(char *));
 
 	argv[0] = xstrdup(script);
 	argv[1] = sid > 0 ? xasprintf("%ld", sid) : xstrdup("-");
@@ -174,9 +176,17 @@ char **ckpt_checkpoint_argv(const char *script, long sid, const char *jobid,
 	argv[4] = arg_or_dash(group);
 	argv[5] = arg_or_dash(dir);
 	argv[6] = arg_or_dash(name);
+	return argv;
+}
+
+char **ckpt_checkpoint_argv(const char *script, long sid, const char *jobid,
+			    const char *user, const char *group, const char *dir,
+			    const char *name, int signal, int depth)
+{
+	char **argv = script_argv(10, script, sid, jobid, user, group, dir, name);
+
 	argv[7] = signal >= 0 ? xasprintf("%d", signal) : xstrdup("-");
 	argv[8] = depth > 0 ? xasprintf("%d", depth) : xstrdup("-");
-	argv[9] = NULL;
 	return argv;
 }
 
@@ -184,17 +194,7 @@ char **ckpt_restart_argv(const char *script, long sid, const char *jobid,
 			 const char *user, const char *group, const char *dir,
 			 const char *name)
 {
-	char **argv = xcalloc(8, sizeof(char *));
-
-	argv[0] = xstrdup(script);
-	argv[1] = sid > 0 ? xasprintf("%ld", sid) : xstrdup("-");
-	argv[2] = arg_or_dash(jobid);
-	argv[3] = arg_or_dash(user);
-	argv[4] = arg_or_dash(group);
-	argv[5] = arg_or_dash(dir);
-	argv[6] = arg_or_dash(name);
-	argv[7] = NULL;
-	return argv;
+	return script_argv(8, script, sid, jobid, user, group, dir, name);
 }
 
 void ckpt_argv_free(char **argv)
