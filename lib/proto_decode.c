@@ -54,6 +54,26 @@ struct sax_atts {
 	int n;
 };
 
+/* Without entity substitution (no XML_PARSE_NOENT: we take no DTD),
+ * libxml2 hands an attribute's '&' (from &amp; or &#38;) to SAX2 as the
+ * text "&#38;", and nothing else escaped: turn it back, in place. */
+static const char *amp_unescape(char *s)
+{
+	char *r = strstr(s, "&#38;"), *w = r;
+
+	while (r && *r) {
+		if (!strncmp(r, "&#38;", 5)) {
+			*w++ = '&';
+			r += 5;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	if (w)
+		*w = '\0';
+	return s;
+}
+
 /* Value of attribute name as a NUL-terminated copy in tmp (or a fresh
  * malloc when it does not fit and heap is given); NULL when absent. */
 static const char *att(const struct sax_atts *at, const char *name, char *tmp, size_t tmpsize,
@@ -71,12 +91,12 @@ static const char *att(const struct sax_atts *at, const char *name, char *tmp, s
 		if (l < tmpsize) {
 			memcpy(tmp, x[3], l);
 			tmp[l] = '\0';
-			return tmp;
+			return amp_unescape(tmp);
 		}
 		if (!heap)
 			return NULL;
 		*heap = xstrndup((const char *)x[3], l);
-		return *heap;
+		return amp_unescape(*heap);
 	}
 	return NULL;
 }
