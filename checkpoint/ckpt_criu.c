@@ -18,10 +18,32 @@
 #define CKMIG_CRIU_DEFAULT "/usr/sbin/criu"
 #endif
 
+/* $CKMIG_CRIU (not in setuid mode), else the CRIU `make install` put
+ * beside our programs (PREFIX/lib/ckmig/criu/criu, when the build used a
+ * private copy), else the one the build was made with.  pbs_mom gives
+ * its scripts only pbs_environment, so the installed default must work
+ * without any variable. */
 const char *ckpt_criu_path(bool secure)
 {
+    static char installed[4200];
     const char *p = secure ? NULL : getenv("CKMIG_CRIU");
-    return p && *p ? p : CKMIG_CRIU_DEFAULT;
+    char exe[4096];
+    ssize_t n;
+
+    if (p && *p)
+        return p;
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            if (snprintf(installed, sizeof(installed), "%s/../lib/ckmig/criu/criu", exe) <
+                    (int)sizeof(installed) && access(installed, X_OK) == 0)
+                return installed;
+        }
+    }
+    return CKMIG_CRIU_DEFAULT;
 }
 
 static bool kept(int fd, const int *keep, size_t nkeep)
