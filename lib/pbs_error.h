@@ -157,6 +157,9 @@ extern "C" {
 	"job not held since checkpointing is expected but not enabled for job"
 #define MSG_NOT_CHECKPOINTABLE      "job is not checkpointable"
 #define MSG_CKPT_LOCATION           "allocated nodes must match checkpoint location"
+/* ckmig's: no sister MOMs yet, so no multi-node checkpoint (%d = nodes) */
+#define MSG_MULTINODE_CKPT \
+	"job runs on %d nodes: ckmig cannot checkpoint a multi-node job (no sister MOMs)"
 
 /* Torque's text for code, or "Unknown error <code>" for numbers it lacks
  * (the returned pointer is to static storage for known codes, to a

@@ -42,15 +42,28 @@
 
 static void job_ckpt_opts(const struct mom_job *j, struct ckpt_opts *o)
 {
-	if (ckpt_opts_parse(attrl_get(&j->attrs, ATTR_c, NULL), o) < 0)
-		memset(o, 0, sizeof(*o));
+	/* a value the door would refuse (stored before it checked) means no
+	 * checkpointing, as at the server: both read it with the same parser */
+	ckpt_opts_parse(attrl_get(&j->attrs, ATTR_c, NULL), o, NULL, 0);
+}
+
+/* Nodes the job was given (exec_host's distinct hosts). */
+static int job_nnodes(const struct mom_job *j)
+{
+	int np, nnodes;
+
+	mom_count_exec_host(attrl_get(&j->attrs, ATTR_exechost, NULL), &np, &nnodes);
+	return nnodes;
 }
 
 int mom_job_run_under_cr(const struct mom *m, const struct mom_job *j)
 {
 	struct ckpt_opts o;
 
-	if (!m->cfg.checkpoint_run_exe)
+	/* No sister MOMs: a multi-node job runs here on its first node only,
+	 * and a checkpoint would save a part of it. So it never runs under
+	 * cr_run, and no periodic or shutdown checkpoint can touch it. */
+	if (!m->cfg.checkpoint_run_exe || job_nnodes(j) > 1)
 		return 0;
 	job_ckpt_opts(j, &o);
 	return ckpt_mom_checkpointable(&o, m->cfg.checkpoint_script != NULL);
@@ -133,6 +146,11 @@ int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int 
 	if (!m->cfg.checkpoint_run_exe) {
 		snprintf(err, errlen, "no $checkpoint_run_exe configured on this MOM: jobs here do not run checkpointable");
 		rc = PBSE_RMEXIST;
+		goto out;
+	}
+	if (job_nnodes(j) > 1) {
+		snprintf(err, errlen, MSG_MULTINODE_CKPT, job_nnodes(j));
+		rc = PBSE_IVALREQ;
 		goto out;
 	}
 	if (!mom_job_run_under_cr(m, j)) {

@@ -9,40 +9,16 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "lib/ckpt_option.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* The Checkpoint attribute (qsub -c) as Torque reads it: a comma list of
- * n, none, u, c, c=MIN, s, shutdown, periodic, enabled, interval=MIN,
- * depth=N, dir=PATH. */
-struct ckpt_opts {
-	int none;        /* n / none */
-	int c;           /* c or c=N: periodic */
-	int s;           /* s: at MOM shutdown */
-	int shutdown;
-	int periodic;
-	int enabled;
-	int interval;    /* seconds from c=N or interval=N (minutes); 0 unset */
-	int depth;       /* 0 unset */
-	char dir[4096];  /* dir=PATH or "" */
-};
-
-/* Parse; unknown items are ignored as Torque's MOM ignores them.
- * Returns 0, or -1 for a malformed number (c=x, depth=-1). */
-int ckpt_opts_parse(const char *val, struct ckpt_opts *o);
-
-/* Torque's resmom rule: start the job under $checkpoint_run_exe when the
- * MOM has a checkpoint script and the job asked for c, s, enabled,
- * shutdown or periodic. */
+/* The Checkpoint attribute: lib/ckpt_option.h (one parser for qsub,
+ * server and MOM). The MOM runs a job under $checkpoint_run_exe when it
+ * has a checkpoint script and ckpt_checkpointable() says so. */
 int ckpt_mom_checkpointable(const struct ckpt_opts *o, int have_script);
-/* The server's rule for qhold/qchkpt: s, c[=N] or enabled. */
-int ckpt_server_checkpointable(const struct ckpt_opts *o);
-/* Checkpoint at MOM shutdown: s or shutdown. */
-int ckpt_at_shutdown(const struct ckpt_opts *o);
-/* Seconds between periodic checkpoints (c or periodic), else 0.
- * default_interval (seconds) applies when the job named none. */
-int ckpt_periodic_interval(const struct ckpt_opts *o, int default_interval);
 
 /* Checkpoint directory of a job: dir (the job's checkpoint_dir, or the
  * Checkpoint attribute's dir=) + "/<jobid>.CK" unless it already ends so;

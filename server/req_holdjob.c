@@ -174,8 +174,14 @@ int req_holdjob(struct batch_request *br)
 		return 0;
 	}
 	if (j->state == JOB_STATE_RUNNING) {
+		char why[256];
+
 		if (!job_checkpointable(j)) {
 			req_reject(br, PBSE_IVALREQ, 0, MSG_HOLD_NOT_CHECKPOINTABLE);
+			return 0;
+		}
+		if ((rc = job_ckpt_refusal(j, why, sizeof(why)))) {
+			req_reject(br, rc, 0, why);
 			return 0;
 		}
 		if (j->ckpt_busy || j->substate != JOB_SUBSTATE_RUNNING || job_attr(j, "ckmig_migrate")) {
@@ -272,9 +278,13 @@ int req_checkpointjob(struct batch_request *br)
 		req_reject(br, PBSE_BADSTATE, 0, NULL);
 		return 0;
 	}
-	if (!job_checkpointable(j)) {
-		req_reject(br, PBSE_IVALREQ, 0, MSG_NOT_CHECKPOINTABLE);
-		return 0;
+	{
+		char why[256];
+
+		if ((rc = job_ckpt_refusal(j, why, sizeof(why)))) {
+			req_reject(br, rc, 0, why);
+			return 0;
+		}
 	}
 	if (j->ckpt_busy || job_attr(j, "ckmig_migrate")) {
 		req_reject(br, PBSE_CKPBSY, 0, NULL);

@@ -13,7 +13,6 @@
 /* What the server can check before it asks the MOM. 0 or PBSE + msg. */
 int job_migrate_check(struct server *s, struct job *j, const char *dest, char *msg, size_t msglen)
 {
-	const char *eh = job_attr(j, ATTR_exechost);
 	int rc;
 
 	msg[0] = '\0';
@@ -26,21 +25,8 @@ int job_migrate_check(struct server *s, struct job *j, const char *dest, char *m
 		snprintf(msg, msglen, "job is not running");
 		return PBSE_BADSTATE;
 	}
-	if (!job_checkpointable(j)) {
-		snprintf(msg, msglen, "%s", MSG_NOT_CHECKPOINTABLE);
-		return PBSE_IVALREQ;
-	}
-	if (eh && strchr(eh, '+')) {
-		struct host_req *hr = NULL;
-		int n = 0;
-
-		parse_destination(eh, 1, &hr, &n, msg, msglen);
-		free(hr);
-		if (n > 1) {
-			snprintf(msg, msglen, "multi-node jobs cannot migrate yet");
-			return PBSE_IVALREQ;
-		}
-	}
+	if ((rc = job_ckpt_refusal(j, msg, msglen)))
+		return rc;
 	if (dest && *dest) {
 		struct host_req *hr = NULL;
 		int n = 0, i;

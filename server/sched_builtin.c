@@ -89,7 +89,7 @@ static int try_preempt(struct server *s, struct job *hi)
 				continue;
 			if (v->ckpt_busy || job_attr(v, "ckmig_preempted"))
 				busy = 1;
-			else if (job_prio(v) < job_prio(hi) && job_checkpointable(v) &&
+			else if (job_prio(v) < job_prio(hi) && job_checkpointable(v) && job_node_count(v) == 1 &&
 				 !job_attr(v, "ckmig_nopreempt") && v->substate == JOB_SUBSTATE_RUNNING)
 				could++;
 		}
@@ -101,7 +101,7 @@ static int try_preempt(struct server *s, struct job *hi)
 			struct job *v = n->slot[k];
 			char msg[256];
 
-			if (!v || job_prio(v) >= job_prio(hi) || !job_checkpointable(v) ||
+			if (!v || job_prio(v) >= job_prio(hi) || !job_checkpointable(v) || job_node_count(v) > 1 ||
 			    job_attr(v, "ckmig_nopreempt") || v->ckpt_busy)
 				continue;
 			char *id = xstrdup(v->id);

@@ -136,7 +136,9 @@ void svr_evaljobstate(struct server *s, const struct job *j, int *state, int *su
 void svr_setjobstate(struct server *s, struct job *j, int state, int substate);
 int job_state_change_ok(int from, int to);
 char job_state_letter(int state);
-int job_checkpointable(const struct job *j);       /* server's test: s, c[=N], enabled */
+int job_checkpointable(const struct job *j);       /* lib/ckpt_option.c's rule */
+int job_node_count(const struct job *j);           /* exec_host hosts, else nodes= */
+int job_ckpt_refusal(const struct job *j, char *msg, size_t msglen);  /* 0 or PBSE */
 
 /* node_manager.c */
 int nodes_parse(const char *text, struct node **out, int *n, char *err, size_t errlen);

@@ -2,7 +2,9 @@
  * which transitions are legal. Every state change goes through
  * svr_setjobstate so the job file and the log always follow. */
 #include "server/server.h"
+#include "lib/ckpt_option.h"
 #include "lib/log.h"
+#include "lib/pbs_error.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,34 +95,54 @@ void svr_setjobstate(struct server *s, struct job *j, int state, int substate)
 	job_save(s, j);
 }
 
-/* Item of a Checkpoint attribute: prefix followed by a non-letter. */
-static int ckpt_has(const char *v, const char *item)
-{
-	size_t l = strlen(item);
-	const char *p = v;
-
-	while (p && *p) {
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-
-		while (n && *p == ' ') {
-			p++;
-			n--;
-		}
-		if (n >= l && !strncmp(p, item, l) &&
-		    (n == l || !((p[l] >= 'a' && p[l] <= 'z') || (p[l] >= 'A' && p[l] <= 'Z'))))
-			return 1;
-		p = e ? e + 1 : NULL;
-	}
-	return 0;
-}
-
-/* Torque's server-side test (req_holdjob.c): s, c[=N] or enabled. */
+/* The one rule (lib/ckpt_option.c), the same the MOM applies. A value
+ * the parser refuses (stored before the door checked it) is not
+ * checkpointable, at the MOM too. */
 int job_checkpointable(const struct job *j)
 {
-	const char *v = job_attr(j, ATTR_c);
+	struct ckpt_opts o;
 
-	if (!v)
+	if (ckpt_opts_parse(job_attr(j, ATTR_c), &o, NULL, 0) < 0)
 		return 0;
-	return ckpt_has(v, "s") || ckpt_has(v, "c") || ckpt_has(v, "enabled");
+	return ckpt_checkpointable(&o);
+}
+
+/* Nodes a job holds or asks for: its exec_host's distinct hosts once it
+ * has run, else its nodes= request. */
+int job_node_count(const struct job *j)
+{
+	const char *eh = job_attr(j, ATTR_exechost);
+	int n;
+
+	if (eh && *eh) {
+		struct host_req *hr = NULL;
+		char err[128];
+
+		if (parse_destination(eh, 1, &hr, &n, err, sizeof(err)) == 0) {
+			free(hr);
+			return n;
+		}
+		free(hr);
+	}
+	n = nodes_spec_count(job_resc(j, ATTR_l, "nodes"));
+	return n > 0 ? n : 1;
+}
+
+/* Every checkpoint path (qhold, qchkpt, qmigrate, drain, preemption)
+ * asks this first. The reference MOM has no sister MOMs: a job on more
+ * than one node runs on its first only, and a checkpoint would save a
+ * part of it. 0, or a PBSE code with the reason in msg. */
+int job_ckpt_refusal(const struct job *j, char *msg, size_t msglen)
+{
+	int n;
+
+	if (!job_checkpointable(j)) {
+		snprintf(msg, msglen, "%s", MSG_NOT_CHECKPOINTABLE);
+		return PBSE_IVALREQ;
+	}
+	if ((n = job_node_count(j)) > 1) {
+		snprintf(msg, msglen, MSG_MULTINODE_CKPT, n);
+		return PBSE_IVALREQ;
+	}
+	return 0;
 }

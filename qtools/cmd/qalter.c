@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	struct attrl *attrs = NULL;
 	struct attropl *list = NULL, *a;
 	char host[256], cwd[PATH_MAX], why[256], o[2] = "x";
-	const char *dir;
+	char dir[4096];
 	int c, errflg = 0, status;
 
 	cmd_check_help(argc, argv, usage);
@@ -47,15 +47,14 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'A': ifl_attrl_add(&attrs, ATTR_A, NULL, optarg); break;
 		case 'c':
-			if (ckpt_option_valid(optarg) < 0)
-				bad(o, &errflg);
-			ifl_attrl_add(&attrs, ATTR_c, NULL, optarg);
-			if ((dir = ckpt_item_find(optarg, "dir")) != NULL) {
-				char *path = strndup(dir + 4, strcspn(dir + 4, ","));
-
-				ifl_attrl_add(&attrs, ATTR_checkpoint_dir, NULL, path);
-				free(path);
+			dir[0] = '\0';
+			if (ckpt_option_check(optarg, dir, sizeof(dir), why, sizeof(why)) < 0) {
+				fprintf(stderr, "qalter: illegal -c value (%s)\n", why);
+				errflg++;
 			}
+			ifl_attrl_add(&attrs, ATTR_c, NULL, optarg);
+			if (dir[0])
+				ifl_attrl_add(&attrs, ATTR_checkpoint_dir, NULL, dir);
 			break;
 		case 'e':
 		case 'o':

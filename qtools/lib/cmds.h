@@ -30,15 +30,13 @@ long long parse_size_value(const char *s);
 int check_node_spec(const char *s);
 
 /* --- checkpoint option (qsub/qalter -c) ----------------------------------- */
-/* Torque's rule: a comma separated list whose items (the part before '=')
- * are each one of n, c, s, u, none, shutdown, periodic, enabled, interval,
- * depth, dir. ckmig also requires c=, interval= and depth= to carry a
- * non-negative integer and dir= a non-empty path. 0 = valid, -1 = not. */
+/* lib/ckpt_option.c's parser (the server's and the MOM's too): Torque's
+ * items n, c, s, u, none, shutdown, periodic, enabled, interval=, depth=,
+ * dir=, with numbers checked, dir= absolute, and contradictions ("n,enabled",
+ * c=N beside another interval=M) refused. ckpt_option_check gives the
+ * dir= value (or "") and the reason it refused; 0 = valid, -1 = not. */
+int ckpt_option_check(const char *value, char *dir, size_t dirlen, char *why, size_t whylen);
 int ckpt_option_valid(const char *value);
-/* Torque's csv_find_string: the first item of csv that starts with key
- * and is not followed by a letter ("c" finds "c=30" but not "count").
- * Returns a pointer into csv, or NULL. */
-const char *ckpt_item_find(const char *csv, const char *key);
 
 /* --- job scripts and #PBS directives ------------------------------------ */
 /* One directive line, split into words as a shell would (quotes, \). */

@@ -112,17 +112,18 @@ static int add_list(struct qsub_job *j, const char *spec, int resources, char *w
 
 /* -c: Checkpoint, and checkpoint_dir when it has dir= (the job's own
  * directory wins over the queue's and the server's) */
-static void set_checkpoint(struct qsub_job *j, const char *value)
+static int set_checkpoint(struct qsub_job *j, const char *value, char *err, size_t errlen)
 {
-	const char *dir = ckpt_item_find(value, "dir");
+	char dir[4096], why[512];
 
-	qsub_set_attr(j, ATTR_c, NULL, value);
-	if (dir) {
-		char *path = xstrndup(dir + 4, strcspn(dir + 4, ","));
-
-		qsub_set_attr(j, ATTR_checkpoint_dir, NULL, path);
-		free(path);
+	if (ckpt_option_check(value, dir, sizeof(dir), why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "qsub: illegal -c value (%s)", why);
+		return -1;
 	}
+	qsub_set_attr(j, ATTR_c, NULL, value);
+	if (dir[0])
+		qsub_set_attr(j, ATTR_checkpoint_dir, NULL, dir);
+	return 0;
 }
 
 int qsub_process_opts(struct qsub_job *j, int argc, char **argv, int from_script,
@@ -143,10 +144,7 @@ int qsub_process_opts(struct qsub_job *j, int argc, char **argv, int from_script
 		case 'c':
 			while (isspace((unsigned char)*optarg))
 				optarg++;
-			if (ckpt_option_valid(optarg) < 0)
-				bad[0] = 'c';
-			else
-				set_checkpoint(j, optarg);
+			set_checkpoint(j, optarg, err, errlen);
 			break;
 		case 'C':
 			free(j->prefix);

@@ -27,59 +27,14 @@ std::vector<std::string> argv_vec(char **argv)
 	return v;
 }
 
-TEST(MomCkptOpts, TorqueItems)
+// The parser itself is lib/ckpt_option.c (tests/unit/ckpt_option_test.cc);
+// the MOM adds only "and it has a $checkpoint_script".
+TEST(MomCkptOpts, NeedsScript)
 {
 	ckpt_opts o;
-	ASSERT_EQ(0, ckpt_opts_parse("c=30,depth=2,dir=/shared/ck", &o));
-	EXPECT_TRUE(o.c);
-	EXPECT_EQ(1800, o.interval);
-	EXPECT_EQ(2, o.depth);
-	EXPECT_STREQ("/shared/ck", o.dir);
-	EXPECT_TRUE(ckpt_server_checkpointable(&o));
+	ASSERT_EQ(0, ckpt_opts_parse("c=30,depth=2,dir=/shared/ck", &o, nullptr, 0));
 	EXPECT_TRUE(ckpt_mom_checkpointable(&o, 1));
 	EXPECT_FALSE(ckpt_mom_checkpointable(&o, 0));  // no $checkpoint_script
-	EXPECT_EQ(1800, ckpt_periodic_interval(&o, 600));
-}
-
-TEST(MomCkptOpts, WhoQualifies)
-{
-	struct {
-		const char *val;
-		int server, mom, shutdown, periodic;
-	} cases[] = {
-		{ "enabled", 1, 1, 0, 0 },
-		{ "s", 1, 1, 1, 0 },
-		{ "c", 1, 1, 0, 600 },
-		{ "shutdown", 0, 1, 1, 0 },        // MOM-checkpointable only
-		{ "periodic", 0, 1, 0, 600 },
-		{ "periodic,interval=1", 0, 1, 0, 60 },
-		{ "enabled,interval=5s", 1, 1, 0, 0 }, // interval alone is not periodic
-		{ "periodic,interval=5s", 0, 1, 0, 5 },
-		{ "n", 0, 0, 0, 0 },
-		{ "none", 0, 0, 0, 0 },
-		{ "u", 0, 0, 0, 0 },
-		{ "", 0, 0, 0, 0 },
-		{ "checkpoint", 0, 0, 0, 0 },      // "c" must be followed by a non-letter
-		{ "depth=3", 0, 0, 0, 0 },
-	};
-	for (auto &tc : cases) {
-		ckpt_opts o;
-		ASSERT_EQ(0, ckpt_opts_parse(tc.val, &o)) << tc.val;
-		EXPECT_EQ(tc.server, ckpt_server_checkpointable(&o)) << tc.val;
-		EXPECT_EQ(tc.mom, ckpt_mom_checkpointable(&o, 1)) << tc.val;
-		EXPECT_EQ(tc.shutdown, ckpt_at_shutdown(&o)) << tc.val;
-		EXPECT_EQ(tc.periodic, ckpt_periodic_interval(&o, 600)) << tc.val;
-	}
-}
-
-TEST(MomCkptOpts, MalformedNumbersRefused)
-{
-	ckpt_opts o;
-	EXPECT_EQ(-1, ckpt_opts_parse("c=x", &o));
-	EXPECT_EQ(-1, ckpt_opts_parse("depth=-1", &o));
-	EXPECT_EQ(-1, ckpt_opts_parse("depth=", &o));
-	EXPECT_EQ(-1, ckpt_opts_parse("interval=10h", &o));
-	EXPECT_EQ(0, ckpt_opts_parse(nullptr, &o));
 }
 
 TEST(MomCkptNames, DirAndImage)

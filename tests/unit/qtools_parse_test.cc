@@ -113,19 +113,9 @@ TEST(QtoolsCheckpointOption, Refused)
 	for (const char *bad : { "", "x", "enable", "enabledx", "checkpoint", "c=", "c=abc",
 				 "interval", "interval=", "interval=-1", "depth=x", "dir", "dir=",
 				 "enabled,", ",enabled", "enabled,,periodic", "n=3", "none=1",
-				 "count" })
+				 "count", "n,enabled", "none,periodic", "u,s", "dir=relative/path",
+				 "dir=/a/../etc", "c=5,interval=10", "depth=1,depth=2" })
 		EXPECT_EQ(ckpt_option_valid(bad), -1) << bad;
-}
-
-// The server's test for "checkpointable": item prefix then a non-letter.
-TEST(QtoolsCheckpointOption, ItemFindAsTorque)
-{
-	EXPECT_NE(ckpt_item_find("c=30", "c"), nullptr);
-	EXPECT_STREQ(ckpt_item_find("periodic,c=30", "c"), "c=30");
-	EXPECT_EQ(ckpt_item_find("count", "c"), nullptr);
-	EXPECT_NE(ckpt_item_find("shutdown, enabled", "enabled"), nullptr);
-	EXPECT_EQ(ckpt_item_find("shutdown,periodic", "s"), nullptr);
-	EXPECT_NE(ckpt_item_find("s", "s"), nullptr);
 }
 
 TEST(QtoolsJobId, Parse)

@@ -168,7 +168,14 @@ TEST(QtoolsQsub, BadValuesRefusedWithTorqueWords)
 	std::string err;
 	Job a;
 	EXPECT_EQ(build(a, { "-c", "sometimes" }, "true\n", nullptr, &err), -1);
-	EXPECT_EQ(err, "qsub: illegal -c value");
+	EXPECT_EQ(err.rfind("qsub: illegal -c value (unknown checkpoint item \"sometimes\"", 0), 0u)
+		<< err;
+	Job a2;   // issue 13: n beside enabled passed qsub and meant two things
+	EXPECT_EQ(build(a2, { "-c", "n,enabled" }, "true\n", nullptr, &err), -1);
+	EXPECT_NE(err.find("contradicts itself"), std::string::npos) << err;
+	Job a3;
+	EXPECT_EQ(build(a3, { "-c", "enabled,dir=relative/path" }, "true\n", nullptr, &err), -1);
+	EXPECT_NE(err.find("not an absolute path"), std::string::npos) << err;
 	Job b;
 	EXPECT_EQ(build(b, {}, "#PBS -p 5000\ntrue\n", nullptr, &err), -1);
 	EXPECT_NE(err.find("qsub: illegal -p value"), std::string::npos);

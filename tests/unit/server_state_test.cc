@@ -81,12 +81,15 @@ TEST(ServerState, SetStateStampsTimesAndPurge)
 	job_free(j);
 }
 
-TEST(ServerState, CheckpointableAsTorqueServerDecides)
+// One rule with the MOM (lib/ckpt_option.c): shutdown and periodic jobs
+// run checkpointable there, so the server checkpoints them on request too.
+TEST(ServerState, CheckpointableOneRuleWithMom)
 {
 	struct { const char *v; int ok; } cases[] = {
 		{ "enabled", 1 }, { "s", 1 }, { "c", 1 }, { "c=30", 1 }, { "enabled,depth=2", 1 },
-		{ "dir=/x,s", 1 }, { "u", 0 }, { "n", 0 }, { "shutdown", 0 }, { "periodic", 0 },
+		{ "dir=/x,s", 1 }, { "u", 0 }, { "n", 0 }, { "shutdown", 1 }, { "periodic", 1 },
 		{ "interval=5", 0 }, { "none", 0 }, { "cool", 0 },
+		{ "n,enabled", 0 },   // stored before the door refused it: not checkpointable
 	};
 	for (auto &c : cases) {
 		job *j = job_alloc("3.head", 3);
