@@ -77,6 +77,10 @@
 #define ATTR_logevents      "log_events"
 #define ATTR_pingrate       "node_ping_rate"
 #define ATTR_ndchkrate      "node_check_rate"
+#define ATTR_query_others   "query_other_jobs"        /* Torque's; default False */
+/* ckmig's: the parents a job's checkpoint_dir may name (comma list of
+ * absolute paths); the server's and queue's checkpoint_dir count too */
+#define ATTR_allowed_ckpt_dirs "allowed_checkpoint_dirs"
 /* ckmig server attributes (preemption by checkpoint, issue 6) */
 #define ATTR_preempt        "preempt_by_checkpoint"   /* true|false, default false */
 #define ATTR_preempt_prio   "preempt_min_priority"    /* preemptor's Priority >= */

@@ -102,6 +102,52 @@ static const char *kind_name(enum ckpt_kind k)
 
 static int open_root_dir(int parent, const char *path, int create);
 
+/* The parent of a job's <jobid>.CK, opened from the allowed directory it
+ * lies under (mom_config_ckpt_parent: the MOM's own, $remote_checkpoint_dirs,
+ * $allowed_checkpoint_dirs) one component at a time without following
+ * links: checkpoint_dir is the job owner's to set, and the server's check
+ * of it is not taken on trust by a process that writes as root. The
+ * directory must exist: creating a missing shared file system's mount
+ * point would hide that it is not mounted. fd, or -1 with err set. */
+static int open_ckpt_parent(const struct mom *m, const char *ckdir, char *err, size_t errlen)
+{
+	const char *root = mom_config_ckpt_parent(&m->cfg, m->checkpoint_base, ckdir);
+	char *rest = NULL, *comp, *save = NULL, *last;
+	int fd = -1, next;
+
+	if (!root) {
+		snprintf(err, errlen, "checkpoint directory %s is not under this MOM's checkpoint "
+			 "directory, $remote_checkpoint_dirs or $allowed_checkpoint_dirs", ckdir);
+		return -1;
+	}
+	rest = xstrdup(ckdir + strlen(root));
+	last = strrchr(rest, '/');
+	if (!last || !last[1]) {
+		snprintf(err, errlen, "checkpoint directory %s names no directory below %s", ckdir,
+			 root);
+		goto out;
+	}
+	*last = '\0';
+	/* the allowed root itself is the operator's (it may be a mount
+	 * reached through a link); below it, nothing is followed */
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (comp = strtok_r(rest, "/", &save); comp && fd >= 0; comp = strtok_r(NULL, "/", &save)) {
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0) {
+		char *parent = xstrdup(ckdir);
+
+		snprintf(err, errlen, "checkpoint directory %s does not exist (or passes through a "
+			 "symbolic link)", dirname(parent));
+		free(parent);
+	}
+out:
+	free(rest);
+	return fd;
+}
+
 static int kind_ends_job(enum ckpt_kind k)
 {
 	return k == CKPT_HOLD || k == CKPT_SHUTDOWN;
@@ -164,23 +210,22 @@ int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int 
 	ck->err_fd = -1;
 	ck->reply_conn = reply_conn;
 	ck->dir = mom_job_checkpoint_dir(m, j);
-	/* The directory the job named must exist: creating a missing shared
-	 * file system's mount point would hide that it is not mounted. */
-	parent = xstrdup(ck->dir);
-	dirname(parent);
-	if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "checkpoint directory %s does not exist", parent);
-		goto out;
-	}
-	if (mkdir(ck->dir, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", ck->dir, strerror(errno));
-		goto out;
-	}
 	{
-		/* Images are root's: a directory the owner made or can write
-		 * (or a link elsewhere) is not used. */
-		int dfd = open_root_dir(AT_FDCWD, ck->dir, 0);
+		/* Only under a parent this MOM's operator allowed, reached
+		 * without following links; and images are root's: a directory
+		 * the owner made or can write (or a link elsewhere) is not used. */
+		int pfd = open_ckpt_parent(m, ck->dir, err, errlen), dfd = -1;
+		const char *last = strrchr(ck->dir, '/') + 1;
 
+		if (pfd < 0)
+			goto out;
+		if (mkdirat(pfd, last, 0700) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s: %s", ck->dir, strerror(errno));
+			close(pfd);
+			goto out;
+		}
+		dfd = open_root_dir(pfd, last, 0);
+		close(pfd);
 		if (dfd < 0) {
 			snprintf(err, errlen, "checkpoint directory %s is not a directory only root can write",
 				 ck->dir);
@@ -556,10 +601,15 @@ static char *spool_copy_name(const char *name, int err_stream)
 }
 
 /* dir/spool as an fd (made if create), or -1. */
-static int open_spool_copies(const char *dir, int create)
+static int open_spool_copies(const struct mom *m, const char *dir, int create)
 {
-	int dfd = open_root_dir(AT_FDCWD, dir, 0), sfd = -1;
+	char err[512];
+	int pfd = open_ckpt_parent(m, dir, err, sizeof(err)), dfd, sfd = -1;
 
+	if (pfd < 0)
+		return -1;
+	dfd = open_root_dir(pfd, strrchr(dir, '/') + 1, 0);
+	close(pfd);
 	if (dfd < 0)
 		return -1;
 	sfd = open_root_dir(dfd, "spool", create);
@@ -575,7 +625,7 @@ int mom_save_spool(struct mom *m, struct mom_job *j)
 
 	if (!name || strchr(name, '/'))
 		goto out;
-	sfd = open_spool_copies(dir, 1);
+	sfd = open_spool_copies(m, dir, 1);
 	if (sfd < 0)
 		goto out;
 	for (s = 0; s < 2; s++) {
@@ -614,7 +664,7 @@ int mom_restore_spool(struct mom *m, struct mom_job *j)
 
 	if (!name || strchr(name, '/'))
 		goto out;
-	sfd = open_spool_copies(dir, 0);
+	sfd = open_spool_copies(m, dir, 0);
 	if (sfd < 0)
 		goto out;       /* no copies (an older checkpoint): nothing to do */
 	for (s = 0; s < 2; s++) {
@@ -662,7 +712,9 @@ void mom_purge_checkpoints(struct mom *m, struct mom_job *j)
 	/* Torque's MOM removes an ended job's local checkpoints and spares
 	 * the shared ones (the server, or an operator, owns those). Only a
 	 * directory that is root's is touched: checkpoint_dir is the user's. */
-	if (!mom_config_is_remote_dir(&m->cfg, dir) && (fd = open_root_dir(AT_FDCWD, dir, 0)) >= 0) {
+	if (!mom_config_is_remote_dir(&m->cfg, dir) &&
+	    mom_config_ckpt_parent(&m->cfg, m->checkpoint_base, dir) &&
+	    (fd = open_root_dir(AT_FDCWD, dir, 0)) >= 0) {
 		close(fd);
 		if (ckpt_rmtree(dir) < 0)
 			log_job(PBSEVENT_ERROR, j->jobid, "cannot remove %s: %s", dir, strerror(errno));

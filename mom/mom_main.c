@@ -256,7 +256,10 @@ int main(int argc, char **argv)
 
 	memset(&m, 0, sizeof(m));
 	m.listen_fd = -1;
-	while ((opt = getopt(argc, argv, "Dnd:c:k:M:C:h")) != -1) {
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' },
+						   { NULL, 0, NULL, 0 } };
+
+	while ((opt = getopt_long(argc, argv, "Dnd:c:k:M:C:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'D': m.foreground = 1; break;
 		case 'n': check_only = 1; break;

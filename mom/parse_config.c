@@ -2,6 +2,7 @@
  * keyword has one setter in the table below; Torque keywords this MOM does
  * not implement are named in a second table so the warning can say so. */
 #include "mom/parse_config.h"
+#include "lib/ckpt_option.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -40,6 +41,8 @@ void mom_config_free(struct mom_config *c)
 	free(c->checkpoint_run_exe);
 	for (i = 0; i < c->n_remote_checkpoint_dirs; i++)
 		free(c->remote_checkpoint_dirs[i]);
+	for (i = 0; i < c->n_allowed_checkpoint_dirs; i++)
+		free(c->allowed_checkpoint_dirs[i]);
 	for (i = 0; i < c->n_usecp; i++) {
 		free(c->usecp[i].host);
 		free(c->usecp[i].from);
@@ -104,6 +107,17 @@ static int set_path(char **dst, const char *val, const char *what, int must_exec
 	return 0;
 }
 
+/* A host name as resolvers take it: 1..255 bytes of letters, digits,
+ * '-', '.', '_'. A 70 000-byte $mom_host used to be taken and then sent
+ * in every status report. */
+static int valid_host(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n > 0 && n <= 255 && strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					      "0123456789-._") == n;
+}
+
 static int set_pbsserver(struct mom_config *c, char *val, char *err, size_t errlen)
 {
 	char *colon = strrchr(val, ':');
@@ -121,8 +135,9 @@ static int set_pbsserver(struct mom_config *c, char *val, char *err, size_t errl
 		*colon = '\0';
 		c->server_port = (int)port;
 	}
-	if (!*val || strpbrk(val, " \t")) {
-		snprintf(err, errlen, "$pbsserver needs one host name");
+	if (!valid_host(val)) {
+		snprintf(err, errlen, "$pbsserver needs one host name (up to 255 letters, digits, "
+			 "'-', '.', '_')");
 		return -1;
 	}
 	c->pbsserver = xstrdup(val);
@@ -131,8 +146,9 @@ static int set_pbsserver(struct mom_config *c, char *val, char *err, size_t errl
 
 static int set_mom_host(struct mom_config *c, char *val, char *err, size_t errlen)
 {
-	if (strpbrk(val, " \t")) {
-		snprintf(err, errlen, "$mom_host needs one host name");
+	if (!valid_host(val)) {
+		snprintf(err, errlen, "$mom_host needs one host name (up to 255 letters, digits, "
+			 "'-', '.', '_')");
 		return -1;
 	}
 	free(c->mom_host);
@@ -226,6 +242,29 @@ static int set_remote_checkpoint_dirs(struct mom_config *c, char *val, char *err
 	return 0;
 }
 
+/* ckmig's: parents (beside the MOM's own checkpoint directory and
+ * $remote_checkpoint_dirs) under which a job's checkpoint_dir may lead
+ * root to write. The MOM checks this itself: it writes as root and does
+ * not take the server's word for where. */
+static int set_allowed_checkpoint_dirs(struct mom_config *c, char *val, char *err, size_t errlen)
+{
+	char *save = NULL, *tok, why[256];
+
+	for (tok = strtok_r(val, " \t,:", &save); tok; tok = strtok_r(NULL, " \t,:", &save)) {
+		if (c->n_allowed_checkpoint_dirs >= MOM_MAX_REMOTE_DIRS) {
+			snprintf(err, errlen, "$allowed_checkpoint_dirs: more than %d directories",
+				 MOM_MAX_REMOTE_DIRS);
+			return -1;
+		}
+		if (ckpt_dir_check(tok, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "$allowed_checkpoint_dirs: %s", why);
+			return -1;
+		}
+		c->allowed_checkpoint_dirs[c->n_allowed_checkpoint_dirs++] = xstrdup(tok);
+	}
+	return 0;
+}
+
 static int set_usecp(struct mom_config *c, char *val, char *err, size_t errlen)
 {
 	char *colon = strchr(val, ':');
@@ -288,6 +327,7 @@ static const struct {
 	{ "checkpoint_interval", set_checkpoint_interval },
 	{ "checkpoint_timeout", set_checkpoint_timeout },
 	{ "remote_checkpoint_dirs", set_remote_checkpoint_dirs },
+	{ "allowed_checkpoint_dirs", set_allowed_checkpoint_dirs },
 };
 
 /* Torque's keywords that this MOM knows but does not implement. */
@@ -441,6 +481,27 @@ int mom_config_is_remote_dir(const struct mom_config *c, const char *path)
 			return 1;
 	}
 	return 0;
+}
+
+const char *mom_config_ckpt_parent(const struct mom_config *c, const char *base,
+				   const char *dir)
+{
+	int i;
+
+	if (!dir || ckpt_dir_check(dir, NULL, 0) < 0)
+		return NULL;
+	if (base && ckpt_dir_under(dir, base))
+		return base;
+	/* "*" in $remote_checkpoint_dirs says every directory is shared; it
+	 * does not say root may write anywhere */
+	for (i = 0; i < c->n_remote_checkpoint_dirs; i++)
+		if (c->remote_checkpoint_dirs[i][0] == '/' &&
+		    ckpt_dir_under(dir, c->remote_checkpoint_dirs[i]))
+			return c->remote_checkpoint_dirs[i];
+	for (i = 0; i < c->n_allowed_checkpoint_dirs; i++)
+		if (ckpt_dir_under(dir, c->allowed_checkpoint_dirs[i]))
+			return c->allowed_checkpoint_dirs[i];
+	return NULL;
 }
 
 char *mom_config_usecp_map(const struct mom_config *c, const char *host, const char *path)

@@ -45,6 +45,8 @@ struct mom_config {
 	int checkpoint_timeout;         /* $checkpoint_timeout, s (ckmig) */
 	char *remote_checkpoint_dirs[MOM_MAX_REMOTE_DIRS];
 	int n_remote_checkpoint_dirs;
+	char *allowed_checkpoint_dirs[MOM_MAX_REMOTE_DIRS];  /* $allowed_checkpoint_dirs */
+	int n_allowed_checkpoint_dirs;
 	struct mom_usecp usecp[MOM_MAX_USECP];
 	int n_usecp;
 	char *restricted[MOM_MAX_RESTRICTED];
@@ -76,6 +78,13 @@ int mom_config_load(struct mom_config *c, const char *path,
 /* Torque's in_remote_checkpoint_dir(): is path under one of the remote
  * checkpoint dirs? Case-insensitive prefix match, "*" matches everything. */
 int mom_config_is_remote_dir(const struct mom_config *c, const char *path);
+
+/* The checkpoint_dir policy at the MOM: the allowed parent dir lies
+ * under (base = the MOM's own checkpoint directory, then the absolute
+ * $remote_checkpoint_dirs, then $allowed_checkpoint_dirs), or NULL when
+ * none does or dir is not absolute or has "."/".." components. */
+const char *mom_config_ckpt_parent(const struct mom_config *c, const char *base,
+				   const char *dir);
 
 /* $usecp: rewrite "host:path" into a local path for delivery. Returns a
  * malloc'd local path, or NULL when no mapping applies and the path is not

@@ -53,6 +53,46 @@ static int valid_node_name(const char *s)
 	return 1;
 }
 
+/* Torque's nodes file keywords. np, gpus and mics are counts; the numa_*
+ * strings are taken and not used. Each at most once per line: with
+ * "np=2 np=3" Torque's last wins silently; here the line is refused.
+ * Returns the count (0 for a string keyword) or -1 with err set. */
+static int node_keyword(const char *tok, unsigned *seen, char *err, size_t errlen)
+{
+	static const struct { const char *key; int min, max; } keys[] = {
+		{ "np", 1, 4096 }, { "gpus", 0, 1024 }, { "mics", 0, 1024 },
+		{ "numa_board_str", -1, 0 }, { "numa_gpu_node_str", -1, 0 },
+		{ "numa_mic_node_str", -1, 0 }, { "numa_node_str", -1, 0 },
+	};
+	size_t klen = strcspn(tok, "="), i;
+	const char *val = tok + klen + 1;
+	char *end;
+	long v;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i].key) == klen && !strncmp(tok, keys[i].key, klen))
+			break;
+	if (i == sizeof(keys) / sizeof(keys[0])) {
+		snprintf(err, errlen, "unknown node attribute \"%.*s\"", (int)(klen < 64 ? klen : 64),
+			 tok);
+		return -1;
+	}
+	if (*seen & (1u << i)) {
+		snprintf(err, errlen, "%s given twice", keys[i].key);
+		return -1;
+	}
+	*seen |= 1u << i;
+	if (keys[i].min < 0)
+		return 0;
+	v = isdigit((unsigned char)*val) ? strtol(val, &end, 10) : -1;
+	if (v < 0 || *end || v < keys[i].min || v > keys[i].max) {
+		snprintf(err, errlen, "bad %s \"%.64s\" (a number %d..%d)", keys[i].key, val,
+			 keys[i].min, keys[i].max);
+		return -1;
+	}
+	return (int)v;
+}
+
 /* Parse the nodes file text. Lines: name [np=N] [props...]; '#' comments. */
 int nodes_parse(const char *text, struct node **out, int *count, char *err, size_t errlen)
 {
@@ -64,6 +104,7 @@ int nodes_parse(const char *text, struct node **out, int *count, char *err, size
 		char *tok, *tsave = NULL, *hash = strchr(line, '#');
 		char name[256] = "";
 		struct buf props;
+		unsigned seen = 0;
 		int np = 1;
 
 		lineno++;
@@ -80,20 +121,19 @@ int nodes_parse(const char *text, struct node **out, int *count, char *err, size
 					goto out;
 				}
 				snprintf(name, sizeof(name), "%s", tok);
-			} else if (!strncmp(tok, "np=", 3)) {
-				char *end;
-				long v = strtol(tok + 3, &end, 10);
+			} else if (strchr(tok, '=')) {
+				int v = node_keyword(tok, &seen, err, errlen);
 
-				if (*end || v < 1 || v > 4096) {
-					snprintf(err, errlen, "nodes file line %d: bad np \"%s\"", lineno,
-						 tok + 3);
+				if (v < 0) {
+					char why[256];
+
+					snprintf(why, sizeof(why), "%s", err);
+					snprintf(err, errlen, "nodes file line %d: %s", lineno, why);
 					buf_free(&props);
 					goto out;
 				}
-				np = (int)v;
-			} else if (strchr(tok, '=')) {
-				/* gpus=, numa_board_str=...: not ours; keep going */
-				continue;
+				if (!strncmp(tok, "np=", 3))
+					np = v;
 			} else {
 				if (props.len)
 					buf_puts(&props, ",");

@@ -1,6 +1,7 @@
 /* Manager (qmgr, pbsnodes -o/-c): server, queue and node attributes.
  * Reading is for everyone, changing for managers. */
 #include "server/server.h"
+#include "lib/ckpt_option.h"
 #include "lib/log.h"
 #include "lib/pbs_error.h"
 
@@ -11,7 +12,7 @@
 static const char *server_attrs[] = {
 	ATTR_managers, ATTR_operators, ATTR_scheduling, ATTR_keepcompleted, ATTR_dfltque,
 	ATTR_checkpoint_dir, ATTR_ndchkrate, ATTR_schedit, ATTR_preempt, ATTR_preempt_prio,
-	ATTR_logevents, "query_other_jobs", "mail_from", NULL
+	ATTR_logevents, ATTR_query_others, ATTR_allowed_ckpt_dirs, "mail_from", NULL
 };
 static const char *queue_attrs[] = {
 	ATTR_enable, ATTR_start, ATTR_keepcompleted, ATTR_rescdflt, ATTR_rescmax,
@@ -46,16 +47,40 @@ static char *list_edit(const char *cur, const char *val, int op)
 	return b.data;
 }
 
+/* Values the server acts on: checkpoint directories must be absolute
+ * paths (they become parents root writes under), booleans booleans. */
+static int bad_value(const struct pbs_attr *a, char *msg, size_t msglen)
+{
+	if (!strcmp(a->name, ATTR_allowed_ckpt_dirs) || !strcmp(a->name, ATTR_checkpoint_dir)) {
+		char *copy = xstrdup(a->value), *p, *save = NULL;
+		int bad = 0;
+
+		for (p = strtok_r(copy, ", \t", &save); p && !bad; p = strtok_r(NULL, ", \t", &save))
+			bad = ckpt_dir_check(p, msg, msglen) < 0;
+		free(copy);
+		return bad;
+	}
+	if (!strcmp(a->name, ATTR_query_others) && strcasecmp(a->value, "true") &&
+	    strcasecmp(a->value, "false") && strcmp(a->value, "1") && strcmp(a->value, "0")) {
+		snprintf(msg, msglen, "%s must be True or False", a->name);
+		return 1;
+	}
+	return 0;
+}
+
 static int set_attrs(struct attr_list *target, const char **allowed, struct pbs_msg *rq,
 		     const char *cmd, char *msg, size_t msglen)
 {
 	struct pbs_attr *a;
 
-	for (a = rq->attrs.head; a; a = a->next)
+	for (a = rq->attrs.head; a; a = a->next) {
 		if (!in_list(allowed, a->name)) {
 			snprintf(msg, msglen, "%s", a->name);
 			return PBSE_NOATTR;
 		}
+		if (a->op != BATCH_UNSET && strcmp(cmd, "unset") && bad_value(a, msg, msglen))
+			return PBSE_BADATVAL;
+	}
 	for (a = rq->attrs.head; a; a = a->next) {
 		if (!strcmp(cmd, "unset") || a->op == BATCH_UNSET) {
 			attrl_remove(target, a->name, a->resource);

@@ -69,6 +69,22 @@ int req_modifyjob(struct batch_request *br)
 			return 0;
 		}
 	}
+	{
+		/* the door sees the job as it would be after the change */
+		struct attr_list after;
+
+		attrl_init(&after);
+		attrl_copy(&after, &j->attrs);
+		for (a = br->rq.attrs.head; a; a = a->next)
+			if (a->op != BATCH_UNSET)
+				attrl_set(&after, a->name, a->resource, a->value);
+		rc = job_check_attrs(s, &br->rq.attrs, &after, msg, sizeof(msg));
+		attrl_free(&after);
+		if (rc) {
+			req_reject(br, rc, 0, msg);
+			return 0;
+		}
+	}
 	for (a = br->rq.attrs.head; a; a = a->next) {
 		if (a->op == BATCH_UNSET)
 			attrl_remove(&j->attrs, a->name, a->resource);

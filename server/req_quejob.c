@@ -105,12 +105,15 @@ int req_quejob(struct batch_request *br)
 		req_reject(br, PBSE_QUNOENB, 0, NULL);
 		return 0;
 	}
+	if ((rc = job_check_queue(s, msg_arg(&br->rq, "destination"), msg, sizeof(msg)))) {
+		req_reject(br, rc, 0, msg);
+		return 0;
+	}
 	for (a = br->rq.attrs.head; a; a = a->next) {
 		if (in_list(ours, a->name)) {
-			if ((!strcmp(a->name, ATTR_q) || !strcmp(a->name, ATTR_queue)) && *a->value &&
-			    strcmp(a->value, s->qname) && strncmp(a->value, s->qname, strlen(s->qname))) {
-				snprintf(msg, sizeof(msg), "%s", a->value);
-				req_reject(br, PBSE_UNKQUE, 0, msg);
+			if ((!strcmp(a->name, ATTR_q) || !strcmp(a->name, ATTR_queue)) &&
+			    (rc = job_check_queue(s, a->value, msg, sizeof(msg)))) {
+				req_reject(br, rc, 0, msg);
 				return 0;
 			}
 			continue;
@@ -123,6 +126,10 @@ int req_quejob(struct batch_request *br)
 			req_reject(br, rc, 0, msg);
 			return 0;
 		}
+	}
+	if ((rc = job_check_attrs(s, &br->rq.attrs, &br->rq.attrs, msg, sizeof(msg)))) {
+		req_reject(br, rc, 0, msg);
+		return 0;
 	}
 	if (s->next_seq >= s->seq_reserved) {
 		s->seq_reserved = s->next_seq + 1000;

@@ -26,14 +26,45 @@ static int wanted(const struct attr_list *want, const char *name)
 	return !want || !want->count || attrl_find_name(want, name);
 }
 
+/* query_other_jobs (Torque's server attribute, default False): unless
+ * it is True, a user who is neither the job's owner nor an operator or
+ * manager sees only what qstat's default listing needs to tell jobs
+ * apart: id, name, owner and state. Variable_List, paths and the rest
+ * stay the owner's. */
+static int sees_all(struct server *s, const struct client_id *who, const struct job *j)
+{
+	char owner[256];
+
+	if (svr_attr_true(s, ATTR_query_others) || user_is_operator(s, who))
+		return 1;
+	return !who->is_mom && !strcmp(job_owner_user(j, owner, sizeof(owner)), who->user);
+}
+
+static int public_attr(const char *name)
+{
+	return !strcmp(name, ATTR_N) || !strcmp(name, ATTR_owner) || !strcmp(name, ATTR_state);
+}
+
 /* want: the attribute names asked for (Torque's attrl of pbs_statjob);
- * none = all of them. */
-static void stat_one_job(struct buf *b, const struct job *j, const struct attr_list *want)
+ * none = all of them. all = 0: only the public attributes. */
+static void stat_one_job(struct buf *b, const struct job *j, const struct attr_list *want,
+			 int all)
 {
 	struct pbs_attr *a;
 	char v[32];
 
 	proto_obj_open(b, "job", j->id);
+	if (!all) {
+		for (a = j->attrs.head; a; a = a->next)
+			if (public_attr(a->name) && wanted(want, a->name))
+				proto_obj_attr(b, a->name, a->resource, a->value);
+		v[0] = job_state_letter(j->state);
+		v[1] = '\0';
+		if (wanted(want, ATTR_state))
+			proto_obj_attr(b, ATTR_state, NULL, v);
+		proto_obj_close(b);
+		return;
+	}
 	if (!want || !want->count) {
 		proto_obj_attrs(b, &j->attrs);
 	} else {
@@ -70,10 +101,10 @@ int req_stat_job(struct batch_request *br)
 			req_reject(br, PBSE_UNKJOBID, 0, NULL);
 			return 0;
 		}
-		stat_one_job(&b, j, &br->rq.attrs);
+		stat_one_job(&b, j, &br->rq.attrs, sees_all(s, &br->who, j));
 	} else {
 		for (j = s->jobs; j; j = j->next)
-			stat_one_job(&b, j, &br->rq.attrs);
+			stat_one_job(&b, j, &br->rq.attrs, sees_all(s, &br->who, j));
 	}
 	proto_reply_close(&b);
 	req_reply_body(br, &b);
@@ -253,8 +284,12 @@ int req_selectjobs(struct batch_request *br)
 		struct pbs_attr *a;
 		int ok = 1;
 
+		int all = sees_all(s, &br->who, j);
+
+		/* selecting on what one may not see would tell it, bit by bit */
 		for (a = br->rq.attrs.head; a && ok; a = a->next)
-			ok = select_match(j, a);
+			ok = (all || public_attr(a->name) || !strcmp(a->name, ATTR_euser) ||
+			      !strcmp(a->name, ATTR_u)) && select_match(j, a);
 		if (ok)
 			msg_add_obj(&r, "job", j->id);
 	}

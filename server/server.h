@@ -164,6 +164,15 @@ void node_jobs_string(const struct node *n, struct buf *out);
 /* req_quejob.c: value checks shared with qalter */
 int job_attr_check(const char *name, const char *value, char *msg, size_t msglen);
 
+/* job_check.c: the door (qsub and qalter). Each returns 0 or a PBSE code
+ * with the MSG= text in msg. req = the attributes of this request, job =
+ * what the job's attributes would be with them. */
+int job_check_queue(struct server *s, const char *dest, char *msg, size_t msglen);
+int job_check_nodes(struct server *s, const char *spec, int dflt_ppn, char *msg, size_t msglen);
+int ckpt_dir_allowed(struct server *s, const char *dir, char *msg, size_t msglen);
+int job_check_attrs(struct server *s, const struct attr_list *req, const struct attr_list *job,
+		    char *msg, size_t msglen);
+
 /* svr_perm.c */
 struct client_id {
 	uid_t uid;

@@ -137,6 +137,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (qsub_ckpt_warning(&job, err, sizeof(err)))
+		fprintf(stderr, "%s\n", err);
 	connect = cnt2server("qsub", NULL);
 	if (connect < 0) {
 		rc = pbs_errno;

@@ -7,6 +7,7 @@
 #define CKMIG_QTOOLS_CMDS_H
 
 #include <stddef.h>
+#include "lib/resc_value.h"
 #include "lib/util.h"
 #include "qtools/lib/pbs_ifl.h"
 
@@ -21,13 +22,7 @@ extern "C" {
  * mem/vmem/pmem/pvmem/file (size), nodes (node spec), ppn/ncpus/procs/
  * nodect (count). Returns 0, or -1 with a reason in err. */
 int parse_resource_list(const char *spec, struct attropl **list, char *err, size_t errlen);
-/* "[[HH:]MM:]SS[.frac]" or plain seconds -> seconds; -1 if malformed. */
-long parse_time_value(const char *s);
-/* "N[b|w|kb|kw|mb|mw|gb|gw|tb|tw]" (case-insensitive) -> bytes; -1 if bad. */
-long long parse_size_value(const char *s);
-/* Torque node spec: "spec[+spec]..." where spec is "N" or a host name,
- * followed by ":ppn=N", ":gpus=N" or ":property" items. 0 or -1. */
-int check_node_spec(const char *s);
+/* parse_time_value, parse_size_value, check_node_spec: lib/resc_value.h */
 
 /* --- checkpoint option (qsub/qalter -c) ----------------------------------- */
 /* lib/ckpt_option.c's parser (the server's and the MOM's too): Torque's

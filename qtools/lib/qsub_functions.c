@@ -2,6 +2,7 @@
  * alike, with Torque's checks and messages. */
 #include "qtools/lib/qsub_functions.h"
 #include "qtools/lib/cmds.h"
+#include "lib/ckpt_option.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -369,4 +370,20 @@ out:
 	buf_free(&args);
 	qsub_job_free(&pre);
 	return rc;
+}
+
+int qsub_ckpt_warning(const struct qsub_job *j, char *out, size_t outlen)
+{
+	struct ckpt_opts o;
+	int n = nodes_spec_count(qsub_get_attr(j, ATTR_l, "nodes"));
+
+	out[0] = '\0';
+	if (ckpt_opts_parse(qsub_get_attr(j, ATTR_c, NULL), &o, NULL, 0) < 0 ||
+	    !ckpt_checkpointable(&o) || n <= 1)
+		return 0;
+	snprintf(out, outlen, "qsub: warning: the job asks for %d nodes and will not be "
+		 "checkpointable: ckmig cannot checkpoint a multi-node job (no sister MOMs), so "
+		 "qhold, qchkpt, qmigrate, drains and preemption will refuse it and it takes no "
+		 "periodic or shutdown checkpoints", n);
+	return 1;
 }

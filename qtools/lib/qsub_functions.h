@@ -56,6 +56,11 @@ int qsub_build(struct qsub_job *j, int argc, char **argv, const char *text, size
 /* The usage text Torque prints with an error. */
 extern const char qsub_usage[];
 
+/* -c asks for checkpointing but -l nodes= for more than one node: the
+ * warning qsub prints (ckmig has no multi-node checkpoint). 1 and the
+ * text in out, or 0. */
+int qsub_ckpt_warning(const struct qsub_job *j, char *out, size_t outlen);
+
 #ifdef __cplusplus
 }
 #endif
