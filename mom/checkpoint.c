@@ -132,15 +132,22 @@ static int open_ckpt_parent(const struct mom *m, const char *ckdir, char *err, s
 	 * reached through a link); below it, nothing is followed */
 	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (comp = strtok_r(rest, "/", &save); comp && fd >= 0; comp = strtok_r(NULL, "/", &save)) {
+		int e;
+
 		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		e = errno;
 		close(fd);
 		fd = next;
+		errno = e;
 	}
 	if (fd < 0) {
 		char *parent = xstrdup(ckdir);
 
-		snprintf(err, errlen, "checkpoint directory %s does not exist (or passes through a "
-			 "symbolic link)", dirname(parent));
+		if (errno == ENOENT)
+			snprintf(err, errlen, "checkpoint directory %s does not exist", dirname(parent));
+		else
+			snprintf(err, errlen, "checkpoint directory %s passes through a symbolic link "
+				 "or a non-directory (%s)", dirname(parent), strerror(errno));
 		free(parent);
 	}
 out:

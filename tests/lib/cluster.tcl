@@ -93,6 +93,8 @@ proc ::cl::start_server {} {
         >>& [file join $::cl::dir server.out] &]
     wait_for_condition {[file exists $::env(PBS_SERVER_SOCKET)] &&
                         [lindex [q qstat -B] 0] == 0} 10000 50
+    # the same parents the MOMs allow ($allowed_checkpoint_dirs)
+    q qmgr -c "set server allowed_checkpoint_dirs = /var/spool/ckmig-shared,/var/spool/ckmig,/tmp,$::cl::dir"
 }
 
 proc ::cl::start_mom {node} {
@@ -105,6 +107,8 @@ proc ::cl::start_mom {node} {
     append cfg "\$checkpoint_script [file join $libexec checkpoint_script]\n"
     append cfg "\$restart_script [file join $libexec restart_script]\n"
     append cfg "\$remote_checkpoint_dirs /var/spool/ckmig-shared/checkpoint\n"
+    # where the tests let jobs name their own checkpoint directories
+    append cfg "\$allowed_checkpoint_dirs /var/spool/ckmig-shared /var/spool/ckmig /tmp $::cl::dir\n"
     append cfg "\$checkpoint_timeout 120\n"
     append cfg $::cl::momlines\n
     ::cl::write [file join $mhome mom_priv config] $cfg
