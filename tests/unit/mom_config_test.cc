@@ -181,3 +181,50 @@ TEST_F(MomConfig, LoadMissingFileIsError)
 }
 
 } // namespace
+
+namespace {
+// Issue 13: a 70 000-character $mom_host was taken.
+TEST_F(MomConfig, HostNamesAreHostNames)
+{
+	std::string big = "$mom_host " + std::string(70000, 'a') + "\n";
+	EXPECT_EQ(-1, parse(big.c_str()));
+	EXPECT_NE(std::string(p.err).find("$mom_host needs one host name"), std::string::npos) << p.err;
+	EXPECT_EQ(nullptr, p.c.mom_host);
+}
+
+TEST_F(MomConfig, HostNameBadCharactersAndPbsserver)
+{
+	EXPECT_EQ(-1, parse("$mom_host node1;rm\n"));
+	mom_config_free(&p.c);
+	mom_config_init(&p.c);
+	std::string big = "$pbsserver " + std::string(300, 'h') + ":15001\n";
+	EXPECT_EQ(-1, parse(big.c_str()));
+	mom_config_free(&p.c);
+	mom_config_init(&p.c);
+	EXPECT_EQ(0, parse("$mom_host node-1.example_x\n$pbsserver head:15001\n")) << p.err;
+	EXPECT_STREQ("node-1.example_x", p.c.mom_host);
+}
+
+// Issue 10 item 7 at the MOM: which parents root may write a checkpoint under.
+TEST_F(MomConfig, CheckpointDirPolicy)
+{
+	ASSERT_EQ(0, parse("$remote_checkpoint_dirs /shared *\n$allowed_checkpoint_dirs /scratch,/big/ck\n"))
+		<< p.err;
+	const char *base = "/var/spool/ckmig/checkpoint";
+	EXPECT_STREQ(base, mom_config_ckpt_parent(&p.c, base, "/var/spool/ckmig/checkpoint/1.h.CK"));
+	EXPECT_STREQ("/shared", mom_config_ckpt_parent(&p.c, base, "/shared/u/1.h.CK"));
+	EXPECT_STREQ("/scratch", mom_config_ckpt_parent(&p.c, base, "/scratch/1.h.CK"));
+	EXPECT_STREQ("/big/ck", mom_config_ckpt_parent(&p.c, base, "/big/ck/x/1.h.CK"));
+	// "*" says every directory is shared, not that root may write anywhere
+	EXPECT_EQ(nullptr, mom_config_ckpt_parent(&p.c, base, "/boot/1.h.CK"));
+	EXPECT_EQ(nullptr, mom_config_ckpt_parent(&p.c, base, "/scratchy/1.h.CK"));
+	EXPECT_EQ(nullptr, mom_config_ckpt_parent(&p.c, base, "/shared/../boot/1.h.CK"));
+	EXPECT_EQ(nullptr, mom_config_ckpt_parent(&p.c, base, "rel/1.h.CK"));
+}
+
+TEST_F(MomConfig, AllowedCheckpointDirsMustBeAbsolute)
+{
+	EXPECT_EQ(-1, parse("$allowed_checkpoint_dirs scratch\n"));
+	EXPECT_NE(std::string(p.err).find("not an absolute path"), std::string::npos) << p.err;
+}
+}  // namespace

@@ -134,3 +134,135 @@ TEST(ServerNodes, StateStrings)
 	EXPECT_EQ(0, exec_host_first("node7:ppn=2", first, sizeof(first)));
 	EXPECT_STREQ("node7", first);
 }
+
+// Issue 13: "a nodes file with np=2 np=3 or gpus=abc" was taken silently.
+TEST(ServerNodes, ParseRefusesKeywordsTwiceOrMalformed)
+{
+	node *nodes = NULL;
+	int n = 0;
+	char err[256];
+	struct { const char *text, *why; } bad[] = {
+		{ "node1 np=2 np=3\n", "line 1: np given twice" },
+		{ "node0\nnode1 gpus=abc\n", "line 2: bad gpus \"abc\"" },
+		{ "node1 gpus=-1\n", "bad gpus" },
+		{ "node1 mics=2x\n", "bad mics" },
+		{ "node1 colour=red\n", "unknown node attribute \"colour\"" },
+		{ "node1 gpus=1 gpus=1\n", "gpus given twice" },
+	};
+	for (auto &b : bad) {
+		EXPECT_EQ(-1, nodes_parse(b.text, &nodes, &n, err, sizeof(err))) << b.text;
+		EXPECT_NE(nullptr, strstr(err, b.why)) << err;
+	}
+	ASSERT_EQ(0, nodes_parse("node1 np=2 gpus=2 mics=0 numa_node_str=0,1 bigmem\n", &nodes, &n,
+				 err, sizeof(err))) << err;
+	EXPECT_EQ(2, nodes[0].np);
+	EXPECT_STREQ("bigmem", nodes[0].props);
+	nodes_free(nodes, n);
+}
+
+// The door's node check: what the configured nodes could ever hold.
+TEST(ServerDoor, NodesFeasible)
+{
+	Cluster c("node1 np=2\nnode2 np=2 bigmem\n");
+	char msg[512];
+	EXPECT_EQ(0, job_check_nodes(c.s, "2", 1, msg, sizeof(msg)));
+	EXPECT_EQ(0, job_check_nodes(c.s, "node1:ppn=2+node2", 1, msg, sizeof(msg)));
+	EXPECT_EQ(0, job_check_nodes(c.s, "1:bigmem:ppn=2", 1, msg, sizeof(msg)));
+	EXPECT_EQ(PBSE_EXCQRESC, job_check_nodes(c.s, "99999", 1, msg, sizeof(msg)));
+	EXPECT_NE(nullptr, strstr(msg, "cannot locate feasible nodes")) << msg;
+	EXPECT_EQ(PBSE_EXCQRESC, job_check_nodes(c.s, "node1:ppn=99", 1, msg, sizeof(msg)));
+	EXPECT_NE(nullptr, strstr(msg, "node node1 has np=2, the job asks for ppn=99")) << msg;
+	EXPECT_EQ(PBSE_UNKNODE, job_check_nodes(c.s, "nosuchnode", 1, msg, sizeof(msg)));
+	EXPECT_STREQ("nosuchnode", msg);
+	EXPECT_EQ(PBSE_EXCQRESC, job_check_nodes(c.s, "2:bigmem", 1, msg, sizeof(msg)));
+	EXPECT_EQ(PBSE_EXCQRESC, job_check_nodes(c.s, "1", 3, msg, sizeof(msg)));  // ncpus=3
+	EXPECT_EQ(PBSE_EXCQRESC, job_check_nodes(c.s, "node1+node2+node1", 1, msg, sizeof(msg)));
+}
+
+TEST(ServerDoor, QueueAndAttributes)
+{
+	Cluster c("node1 np=2\n");
+	char msg[512];
+	EXPECT_EQ(0, job_check_queue(c.s, "", msg, sizeof(msg)));
+	EXPECT_EQ(0, job_check_queue(c.s, "batch", msg, sizeof(msg)));
+	EXPECT_EQ(0, job_check_queue(c.s, "batch@head", msg, sizeof(msg)));
+	EXPECT_EQ(0, job_check_queue(c.s, "@head", msg, sizeof(msg)));
+	EXPECT_EQ(PBSE_UNKQUE, job_check_queue(c.s, "nosuchqueue", msg, sizeof(msg)));
+	EXPECT_STREQ("nosuchqueue", msg);
+	EXPECT_EQ(PBSE_UNKQUE, job_check_queue(c.s, "batchx", msg, sizeof(msg)));
+
+	struct { const char *name, *res, *val; int code; } cases[] = {
+		{ ATTR_l, "bogusresource", "5", PBSE_UNKRESC },
+		{ ATTR_l, "walltime", "abc", PBSE_BADATVAL },
+		{ ATTR_l, "nodes", "-1", PBSE_BADATVAL },
+		{ ATTR_l, "nodes", "nosuchnode", PBSE_UNKNODE },
+		{ ATTR_c, nullptr, "n,enabled", PBSE_BADATVAL },
+		{ ATTR_c, nullptr, "enabled,dir=/boot", PBSE_PERM },
+		{ ATTR_checkpoint_dir, nullptr, "/var", PBSE_PERM },
+		{ ATTR_checkpoint_dir, nullptr, "rel/dir", PBSE_BADATVAL },
+		{ ATTR_depend, nullptr, "afterok:99999.head", PBSE_BADDEPEND },
+		{ ATTR_depend, nullptr, "whenever:1", PBSE_BADDEPEND },
+		{ ATTR_l, "walltime", "10", 0 },
+		{ ATTR_c, nullptr, "enabled", 0 },
+	};
+	for (auto &t : cases) {
+		attr_list l;
+		attrl_init(&l);
+		attrl_add(&l, t.name, t.res, t.val, BATCH_SET);
+		EXPECT_EQ(t.code, job_check_attrs(c.s, &l, &l, msg, sizeof(msg)))
+			<< t.name << " " << (t.res ? t.res : "") << " " << t.val << ": " << msg;
+		attrl_free(&l);
+	}
+	// the same resource twice in one request: Torque's "Duplicate entry in list"
+	attr_list l;
+	attrl_init(&l);
+	attrl_add(&l, ATTR_l, "walltime", "10", BATCH_SET);
+	attrl_add(&l, ATTR_l, "walltime", "20", BATCH_SET);
+	EXPECT_EQ(PBSE_DUPLIST, job_check_attrs(c.s, &l, &l, msg, sizeof(msg)));
+	EXPECT_STREQ("Resource_List.walltime", msg);
+	attrl_free(&l);
+	// the queue's resources_max
+	attrl_set(&c.s->qattrs, ATTR_rescmax, "walltime", "01:00:00");
+	attrl_init(&l);
+	attrl_add(&l, ATTR_l, "walltime", "02:00:00", BATCH_SET);
+	EXPECT_EQ(PBSE_EXCQRESC, job_check_attrs(c.s, &l, &l, msg, sizeof(msg)));
+	attrl_free(&l);
+}
+
+// Issue 10 item 7: where root may write a memory image is the operator's.
+TEST(ServerDoor, CheckpointDirPolicy)
+{
+	Cluster c("node1 np=2\n");
+	char msg[512];
+	EXPECT_EQ(PBSE_PERM, ckpt_dir_allowed(c.s, "/boot", msg, sizeof(msg)));
+	EXPECT_NE(nullptr, strstr(msg, "allowed_checkpoint_dirs (none set)")) << msg;
+	attrl_set(&c.s->attrs, ATTR_allowed_ckpt_dirs, NULL, "/scratch/ck, /shared");
+	EXPECT_EQ(0, ckpt_dir_allowed(c.s, "/scratch/ck", msg, sizeof(msg)));
+	EXPECT_EQ(0, ckpt_dir_allowed(c.s, "/shared/u1/x", msg, sizeof(msg)));
+	EXPECT_EQ(PBSE_PERM, ckpt_dir_allowed(c.s, "/scratch/ckx", msg, sizeof(msg)));
+	EXPECT_EQ(PBSE_BADATVAL, ckpt_dir_allowed(c.s, "/shared/../boot", msg, sizeof(msg)));
+	EXPECT_EQ(PBSE_BADATVAL, ckpt_dir_allowed(c.s, "shared", msg, sizeof(msg)));
+	attrl_set(&c.s->qattrs, ATTR_checkpoint_dir, NULL, "/queue/ck");
+	EXPECT_EQ(0, ckpt_dir_allowed(c.s, "/queue/ck/mine", msg, sizeof(msg)));
+}
+
+// Every checkpoint path asks job_ckpt_refusal: no multi-node checkpoint.
+TEST(ServerDoor, MultiNodeJobsAreNotCheckpointed)
+{
+	char msg[256];
+	job *j = job_alloc("5.head", 5);
+	job_set(j, ATTR_c, "enabled");
+	attrl_set(&j->attrs, ATTR_l, "nodes", "2");
+	EXPECT_EQ(2, job_node_count(j));
+	EXPECT_EQ(PBSE_IVALREQ, job_ckpt_refusal(j, msg, sizeof(msg)));
+	EXPECT_NE(nullptr, strstr(msg, "job runs on 2 nodes")) << msg;
+	job_set(j, ATTR_exechost, "node1/0+node1/1");   // what it got decides
+	EXPECT_EQ(1, job_node_count(j));
+	EXPECT_EQ(0, job_ckpt_refusal(j, msg, sizeof(msg)));
+	job_set(j, ATTR_exechost, "node1/0+node2/0");
+	EXPECT_EQ(PBSE_IVALREQ, job_ckpt_refusal(j, msg, sizeof(msg)));
+	job_set(j, ATTR_c, "n");
+	EXPECT_EQ(PBSE_IVALREQ, job_ckpt_refusal(j, msg, sizeof(msg)));
+	EXPECT_STREQ(MSG_NOT_CHECKPOINTABLE, msg);
+	job_free(j);
+}
