@@ -94,7 +94,7 @@ proc ::cl::start_server {} {
     wait_for_condition {[file exists $::env(PBS_SERVER_SOCKET)] &&
                         [lindex [q qstat -B] 0] == 0} 10000 50
     # the same parents the MOMs allow ($allowed_checkpoint_dirs)
-    q qmgr -c "set server allowed_checkpoint_dirs = /var/spool/ckmig-shared,/var/spool/ckmig,/tmp,$::cl::dir"
+    q qmgr -c "set server allowed_checkpoint_dirs = \"/var/spool/ckmig-shared,/var/spool/ckmig,/tmp,$::cl::dir\""
 }
 
 proc ::cl::start_mom {node} {
