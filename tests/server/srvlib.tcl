@@ -40,7 +40,7 @@ proc srv_start {args} {
 proc srv::launch {} {
     set srv::pid [spawn_bg [file join $srv::home server.out.[incr srv::n]] \
         [ckmig_bin ckmig_server] -D -d $srv::home -k $srv::key -p $srv::port -M $srv::momport]
-    wait_for_condition {[srv::up]} 10000
+    wait_for_condition {[srv::up]} 30000
 }
 
 proc srv::up {} {
@@ -97,7 +97,7 @@ proc srv_mom_start {{config ""}} {
     set srv::mompid [spawn_bg [file join $srv::home mom.out] [ckmig_bin ckmig_mom] -D \
         -d $mhome -k $srv::key -M $srv::momport]
     set host [info hostname]
-    wait_for_condition {[string match "*state = free*" [lindex [srv_cmd pbsnodes $host] 1]]} 15000
+    wait_for_condition {[string match "*state = free*" [lindex [srv_cmd pbsnodes $host] 1]]} 60000
 }
 
 proc srv_accounting {} {
