@@ -222,7 +222,9 @@ proc output_save {dir name jobid uid gid} {
             set cmd [list {*}$who dd if=$path bs=65536 count=$size iflag=count_bytes,nofollow \
                          status=none | dd of=$copy oflag=nofollow status=none]
         }
-        if {[catch {exec {*}$cmd 2>@1} err]} {
+        if {[catch {exec {*}$cmd 2>@1} err] ||
+            ([owner_may_write $dir $uid] && [catch {exec {*}$who chmod 0600 $copy 2>@1} err]) ||
+            (![owner_may_write $dir $uid] && [catch {file attributes $copy -permissions 0600} err])} {
             log warning "job $jobid: cannot keep its $s ($path, $size bytes) in $copy: $err"
         } else {
             log info "job $jobid: kept $size bytes of $path in $copy"
@@ -287,6 +289,23 @@ proc output_prune {dir jobid uid gid} {
 proc find_qalter {} {
     if {[info exists ::env(CKMIG_QALTER)] && [file executable $::env(CKMIG_QALTER)]} {
         return $::env(CKMIG_QALTER)
+    }
+    # the qalter installed with the MOM that runs us (PREFIX/sbin/pbs_mom ->
+    # PREFIX/bin/qalter): the right one whatever pbs_environment says
+    set pid [pid]
+    for {set up 0} {$up < 6 && $pid > 1} {incr up} {
+        if {[catch {open /proc/$pid/stat} f]} break
+        set st [read $f]
+        close $f
+        set pid [lindex [string range $st [expr {[string last ) $st] + 2}] end] 1]
+        if {[catch {file readlink /proc/$pid/exe} exe]} continue
+        if {[file tail $exe] in {pbs_mom ckmig_mom}} {
+            set top [file dirname [file dirname $exe]]
+            foreach q [list $top/bin/qalter $top/lib/ckmig/bin/qalter] {
+                if {[file executable $q]} { return $q }
+            }
+            break
+        }
     }
     set p [auto_execok qalter]
     if {$p ne ""} { return [lindex $p 0] }
