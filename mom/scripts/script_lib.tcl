@@ -299,6 +299,8 @@ proc find_qalter {} {
         close $f
         set pid [lindex [string range $st [expr {[string last ) $st] + 2}] end] 1]
         if {[catch {file readlink /proc/$pid/exe} exe]} continue
+        # a MOM whose binary was reinstalled while it runs
+        regsub { \(deleted\)$} $exe {} exe
         if {[file tail $exe] in {pbs_mom ckmig_mom}} {
             set top [file dirname [file dirname $exe]]
             foreach q [list $top/bin/qalter $top/lib/ckmig/bin/qalter] {
