@@ -6,97 +6,153 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* --- blocking I/O --------------------------------------------------------------------- */
+/* Wait until fd is readable or the deadline passes. 0, or PBSE_TIMEOUT. */
+static int wait_readable(int fd, long long deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int pr;
 
-int proto_send(int fd, const struct pbs_msg *m, const struct proto_key *key)
+	if (deadline < 0)
+		return 0;
+	for (;;) {
+		long long left = deadline - now_ms();
+
+		pr = poll(&p, 1, left < 0 ? 0 : (int)left);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		return pr == 0 ? PBSE_TIMEOUT : 0;
+	}
+}
+
+/* Read one record (a frame, or a handshake record) into r: never a byte
+ * beyond it, so what follows stays in the socket for the next call.
+ * Returns what proto_reader_next returned, or a transport PBSE in *pbse
+ * with PROTO_FATAL. */
+static int read_record(int fd, struct proto_reader *r, long long deadline, int timeout_ms,
+		       struct pbs_msg *m, int *pbse, char *err, size_t errlen)
+{
+	char tmp[65536];
+	int eof = 0, rc;
+
+	for (;;) {
+		size_t want;
+		ssize_t got;
+
+		rc = proto_reader_next(r, eof, m, pbse, err, errlen);
+		if (rc != PROTO_MORE)
+			return rc;
+		if (eof) {
+			snprintf(err, errlen, "connection closed by peer");
+			*pbse = PBSE_SOCKET_CLOSE;
+			msg_init(m);
+			return PROTO_FATAL;
+		}
+		if (wait_readable(fd, deadline)) {
+			snprintf(err, errlen, "no answer within %d ms", timeout_ms);
+			*pbse = PBSE_TIMEOUT;
+			msg_init(m);
+			return PROTO_FATAL;
+		}
+		want = proto_reader_want(r);
+		if (!want || want > sizeof(tmp))
+			want = sizeof(tmp);
+		got = read(fd, tmp, want);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got < 0) {
+			snprintf(err, errlen, "read: %s", strerror(errno));
+			*pbse = PBSE_SOCKET_READ;
+			msg_init(m);
+			return PROTO_FATAL;
+		}
+		if (got == 0)
+			eof = 1;
+		else
+			buf_append(&r->in, tmp, (size_t)got);
+	}
+}
+
+int proto_handshake(int fd, struct proto_session *s, int timeout_ms, char *err, size_t errlen)
+{
+	long long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+	struct proto_reader r;
+	struct buf out;
+	int rc = 0, pbse = 0;
+
+	err[0] = '\0';
+	if (!proto_session_keyed(s))
+		return 0;
+	proto_reader_init(&r, s);
+	buf_init(&out);
+	if (proto_session_start(s, &out) < 0 || write_full(fd, out.data, out.len) < 0) {
+		snprintf(err, errlen, "cannot start the session: %s", strerror(errno));
+		rc = PBSE_SOCKET_WRITE;
+	}
+	while (!rc && !proto_session_ready(s)) {
+		struct pbs_msg m;
+		int k = read_record(fd, &r, deadline, timeout_ms, &m, &pbse, err, errlen);
+
+		if (k == PROTO_FATAL) {
+			msg_free(&m);
+			buf_reset(&out);
+			proto_session_refuse(s, &out, pbse);
+			if (out.len)
+				(void)!write_full(fd, out.data, out.len);
+			rc = pbse;
+		} else if (k == PROTO_HELLO && r.answer.len) {
+			if (write_full(fd, r.answer.data, r.answer.len) < 0) {
+				snprintf(err, errlen, "write: %s", strerror(errno));
+				rc = PBSE_SOCKET_WRITE;
+			}
+			buf_reset(&r.answer);
+		}
+	}
+	buf_free(&out);
+	proto_reader_free(&r);
+	return rc;
+}
+
+int proto_send(int fd, const struct pbs_msg *m, struct proto_session *s)
 {
 	struct buf b;
 	int rc = 0;
 
 	buf_init(&b);
-	proto_frame_msg(&b, m, key);
+	proto_frame_msg(&b, m, s);
 	if (write_full(fd, b.data, b.len) < 0)
 		rc = PBSE_SOCKET_WRITE;
 	buf_free(&b);
 	return rc;
 }
 
-int proto_recv(int fd, struct pbs_msg *m, const struct proto_key *key, int timeout_ms,
+int proto_recv(int fd, struct pbs_msg *m, struct proto_session *s, int timeout_ms,
 	       char *err, size_t errlen)
 {
 	struct proto_reader r;
 	long long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
-	char tmp[65536];
-	int rc, pbse, eof = 0;
+	int rc, pbse = 0;
 
-	proto_reader_init(&r, key);
+	proto_reader_init(&r, s);
 	msg_init(m);
 	for (;;) {
 		struct pbs_msg one;
 
-		rc = proto_reader_next(&r, eof, &one, &pbse, err, errlen);
+		rc = read_record(fd, &r, deadline, timeout_ms, &one, &pbse, err, errlen);
+		if (rc == PROTO_HELLO)
+			continue;   /* a session's last handshake record */
 		if (rc == PROTO_MSG) {
 			msg_free(m);
 			*m = one;
 			rc = 0;
-			break;
-		}
-		if (rc != PROTO_MORE) {
+		} else {
 			msg_free(&one);
 			rc = pbse;
-			break;
 		}
-		if (eof) {
-			snprintf(err, errlen, "connection closed by peer");
-			rc = PBSE_SOCKET_CLOSE;
-			break;
-		}
-		if (deadline >= 0) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
-			long long left = deadline - now_ms();
-			int pr;
-
-			if (left < 0)
-				left = 0;
-			pr = poll(&p, 1, (int)left);
-			if (pr < 0 && errno == EINTR)
-				continue;
-			if (pr == 0) {
-				snprintf(err, errlen, "no answer within %d ms", timeout_ms);
-				rc = PBSE_TIMEOUT;
-				break;
-			}
-		}
-		/* Read only what the current frame still needs, so bytes of a
-		 * following frame stay in the socket for the next call. */
-		size_t want = sizeof(tmp);
-		if (r.in.len >= PROTO_HDR_LEN) {
-			uint32_t n;
-			size_t total;
-
-			memcpy(&n, r.in.data, sizeof(n));
-			total = PROTO_HDR_LEN + (key && key->key && key->len ? PROTO_MAC_LEN : 0) + ntohl(n);
-			if (total > r.in.len && total - r.in.len < want)
-				want = total - r.in.len;
-		} else {
-			want = PROTO_HDR_LEN - r.in.len;
-		}
-		ssize_t got = read(fd, tmp, want);
-
-		if (got < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (got < 0) {
-			snprintf(err, errlen, "read: %s", strerror(errno));
-			rc = PBSE_SOCKET_READ;
-			break;
-		}
-		if (got == 0)
-			eof = 1;
-		else
-			buf_append(&r.in, tmp, (size_t)got);
+		break;
 	}
 	proto_reader_free(&r);
 	if (rc) {
@@ -107,9 +163,9 @@ int proto_recv(int fd, struct pbs_msg *m, const struct proto_key *key, int timeo
 }
 
 int proto_call(int fd, const struct pbs_msg *req, struct pbs_msg *reply,
-	       const struct proto_key *key, int timeout_ms, char *err, size_t errlen)
+	       struct proto_session *s, int timeout_ms, char *err, size_t errlen)
 {
-	int rc = proto_send(fd, req, key);
+	int rc = proto_send(fd, req, s);
 
 	if (rc) {
 		snprintf(err, errlen, "cannot send %s: %s", proto_type_name(req->type),
@@ -117,7 +173,7 @@ int proto_call(int fd, const struct pbs_msg *req, struct pbs_msg *reply,
 		msg_init(reply);
 		return rc;
 	}
-	rc = proto_recv(fd, reply, key, timeout_ms, err, errlen);
+	rc = proto_recv(fd, reply, s, timeout_ms, err, errlen);
 	if (!rc && !reply->is_reply) {
 		snprintf(err, errlen, "peer answered with a request, not a reply");
 		msg_free(reply);
@@ -127,3 +183,22 @@ int proto_call(int fd, const struct pbs_msg *req, struct pbs_msg *reply,
 	return rc;
 }
 
+
+int proto_tcp_session(const char *host, int port, const struct proto_key *key,
+		      struct proto_session *s, int timeout_ms, int *pbse, char *err, size_t errlen)
+{
+	int fd = proto_tcp_connect(host, port, timeout_ms);
+
+	proto_session_init(s, key, PROTO_INITIATOR);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot connect to %s:%d: %s", host, port, strerror(errno));
+		*pbse = PBSE_NOCONNECTS;
+		return -1;
+	}
+	*pbse = proto_handshake(fd, s, timeout_ms, err, errlen);
+	if (*pbse) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}

@@ -4,14 +4,35 @@
  *  FRAME
  * ======================================================================
  *  4-byte big-endian body length N, [32-byte MAC], N bytes of body.
- *  The MAC is present on TCP (server<->MOM) only: HMAC-SHA256 with the
- *  cluster key over the 4 length bytes followed by the body. On the Unix
- *  socket (clients) there is no MAC; identity comes from SO_PEERCRED.
+ *  On the Unix socket (clients) there is no MAC and no handshake;
+ *  identity comes from SO_PEERCRED. On TCP (server<->MOM) every
+ *  connection is a session (below) and every frame carries a MAC.
  *  N <= PROTO_MAX_BODY (16 MiB).
+ *
+ * ======================================================================
+ *  SESSION (TCP only: replay protection)
+ * ======================================================================
+ *  The side that accepted the connection speaks first:
+ *    acceptor  -> "CKH1" + na (32 random bytes)
+ *    initiator -> "CKH1" + ni (32 random bytes) + HMAC(K, "ckmig
+ *                 initiator proof\0" | na | ni)
+ *    acceptor  -> "CKOK" + HMAC(K, "ckmig acceptor proof\0" | na | ni)
+ *              or "CKNO" + 4-byte PBSE code + 28 zero bytes, then closes.
+ *  K is the cluster key. Both sides then use the session key
+ *  S = HMAC(K, "ckmig session key\0" | na | ni), and a frame's MAC is
+ *  HMAC(S, D | seq | length | body): D the sender ('A' acceptor,
+ *  'I' initiator), seq its 64-bit big-endian count of frames sent in
+ *  this session, from 0. The initiator sends its first frame right after
+ *  its hello (one round trip of handshake in all). A frame captured in
+ *  one session verifies in no other (fresh nonces from both sides), nor
+ *  twice, nor out of order, nor sent back to its sender. Before the
+ *  handshake is complete nothing larger than its fixed 68-byte record
+ *  is read from an unauthenticated peer, and nothing is parsed.
  *
  *  One decoder (proto_reader_next / proto_recv) rejects, with a PBSE code:
  *    body larger than 16 MiB ........ PBSE_PROTOCOL (15033), fatal
- *    bad or missing MAC .............. PBSE_BADCRED  (15021), fatal
+ *    bad or missing MAC, failed
+ *      session handshake ............ PBSE_BADCRED  (15021), fatal
  *    EOF inside a frame (truncated) .. PBSE_PREMATURE_EOF (15114), fatal
  *    not XML / wrong element / bad
  *      type, missing fields .......... PBSE_IVALREQ  (15004)
@@ -371,7 +392,7 @@ void proto_reply_close(struct buf *b);
 void proto_encode(const struct pbs_msg *m, struct buf *out);
 int proto_decode(const char *body, size_t len, struct pbs_msg *m, char *err, size_t errlen);
 
-/* The cluster key for the TCP MAC; NULL key = no MAC (Unix socket). */
+/* The cluster key; NULL key = no MAC (Unix socket). */
 struct proto_key {
 	unsigned char *key;
 	size_t len;
@@ -380,39 +401,85 @@ struct proto_key {
 int proto_key_load(struct proto_key *k, const char *path, char *err, size_t errlen);
 void proto_key_free(struct proto_key *k);
 
-/* Append one frame (header, MAC when key, body) holding m to out. */
-void proto_frame_msg(struct buf *out, const struct pbs_msg *m, const struct proto_key *key);
+/* One side of one connection (see SESSION above). Keyless (key NULL):
+ * plain frames, nothing else. Keyed: the handshake first, then every
+ * frame MAC'd with the session key and its sequence number. */
+#define PROTO_NONCE_LEN   32
+#define PROTO_HELLO_A_LEN 36   /* "CKH1" + acceptor nonce */
+#define PROTO_HELLO_I_LEN 68   /* "CKH1" + initiator nonce + proof */
+#define PROTO_HELLO_R_LEN 36   /* "CKOK" + proof, or "CKNO" + PBSE code */
+enum { PROTO_ACCEPTOR = 0, PROTO_INITIATOR = 1 };
+struct proto_session {
+	const struct proto_key *key;
+	int role;                  /* PROTO_ACCEPTOR | PROTO_INITIATOR */
+	int state;
+	unsigned char na[PROTO_NONCE_LEN], ni[PROTO_NONCE_LEN];
+	unsigned char skey[PROTO_MAC_LEN];
+	uint64_t tx_seq, rx_seq;   /* frames sent / received in this session */
+};
+void proto_session_init(struct proto_session *s, const struct proto_key *key, int role);
+void proto_session_wipe(struct proto_session *s);     /* forget the session key */
+int proto_session_keyed(const struct proto_session *s);
+/* Frames may be sent (initiator: once the acceptor's nonce is in). */
+int proto_session_can_send(const struct proto_session *s);
+/* Frames may be received (handshake complete, or keyless). */
+int proto_session_ready(const struct proto_session *s);
+/* Acceptor: append its hello (nonce) to out; call once, at accept. */
+int proto_session_start(struct proto_session *s, struct buf *out);
+/* Acceptor: append the refusal record (a failed handshake) to out. */
+void proto_session_refuse(struct proto_session *s, struct buf *out, int pbse);
+/* Tests and fuzz targets: a ready session from given nonces. */
+void proto_session_fixed(struct proto_session *s, const struct proto_key *key, int role,
+			 const unsigned char na[PROTO_NONCE_LEN],
+			 const unsigned char ni[PROTO_NONCE_LEN]);
+
+/* Append one frame holding m to out (MAC and sequence number when s is
+ * keyed; s NULL = plain). */
+void proto_frame_msg(struct buf *out, const struct pbs_msg *m, struct proto_session *s);
 /* Frame arbitrary body bytes (tests use it to send hostile bodies). */
-void proto_frame_body(struct buf *out, const char *body, size_t len, const struct proto_key *key);
+void proto_frame_body(struct buf *out, const char *body, size_t len, struct proto_session *s);
 
 /* Incremental receiver for non-blocking sockets. Feed bytes into in,
- * then call proto_reader_next until it returns 0. */
+ * then call proto_reader_next until it returns PROTO_MORE. */
 struct proto_reader {
 	struct buf in;
-	const struct proto_key *key;
+	struct buf answer;         /* handshake bytes the peer must get now */
+	struct proto_session *ses; /* NULL = plain frames */
 };
-void proto_reader_init(struct proto_reader *r, const struct proto_key *key);
+void proto_reader_init(struct proto_reader *r, struct proto_session *s);
 void proto_reader_free(struct proto_reader *r);
+/* How many more bytes complete the record being read (0: one is whole,
+ * or its header is already refused). A receiver reads no further than
+ * that, so nothing beyond one frame waits in memory. */
+size_t proto_reader_want(const struct proto_reader *r);
 /* Returns PROTO_MSG (m filled; caller msg_free()s it), PROTO_MORE (need
- * more bytes; m untouched), PROTO_BAD (frame consumed, *pbse says why;
- * answer and go on) or PROTO_FATAL (*pbse says why; answer once and
- * close). After MSG, BAD and FATAL m is initialised and must be
- * msg_free()d; m's old content is not freed. eof says the peer closed: a
- * partial frame then is PROTO_FATAL/PREMATURE_EOF. */
-enum { PROTO_MORE = 0, PROTO_MSG = 1, PROTO_BAD = 2, PROTO_FATAL = 3 };
+ * more bytes; m untouched), PROTO_HELLO (a handshake record was taken:
+ * send r->answer's bytes, then go on; m untouched), PROTO_BAD (frame
+ * consumed, *pbse says why; answer and go on) or PROTO_FATAL (*pbse says
+ * why; answer once and close; an acceptor whose handshake failed answers
+ * with proto_session_refuse instead). After MSG, BAD and FATAL m is
+ * initialised and must be msg_free()d; m's old content is not freed. eof
+ * says the peer closed: a partial frame then is PROTO_FATAL/PREMATURE_EOF. */
+enum { PROTO_MORE = 0, PROTO_MSG = 1, PROTO_BAD = 2, PROTO_FATAL = 3, PROTO_HELLO = 4 };
 int proto_reader_next(struct proto_reader *r, int eof, struct pbs_msg *m, int *pbse,
 		      char *err, size_t errlen);
 
-/* Blocking I/O for clients and MOM helpers.
+/* Blocking I/O for clients, tools and tests.
+ * proto_handshake: run s's handshake on fd (either role). 0 or a PBSE code.
  * proto_send: 0 or PBSE_SOCKET_WRITE. proto_recv: 0 (m filled), or a
  * PBSE code: PBSE_TIMEOUT (timeout_ms < 0 = wait forever),
  * PBSE_SOCKET_CLOSE (peer closed between frames), or a decoder code.
- * proto_call: send req, receive the reply (must be a reply). */
-int proto_send(int fd, const struct pbs_msg *m, const struct proto_key *key);
-int proto_recv(int fd, struct pbs_msg *m, const struct proto_key *key, int timeout_ms,
+ * proto_call: send req, receive the reply (must be a reply).
+ * proto_tcp_session: connect and, with a key, run the handshake; the fd
+ * or -1 with *pbse and err. */
+int proto_handshake(int fd, struct proto_session *s, int timeout_ms, char *err, size_t errlen);
+int proto_send(int fd, const struct pbs_msg *m, struct proto_session *s);
+int proto_recv(int fd, struct pbs_msg *m, struct proto_session *s, int timeout_ms,
 	       char *err, size_t errlen);
 int proto_call(int fd, const struct pbs_msg *req, struct pbs_msg *reply,
-	       const struct proto_key *key, int timeout_ms, char *err, size_t errlen);
+	       struct proto_session *s, int timeout_ms, char *err, size_t errlen);
+int proto_tcp_session(const char *host, int port, const struct proto_key *key,
+		      struct proto_session *s, int timeout_ms, int *pbse, char *err, size_t errlen);
 
 /* Sockets. Each returns an fd (close-on-exec) or -1 with errno.
  * tcp_connect resolves host (getaddrinfo) and waits at most timeout_ms. */

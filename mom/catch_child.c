@@ -144,16 +144,38 @@ void catch_child(struct mom *m)
 	}
 }
 
-static int send_obit(struct mom *m, struct mom_job *j)
+static void purge_job(struct mom *m, struct mom_job *j);
+
+static void obit_done(struct mom *m, void *arg, int rc, struct pbs_msg *reply, const char *err)
 {
-	struct pbs_msg req, reply;
+	char *jobid = arg;
+	struct mom_job *j = mom_job_find(m, jobid);
+
+	(void)reply;
+	if (!j || !j->obit_inflight)
+		goto out;
+	j->obit_inflight = 0;
+	if (rc == 0 || rc == PBSE_UNKJOBID) {
+		log_job(PBSEVENT_JOB, j->jobid, "obit sent (exit status %d)%s", j->exit_status,
+			rc ? ": server no longer knows the job" : "");
+		purge_job(m, j);
+	} else {
+		log_job(PBSEVENT_ERROR, j->jobid, "obit not accepted (%d): %s; will retry", rc, err);
+		j->obit_retry_ms = now_ms() + OBIT_RETRY_MS;
+	}
+out:
+	free(jobid);
+}
+
+/* Queue the obit; obit_done purges the job once the server has it. */
+static void send_obit(struct mom *m, struct mom_job *j)
+{
+	struct pbs_msg req;
 	struct attr_list res;
 	struct pbs_attr *a;
-	char v[32], err[512];
-	int rc;
+	char v[32];
 
-	memset(&req, 0, sizeof(req));   /* filled by msg_*() or the decoder */
-	memset(&reply, 0, sizeof(reply));   /* filled by msg_*() or the decoder */
+	memset(&req, 0, sizeof(req));   /* filled by msg_*() */
 	attrl_init(&res);
 	msg_request(&req, PBS_BATCH_JobObit, j->jobid);
 	snprintf(v, sizeof(v), "%d", j->exit_status);
@@ -167,18 +189,10 @@ static int send_obit(struct mom *m, struct mom_job *j)
 		msg_add_attr(&req, ATTR_comment, NULL, j->end_comment);
 	if (j->held)
 		msg_add_arg(&req, "checkpointed", "1");
-	rc = mom_server_call(m, &req, &reply, err, sizeof(err));
-	if (rc == 0 || rc == PBSE_UNKJOBID) {
-		log_job(PBSEVENT_JOB, j->jobid, "obit sent (exit status %d)%s", j->exit_status,
-			rc ? ": server no longer knows the job" : "");
-		rc = 0;
-	} else {
-		log_job(PBSEVENT_ERROR, j->jobid, "obit not accepted (%d): %s; will retry", rc, err);
-	}
+	j->obit_inflight = 1;
+	mom_server_send(m, &req, obit_done, xstrdup(j->jobid));
 	attrl_free(&res);
 	msg_free(&req);
-	msg_free(&reply);
-	return rc;
 }
 
 static void purge_job(struct mom *m, struct mom_job *j)
@@ -210,10 +224,7 @@ void job_exited(struct mom *m, struct mom_job *j)
 	j->substate = JOB_SUBSTATE_OBIT;
 	j->obit_retry_ms = 0;
 	mom_job_save(m, j);
-	if (send_obit(m, j) == 0)
-		purge_job(m, j);
-	else
-		j->obit_retry_ms = now_ms() + OBIT_RETRY_MS;
+	send_obit(m, j);
 }
 
 void send_obits(struct mom *m)
@@ -223,11 +234,8 @@ void send_obits(struct mom *m)
 
 	for (j = m->jobs; j; j = next) {
 		next = j->next;
-		if (j->substate != JOB_SUBSTATE_OBIT || now < j->obit_retry_ms)
+		if (j->substate != JOB_SUBSTATE_OBIT || j->obit_inflight || now < j->obit_retry_ms)
 			continue;
-		if (send_obit(m, j) == 0)
-			purge_job(m, j);
-		else
-			j->obit_retry_ms = now + OBIT_RETRY_MS;
+		send_obit(m, j);
 	}
 }

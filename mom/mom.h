@@ -73,13 +73,16 @@ struct mom_job {
 	long mem_kb;                /* max RSS, kB */
 	char *end_comment;          /* why it ended, for the obit */
 	int obit_sent;              /* server acknowledged the obit */
+	int obit_inflight;          /* an obit is queued to the server */
 	long long obit_retry_ms;    /* next time to try the obit */
 	struct ckpt_run *ck;        /* running checkpoint, or NULL */
 	struct mom_job *next;
 };
 
-/* A peer connection (server requests arrive here). */
-struct mom_conn;
+struct wloop;
+struct wconn;
+struct srv_req;
+struct later_reply;
 
 struct mom {
 	char *home;                 /* PBS_HOME: mom_priv/, mom_logs/, spool/ */
@@ -95,9 +98,16 @@ struct mom {
 	struct mom_config cfg;
 	int mom_port;               /* listening port */
 	int listen_fd;
-	struct mom_conn **conns;
-	size_t nconns;
-	int next_conn_id;
+	struct wloop *loop;         /* lib/wire: every connection, one poll */
+	/* requests to the server: one queue, one connection, in order
+	 * (mom_server.c); replies to the server wait behind what was queued
+	 * before them (mom_conn.c) */
+	struct srv_req *srvq, *srvq_tail;
+	unsigned long srvq_enq, srvq_done;   /* requests queued / finished, ever */
+	struct wconn *srv;          /* the connection to the server, or NULL */
+	int srv_inflight;           /* the head of srvq was sent, no answer yet */
+	struct later_reply *later;
+	int status_inflight;        /* an IsStatus is queued */
 	struct mom_job *jobs;
 	long long next_status_ms;   /* next IsStatus */
 	int registered;             /* the server answered an IsStatus */
@@ -156,12 +166,11 @@ int job_signal(struct mom_job *j, int sig);
 void job_kill(struct mom *m, struct mom_job *j, enum mom_kill_reason why);
 
 /* --- mom_conn.c: connections from the server --------------------------- */
-/* Accept a connection on the listening socket. */
-void conn_accept(struct mom *m);
-/* Handle readiness of connection fds (poll results). */
-int conn_pollfds(struct mom *m, struct pollfd *pfds, int max);
-void conn_handle(struct mom *m, const struct pollfd *pfds, int n);
+/* The listening socket is readable (a wloop listener; arg = the mom). */
+void conn_accept(struct wloop *l, int lfd, void *arg);
 void conn_close_all(struct mom *m);
+/* Replies held behind requests to the server that have now finished. */
+void conn_release_replies(struct mom *m);
 /* Answer a request whose reply was deferred (HoldJob, CheckpointJob).
  * A connection gone meanwhile is skipped. */
 void reply_deferred(struct mom *m, int conn_id, int code, int aux, const char *text);

@@ -25,13 +25,13 @@
 #include "lib/log.h"
 #include "lib/protocol.h"
 #include "lib/util.h"
+#include "lib/wire.h"
 #include "lib/xml_util.h"
 #include "mom/checkpoint.h"
 #include "mom/mom.h"
 #include "mom/mom_server.h"
 
 #define TICK_MS 500
-#define MAX_POLL 160
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
 
@@ -194,15 +194,19 @@ static void chores(struct mom *m)
 	}
 }
 
+static int wake_fds(void *arg, int *fds, int max)
+{
+	return checkpoint_fds(arg, fds, max);
+}
+
 static void main_loop(struct mom *m, const sigset_t *waitmask)
 {
-	struct pollfd pfds[MAX_POLL];
 	long long shutdown_deadline = 0;
 
+	wloop_listen(m->loop, m->listen_fd, conn_accept, m);
+	/* a checkpoint script's stderr wakes the loop (chores read it) */
+	wloop_wake_fds(m->loop, wake_fds, m);
 	for (;;) {
-		int n = 0, nconn, nck, ckfds[64], i;
-		struct timespec ts = { 0, TICK_MS * 1000000L };
-
 		if (got_term && !m->shutting_down) {
 			int started;
 
@@ -211,36 +215,24 @@ static void main_loop(struct mom *m, const sigset_t *waitmask)
 			pr_info("shutting down; %d job(s) being checkpointed first", started);
 			shutdown_deadline = now_ms() + (m->cfg.checkpoint_timeout + 30) * 1000LL;
 		}
-		if (m->shutting_down && ((!any_checkpoint_running(m) && !any_job_ending(m)) ||
+		/* what the server must still hear (a shutdown checkpoint's
+		 * ModifyJob) goes out before the MOM does */
+		if (m->shutting_down && ((!any_checkpoint_running(m) && !any_job_ending(m) &&
+					  mom_server_idle(m)) ||
 					 now_ms() > shutdown_deadline))
 			break;
 		if (got_hup) {
 			got_hup = 0;
 			reload_config(m);
 		}
-		pfds[n].fd = m->listen_fd;
-		pfds[n].events = POLLIN;
-		pfds[n].revents = 0;
-		n++;
-		nconn = conn_pollfds(m, pfds + n, MAX_POLL - 1 - 64);
-		n += nconn;
-		nck = checkpoint_fds(m, ckfds, 64);
-		for (i = 0; i < nck; i++) {
-			pfds[n].fd = ckfds[i];
-			pfds[n].events = POLLIN;
-			pfds[n].revents = 0;
-			n++;
-		}
-		if (ppoll(pfds, (nfds_t)n, &ts, waitmask) < 0 && errno != EINTR) {
+		if (wloop_turn(m->loop, TICK_MS, waitmask) < 0) {
 			pr_perror("ppoll");
 			break;
 		}
-		if (pfds[0].revents & POLLIN)
-			conn_accept(m);
-		conn_handle(m, pfds + 1, nconn);
 		got_chld = 0;
 		chores(m);
 	}
+	mom_server_drop(m);
 }
 
 int main(int argc, char **argv)
@@ -343,6 +335,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fcntl(m.listen_fd, F_SETFL, O_NONBLOCK);
+	{
+		/* Only the server (a key holder) gets past a session
+		 * handshake; strangers share a small room whose oldest
+		 * occupant leaves when it is full, so they never keep the
+		 * server out. */
+		struct wloop_cfg cfg = WLOOP_CFG_DEFAULT;
+
+		cfg.max_conns = 256;
+		cfg.per_peer = 64;
+		m.loop = wloop_new(&cfg);
+	}
 	if (!m.foreground && daemon(0, 0) < 0) {
 		pr_perror("daemon");
 		return 1;

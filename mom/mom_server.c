@@ -1,8 +1,9 @@
 /* Talking to the server (Torque: resmom/mom_server.c): node registration
  * and periodic status (IsStatus), and the MOM's own requests (ModifyJob
- * for checkpoint results, JobObit). Each is one short TCP exchange with
- * the cluster key's MAC, bounded by timeouts so a dead server never stops
- * the MOM from looking after its jobs. */
+ * for checkpoint results, JobObit). They go through one queue, one at a
+ * time, over one connection of the MOM's loop (lib/wire): the loop never
+ * waits for the server, and a dead server never stops the MOM from
+ * looking after its jobs. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,36 +22,159 @@
 #include "mom/mom_server.h"
 #include "mom/mom_util.h"
 
-#define CONNECT_TIMEOUT_MS 2000
+#include "lib/wire.h"
+
+/* Connect and handshake; then each answer. Nothing here blocks: the
+ * bounds only decide when a request counts as failed. */
+#define CONNECT_TIMEOUT_MS 5000
 #define REPLY_TIMEOUT_MS 10000
+/* The connection stays for the next request, then goes. */
+#define SERVER_CONN_IDLE_MS 5000
 
-int mom_server_call(struct mom *m, const struct pbs_msg *req, struct pbs_msg *reply, char *err,
-		    size_t errlen)
+struct srv_req {
+	struct srv_req *next;
+	struct buf body;
+	int type;
+	char id[256];
+	srv_done_fn done;
+	void *arg;
+};
+
+static void srv_kick(struct mom *m);
+
+static void srv_finish_head(struct mom *m, int rc, struct pbs_msg *reply, const char *err)
 {
-	int fd = -1, rc;
+	struct srv_req *r = m->srvq;
 
+	m->srvq = r->next;
+	if (!m->srvq)
+		m->srvq_tail = NULL;
+	m->srv_inflight = 0;
+	m->srvq_done++;
+	if (r->done)
+		r->done(m, r->arg, rc, reply, err);
+	buf_free(&r->body);
+	free(r);
+	conn_release_replies(m);
+}
+
+/* The connection is gone: what it carried, and everything queued behind
+ * it, failed (the server is down or refused us; each caller retries in
+ * its own way, as before). */
+static void srv_on_close(struct wconn *w)
+{
+	struct mom *m = w->data;
+	char err[256];
+
+	if (m->srv != w)
+		return;   /* an older connection, already replaced */
+	m->srv = NULL;
+	snprintf(err, sizeof(err), "server %s:%d: %s", m->cfg.pbsserver, m->cfg.server_port,
+		 w->errtext[0] ? w->errtext : "connection lost or refused");
+	while (m->srvq)
+		srv_finish_head(m, w->error ? w->error : PBSE_NOSERVER, NULL, err);
+}
+
+static void srv_on_timeout(struct wconn *w)
+{
+	struct mom *m = w->data;
+
+	snprintf(w->errtext, sizeof(w->errtext), "no answer from the server within %d ms",
+		 m->srv_inflight ? REPLY_TIMEOUT_MS : CONNECT_TIMEOUT_MS);
+	w->error = PBSE_NOSERVER;
+	wconn_abort(w);
+}
+
+static void srv_on_reply(struct wconn *w, struct pbs_msg *reply)
+{
+	struct mom *m = w->data;
+	char err[512];
+	int rc;
+
+	if (!m->srv_inflight || !reply->is_reply) {
+		msg_free(reply);
+		snprintf(w->errtext, sizeof(w->errtext), "the server sent what nobody asked for");
+		w->error = PBSE_PROTOCOL;
+		wconn_abort(w);
+		return;
+	}
+	rc = reply->code;
+	snprintf(err, sizeof(err), "%s", rc ? (reply->text && *reply->text ? reply->text :
+					       pbse_to_txt(rc)) : "");
+	w->deadline_ms = 0;
+	w->idle_ms = SERVER_CONN_IDLE_MS;
+	srv_finish_head(m, rc, reply, err);
+	msg_free(reply);
+	srv_kick(m);
+}
+
+/* One request at a time on one connection: the server hears the MOM's
+ * news in the order it happened (a checkpoint's ModifyJob before the
+ * job's obit). */
+static void srv_kick(struct mom *m)
+{
+	struct wconn *w = m->srv;
+
+	if (!m->srvq || m->srv_inflight)
+		return;
 	if (!m->cfg.pbsserver) {
-		snprintf(err, errlen, "no $pbsserver configured");
-		rc = PBSE_NOSERVER;
-		goto out;
+		while (m->srvq)
+			srv_finish_head(m, PBSE_NOSERVER, NULL, "no $pbsserver configured");
+		return;
 	}
-	fd = proto_tcp_connect(m->cfg.pbsserver, m->cfg.server_port, CONNECT_TIMEOUT_MS);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot connect to server %s:%d: %s", m->cfg.pbsserver,
-			 m->cfg.server_port, strerror(errno));
-		rc = PBSE_NOSERVER;
-		goto out;
+	if (!w || w->closing) {
+		w = wloop_connect(m->loop, m->cfg.pbsserver, m->cfg.server_port, &m->key,
+				  CONNECT_TIMEOUT_MS + REPLY_TIMEOUT_MS);
+		if (!w) {
+			char err[256];
+
+			snprintf(err, sizeof(err), "cannot connect to server %s:%d: %s",
+				 m->cfg.pbsserver, m->cfg.server_port, strerror(errno));
+			while (m->srvq)
+				srv_finish_head(m, PBSE_NOSERVER, NULL, err);
+			return;
+		}
+		w->data = m;
+		w->on_msg = srv_on_reply;
+		w->on_close = srv_on_close;
+		w->on_timeout = srv_on_timeout;
+		m->srv = w;
 	}
-	rc = proto_call(fd, req, reply, &m->key, REPLY_TIMEOUT_MS, err, errlen);
-	if (rc == 0 && reply->code != 0) {
-		snprintf(err, errlen, "%s", reply->text && *reply->text ? reply->text :
-			 pbse_to_txt(reply->code));
-		rc = reply->code;
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	wconn_send_body(w, m->srvq->body.data ? m->srvq->body.data : "", m->srvq->body.len);
+	m->srv_inflight = 1;
+	w->idle_ms = 0;   /* waiting is not idling */
+	w->deadline_ms = now_ms() + (proto_session_ready(&w->ses) ? REPLY_TIMEOUT_MS :
+				     CONNECT_TIMEOUT_MS + REPLY_TIMEOUT_MS);
+}
+
+void mom_server_send(struct mom *m, const struct pbs_msg *req, srv_done_fn done, void *arg)
+{
+	struct srv_req *r = xcalloc(1, sizeof(*r));
+
+	buf_init(&r->body);
+	proto_encode(req, &r->body);
+	r->type = req->type;
+	snprintf(r->id, sizeof(r->id), "%s", req->id ? req->id : "");
+	r->done = done;
+	r->arg = arg;
+	if (m->srvq_tail)
+		m->srvq_tail->next = r;
+	else
+		m->srvq = r;
+	m->srvq_tail = r;
+	m->srvq_enq++;
+	srv_kick(m);
+}
+
+int mom_server_idle(const struct mom *m)
+{
+	return !m->srvq;
+}
+
+void mom_server_drop(struct mom *m)
+{
+	while (m->srvq)
+		srv_finish_head(m, PBSE_NOSERVER, NULL, "MOM stopping");
 }
 
 /* Torque's status string: "opsys=linux,uname=...,ncpus=N,physmem=...". */
@@ -122,28 +246,11 @@ void mom_job_status_obj(struct mom_job *j, struct pbs_obj *o)
 	attrl_free(&res);
 }
 
-void send_is_status(struct mom *m)
+static void status_done(struct mom *m, void *arg, int rc, struct pbs_msg *reply, const char *err)
 {
-	struct pbs_msg req, reply;
-	struct mom_job *j;
-	struct buf st;
-	char v[32], err[512];
-	int rc;
-
-	memset(&req, 0, sizeof(req));   /* filled by msg_*() or the decoder */
-	memset(&reply, 0, sizeof(reply));   /* filled by msg_*() or the decoder */
-	buf_init(&st);
-	msg_request(&req, PBS_BATCH_IsStatus, m->hostname);
-	snprintf(v, sizeof(v), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
-	msg_add_attr(&req, ATTR_NODE_np, NULL, v);
-	snprintf(v, sizeof(v), "%d", m->mom_port);
-	msg_add_attr(&req, "port", NULL, v);
-	msg_add_attr(&req, ATTR_NODE_state, NULL, ND_free);
-	status_string(m, &st);
-	msg_add_attr(&req, ATTR_NODE_status, NULL, st.data);
-	for (j = m->jobs; j; j = j->next)
-		mom_job_status_obj(j, msg_add_obj(&req, "job", j->jobid));
-	rc = mom_server_call(m, &req, &reply, err, sizeof(err));
+	(void)arg;
+	(void)reply;
+	m->status_inflight = 0;
 	if (rc == 0) {
 		if (!m->registered)
 			log_event(PBSEVENT_SYSTEM, PBS_EVENTCLASS_NODE, m->hostname,
@@ -157,9 +264,33 @@ void send_is_status(struct mom *m)
 		m->registered = 0;
 		m->status_warned = 1;
 	}
+}
+
+void send_is_status(struct mom *m)
+{
+	struct pbs_msg req;
+	struct mom_job *j;
+	struct buf st;
+	char v[32];
+
+	if (m->status_inflight)
+		return;   /* the last one is still on its way */
+	memset(&req, 0, sizeof(req));   /* filled by msg_*() */
+	buf_init(&st);
+	msg_request(&req, PBS_BATCH_IsStatus, m->hostname);
+	snprintf(v, sizeof(v), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+	msg_add_attr(&req, ATTR_NODE_np, NULL, v);
+	snprintf(v, sizeof(v), "%d", m->mom_port);
+	msg_add_attr(&req, "port", NULL, v);
+	msg_add_attr(&req, ATTR_NODE_state, NULL, ND_free);
+	status_string(m, &st);
+	msg_add_attr(&req, ATTR_NODE_status, NULL, st.data);
+	for (j = m->jobs; j; j = j->next)
+		mom_job_status_obj(j, msg_add_obj(&req, "job", j->jobid));
+	m->status_inflight = 1;
+	mom_server_send(m, &req, status_done, NULL);
 	buf_free(&st);
 	msg_free(&req);
-	msg_free(&reply);
 }
 
 int send_alterjob(struct mom *m, struct mom_job *j, const struct attr_list *attrs,
@@ -168,16 +299,24 @@ int send_alterjob(struct mom *m, struct mom_job *j, const struct attr_list *attr
 	return send_alterjob_args(m, j, attrs, extend, 0);
 }
 
+static void alter_done(struct mom *m, void *arg, int rc, struct pbs_msg *reply, const char *err)
+{
+	char *jobid = arg;
+
+	(void)m;
+	(void)reply;
+	if (rc)
+		log_job(PBSEVENT_ERROR, jobid, "ModifyJob to server failed (%d): %s", rc, err);
+	free(jobid);
+}
+
 int send_alterjob_args(struct mom *m, struct mom_job *j, const struct attr_list *attrs,
 		       const char *extend, int migratable)
 {
-	struct pbs_msg req, reply;
+	struct pbs_msg req;
 	struct pbs_attr *a;
-	char err[512];
-	int rc;
 
-	memset(&req, 0, sizeof(req));   /* filled by msg_*() or the decoder */
-	memset(&reply, 0, sizeof(reply));   /* filled by msg_*() or the decoder */
+	memset(&req, 0, sizeof(req));   /* filled by msg_*() */
 	msg_request(&req, PBS_BATCH_ModifyJob, j->jobid);
 	for (a = attrs->head; a; a = a->next)
 		msg_add_attr(&req, a->name, a->resource, a->value);
@@ -187,12 +326,9 @@ int send_alterjob_args(struct mom *m, struct mom_job *j, const struct attr_list 
 		msg_add_arg(&req, "extend", extend);
 		msg_add_arg(&req, "migratable", migratable ? "1" : "0");
 	}
-	rc = mom_server_call(m, &req, &reply, err, sizeof(err));
-	if (rc)
-		log_job(PBSEVENT_ERROR, j->jobid, "ModifyJob to server failed (%d): %s", rc, err);
+	mom_server_send(m, &req, alter_done, xstrdup(j->jobid));
 	msg_free(&req);
-	msg_free(&reply);
-	return rc;
+	return 0;
 }
 
 int send_comment(struct mom *m, struct mom_job *j, const char *comment)

@@ -9,14 +9,22 @@
 extern "C" {
 #endif
 
-/* One request/reply exchange with the server. Returns 0 (reply code 0),
- * the reply's PBSE code, or a transport PBSE code; err says why. */
-int mom_server_call(struct mom *m, const struct pbs_msg *req, struct pbs_msg *reply, char *err,
-		    size_t errlen);
+/* Queue a request to the server; done(m, arg, rc, reply, err) is called
+ * once, from the loop, never from inside this call: rc 0 (reply code 0),
+ * the reply's PBSE code, or a transport PBSE code (reply NULL); err says
+ * why. Requests go one at a time, in the order queued. */
+typedef void (*srv_done_fn)(struct mom *m, void *arg, int rc, struct pbs_msg *reply,
+			    const char *err);
+void mom_server_send(struct mom *m, const struct pbs_msg *req, srv_done_fn done, void *arg);
+/* Nothing queued for the server. */
+int mom_server_idle(const struct mom *m);
+/* Fail whatever is queued (the MOM stops). */
+void mom_server_drop(struct mom *m);
 /* IsStatus: registration and periodic node status with the job list. */
 void send_is_status(struct mom *m);
 /* ModifyJob from the MOM (checkpoint results, comment); extend may be
- * "checkpoint_hold" / "checkpoint_cont" or NULL. */
+ * "checkpoint_hold" / "checkpoint_cont" or NULL. Queued: 0; a failure
+ * is logged when it comes. */
 int send_alterjob(struct mom *m, struct mom_job *j, const struct attr_list *attrs,
 		  const char *extend);
 /* The same, with arg migratable=1 when the checkpoint lies in a shared

@@ -37,6 +37,7 @@ struct server *server_create(const char *home, const char *name)
 	s->unix_fd = s->tcp_fd = -1;
 	s->now = real_now;
 	s->started_ms = now_ms();
+	s->loop = wloop_new(NULL);
 	return s;
 }
 
@@ -53,15 +54,8 @@ void server_destroy(struct server *s)
 	}
 	free(s->jhash);
 	nodes_free(s->nodes, s->nnodes);
-	for (i = 0; i < s->nconns; i++) {
-		if (s->conns[i]) {
-			close(s->conns[i]->fd);
-			proto_reader_free(&s->conns[i]->rd);
-			buf_free(&s->conns[i]->out);
-			free(s->conns[i]);
-		}
-	}
-	free(s->conns);
+	s->destroying = 1;
+	wloop_free(s->loop);
 	{
 		struct { char *jobid; unsigned long serial; long long deadline; } *p = s->pmig;
 

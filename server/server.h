@@ -11,6 +11,7 @@
 #include "lib/attr_names.h"
 #include "lib/protocol.h"
 #include "lib/util.h"
+#include "lib/wire.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,10 +82,10 @@ struct server {
 	long seq_reserved;             /* saved high-water mark */
 	struct node *nodes;
 	int nnodes;
-	/* network */
-	struct conn **conns;
-	size_t nconns, conns_cap;
-	unsigned long next_serial;
+	/* network: lib/wire's loop; its tasks */
+	struct wloop *loop;
+	struct wtask *periodic_task, *sched_task, *pmig_task;
+	int destroying;                /* server_destroy: no callbacks any more */
 	int unix_fd, tcp_fd;
 	int shutdown;                  /* stop the loop */
 	int sched_wanted;              /* run the scheduler soon */
@@ -216,26 +217,26 @@ void br_free(struct batch_request *br);
 struct job *chk_job_request(struct batch_request *br);         /* find + permission */
 
 /* svr_connect.c: sockets and the poll loop */
-enum conn_kind { CONN_LISTEN_UNIX, CONN_LISTEN_TCP, CONN_CLIENT, CONN_MOM_IN, CONN_MOM_OUT };
+enum conn_kind { CONN_CLIENT, CONN_MOM_IN, CONN_MOM_OUT };
 typedef void (*mom_reply_cb)(struct server *s, void *ctx, int code, struct pbs_msg *reply);
+/* The server's part of a connection; the bytes are lib/wire's (w). */
 struct conn {
+	struct server *s;
 	enum conn_kind kind;
 	int fd;
-	unsigned long serial;
-	struct proto_reader rd;
-	struct buf out;
-	size_t out_off;                /* bytes of out already written */
+	unsigned long serial;          /* = w->serial: look it up again by this */
+	struct wconn *w;
 	struct client_id who;
-	int deferred;                  /* a request awaits its reply: do not read */
-	int closing;                   /* close once out is flushed */
-	int eof;
-	long long deadline_ms;         /* CONN_MOM_OUT: give up then */
-	int connecting;
+	int deferred;                  /* a request awaits its reply: decode nothing more */
 	mom_reply_cb cb;               /* CONN_MOM_OUT */
 	void *cb_ctx;
 	char peer[128];
 };
 int svr_listen(struct server *s, char *err, size_t errlen);
+/* Register the loop's tasks (periodic chores, scheduler, pending
+ * migrations); svr_loop does it, tests that turn the loop themselves
+ * call it. More tasks: wloop_task(s->loop, ...) (lib/wire.h). */
+void svr_tasks_init(struct server *s);
 void svr_loop(struct server *s);
 struct conn *conn_by_serial(struct server *s, unsigned long serial);
 void conn_send(struct server *s, struct conn *c, const struct pbs_msg *m);

@@ -1,7 +1,9 @@
-/* Sockets and the one poll loop: the Unix socket for clients (identity
- * from SO_PEERCRED), the TCP port for MOMs (every frame MAC'd), and our
- * own outgoing connections to MOMs. No threads; signal handlers only set
- * flags, read here. */
+/* Sockets and the one poll loop, on lib/wire: the Unix socket for clients
+ * (identity from SO_PEERCRED), the TCP port for MOMs (a session per
+ * connection, every frame MAC'd), and our own outgoing connections to
+ * MOMs. Periodic work (status chores, the scheduler, qmigrates waiting
+ * for their client to hang up) runs as tasks of the loop. No threads;
+ * signal handlers only set flags, read here. */
 #include "server/server.h"
 #include "lib/log.h"
 #include "lib/pbs_error.h"
@@ -18,61 +20,98 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_CONNS 4096
-#define CLIENT_READ_CHUNK 65536
+#include "lib/wire.h"
 
-static struct conn *conn_new(struct server *s, enum conn_kind kind, int fd)
+/* A client that has sent nothing for this long is let go; one whose
+ * request waits (a hold relayed to its MOM) is not idle. */
+#define CLIENT_IDLE_MS (10 * 60 * 1000)
+/* MOMs keep one connection to the server and close it themselves after a
+ * few idle seconds; this only collects what a MOM left behind. */
+#define MOM_IDLE_MS (2 * 60 * 1000)
+
+static void on_close(struct wconn *w)
 {
-	struct conn *c;
-	size_t i;
+	struct conn *c = w->data;
+	struct server *s = c->s;
 
-	c = xcalloc(1, sizeof(*c));
-	c->kind = kind;
-	c->fd = fd;
-	c->serial = ++s->next_serial;
-	proto_reader_init(&c->rd, kind == CONN_CLIENT ? NULL : &s->key);
-	buf_init(&c->out);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	for (i = 0; i < s->nconns; i++)
-		if (!s->conns[i]) {
-			s->conns[i] = c;
-			return c;
-		}
-	if (s->nconns == s->conns_cap) {
-		s->conns_cap = s->conns_cap ? s->conns_cap * 2 : 64;
-		s->conns = xrealloc(s->conns, s->conns_cap * sizeof(*s->conns));
-	}
-	s->conns[s->nconns++] = c;
-	return c;
-}
-
-static void conn_close(struct server *s, struct conn *c)
-{
-	size_t i;
-
-	if (c->kind == CONN_MOM_OUT && c->cb) {
+	if (c->kind == CONN_MOM_OUT && c->cb && !s->destroying) {
 		mom_reply_cb cb = c->cb;
 
 		c->cb = NULL;
 		cb(s, c->cb_ctx, PBSE_NORELYMOM, NULL);
 	}
-	for (i = 0; i < s->nconns; i++)
-		if (s->conns[i] == c)
-			s->conns[i] = NULL;
-	close(c->fd);
-	proto_reader_free(&c->rd);
-	buf_free(&c->out);
+	/* a qmigrate waits for its client to hang up */
+	if (c->kind == CONN_CLIENT && s->npmig && s->pmig_task)
+		wtask_wake(s->pmig_task);
 	free(c);
+}
+
+static void on_request(struct wconn *w, struct pbs_msg *m)
+{
+	struct conn *c = w->data;
+
+	if (m->is_reply) {
+		msg_free(m);   /* nobody asked */
+		return;
+	}
+	dispatch_request(c->s, c, m);   /* takes m */
+	/* a request whose reply is deferred stops further decoding on this
+	 * connection, so replies keep request order */
+	w->held = c->deferred;
+}
+
+static void on_mom_reply(struct wconn *w, struct pbs_msg *m)
+{
+	struct conn *c = w->data;
+	mom_reply_cb cb = c->cb;
+
+	c->cb = NULL;
+	if (cb) {
+		if (m->is_reply)
+			cb(c->s, c->cb_ctx, m->code, m);
+		else
+			cb(c->s, c->cb_ctx, PBSE_PROTOCOL, NULL);
+	}
+	msg_free(m);
+	wconn_close(w);
+}
+
+static void on_mom_timeout(struct wconn *w)
+{
+	struct conn *c = w->data;
+	mom_reply_cb cb = c->cb;
+
+	c->cb = NULL;
+	log_event(PBSEVENT_ERROR, PBS_EVENTCLASS_NODE, c->peer, "MOM %s did not answer in time",
+		  c->peer);
+	if (cb)
+		cb(c->s, c->cb_ctx, PBSE_TIMEOUT, NULL);
+	wconn_abort(w);
+}
+
+static struct conn *conn_new(struct server *s, enum conn_kind kind, struct wconn *w)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->s = s;
+	c->kind = kind;
+	c->w = w;
+	c->fd = w->fd;
+	c->serial = w->serial;
+	snprintf(c->peer, sizeof(c->peer), "%s", w->peer);
+	w->data = c;
+	w->kind = kind;
+	w->on_close = on_close;
+	w->on_msg = kind == CONN_MOM_OUT ? on_mom_reply : on_request;
+	w->answer_errors = kind != CONN_MOM_OUT;
+	return c;
 }
 
 struct conn *conn_by_serial(struct server *s, unsigned long serial)
 {
-	size_t i;
+	struct wconn *w = wloop_find(s->loop, serial);
 
-	for (i = 0; i < s->nconns; i++)
-		if (s->conns[i] && s->conns[i]->serial == serial)
-			return s->conns[i];
-	return NULL;
+	return w ? w->data : NULL;
 }
 
 int svr_sync_jobs(struct server *s)
@@ -87,55 +126,89 @@ int svr_sync_jobs(struct server *s)
 	return 0;
 }
 
-static void conn_flush(struct server *s, struct conn *c)
+void conn_process(struct server *s, struct conn *c)
 {
-	/* nothing leaves before the job files it speaks about are durable */
-	if (s->jobs_dir_dirty && svr_sync_jobs(s) < 0)
-		return;
-	while (c->out_off < c->out.len) {
-		ssize_t w = write(c->fd, c->out.data + c->out_off, c->out.len - c->out_off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (w < 0) {
-			c->closing = 1;
-			c->eof = 1;
-			break;
-		}
-		c->out_off += (size_t)w;
-	}
-	/* all written (or the peer is gone): start the buffer over */
-	buf_reset(&c->out);
-	c->out_off = 0;
+	(void)s;
+	c->w->held = c->deferred;
+	wconn_process(c->w);
 }
 
 /* Answers wait in the connection until the end of the loop's turn: one
- * directory fsync then covers every job saved in that turn. */
+ * directory fsync (the write gate) then covers every job saved in it. */
 void conn_send(struct server *s, struct conn *c, const struct pbs_msg *m)
 {
-	proto_frame_msg(&c->out, m, c->kind == CONN_CLIENT ? NULL : &s->key);
 	(void)s;
+	wconn_send(c->w, m);
 }
 
 void conn_send_body(struct server *s, struct conn *c, const char *body, size_t len)
 {
-	proto_frame_body(&c->out, body, len, c->kind == CONN_CLIENT ? NULL : &s->key);
 	(void)s;
+	wconn_send_body(c->w, body, len);
+}
+
+/* nothing leaves before the job files it speaks about are durable */
+static int write_gate(void *arg)
+{
+	struct server *s = arg;
+
+	return s->jobs_dir_dirty && svr_sync_jobs(s) < 0;
+}
+
+static void accept_client(struct wloop *l, int lfd, void *arg)
+{
+	struct server *s = arg;
+	struct wconn *w = wloop_accept(l, lfd, NULL);
+	struct passwd *pw;
+	struct conn *c;
+
+	if (!w)
+		return;
+	c = conn_new(s, CONN_CLIENT, w);
+	w->idle_ms = CLIENT_IDLE_MS;
+	c->who.uid = w->uid;
+	c->who.gid = w->gid;
+	c->who.pid = w->pid;
+	pw = getpwuid(w->uid);
+	if (pw)
+		snprintf(c->who.user, sizeof(c->who.user), "%s", pw->pw_name);
+	else
+		snprintf(c->who.user, sizeof(c->who.user), "%u", (unsigned)w->uid);
+	gethostname(c->who.host, sizeof(c->who.host) - 1);
+	snprintf(c->peer, sizeof(c->peer), "%.60s(pid %d)", c->who.user, (int)w->pid);
+	snprintf(w->peer, sizeof(w->peer), "%s", c->peer);
+}
+
+static void accept_mom(struct wloop *l, int lfd, void *arg)
+{
+	struct server *s = arg;
+	struct wconn *w = wloop_accept(l, lfd, &s->key);
+	struct conn *c;
+	char *colon;
+
+	if (!w)
+		return;
+	c = conn_new(s, CONN_MOM_IN, w);
+	w->idle_ms = MOM_IDLE_MS;
+	/* requests are decoded only once the session proved the key */
+	snprintf(c->who.user, sizeof(c->who.user), "mom");
+	snprintf(c->who.host, sizeof(c->who.host), "%s", w->peer);
+	colon = strrchr(c->who.host, ':');
+	if (colon)
+		*colon = '\0';
+	c->who.is_mom = 1;
+	c->who.uid = (uid_t)-1;
 }
 
 int svr_listen(struct server *s, char *err, size_t errlen)
 {
-	struct conn *c;
-
 	s->unix_fd = proto_unix_listen(s->sock_path, 0666);
 	if (s->unix_fd < 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s", s->sock_path, strerror(errno));
 		return -1;
 	}
-	c = conn_new(s, CONN_LISTEN_UNIX, s->unix_fd);
-	(void)c;
+	fcntl(s->unix_fd, F_SETFL, fcntl(s->unix_fd, F_GETFL) | O_NONBLOCK);
+	wloop_listen(s->loop, s->unix_fd, accept_client, s);
 	if (s->port > 0) {
 		s->tcp_fd = proto_tcp_listen(s->port);
 		if (s->tcp_fd < 0) {
@@ -143,162 +216,11 @@ int svr_listen(struct server *s, char *err, size_t errlen)
 				 strerror(errno));
 			return -1;
 		}
-		conn_new(s, CONN_LISTEN_TCP, s->tcp_fd);
+		fcntl(s->tcp_fd, F_SETFL, fcntl(s->tcp_fd, F_GETFL) | O_NONBLOCK);
+		wloop_listen(s->loop, s->tcp_fd, accept_mom, s);
 	}
+	wloop_write_gate(s->loop, write_gate, s);
 	return 0;
-}
-
-static void accept_client(struct server *s, struct conn *l)
-{
-	int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	struct ucred cr;
-	socklen_t sl = sizeof(cr);
-	struct passwd *pw;
-	struct conn *c;
-
-	if (fd < 0)
-		return;
-	if (s->nconns >= MAX_CONNS) {
-		close(fd);
-		return;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) < 0) {
-		close(fd);
-		return;
-	}
-	c = conn_new(s, CONN_CLIENT, fd);
-	c->who.uid = cr.uid;
-	c->who.gid = cr.gid;
-	c->who.pid = cr.pid;
-	pw = getpwuid(cr.uid);
-	if (pw)
-		snprintf(c->who.user, sizeof(c->who.user), "%s", pw->pw_name);
-	else
-		snprintf(c->who.user, sizeof(c->who.user), "%u", (unsigned)cr.uid);
-	gethostname(c->who.host, sizeof(c->who.host) - 1);
-	snprintf(c->peer, sizeof(c->peer), "%.60s(pid %d)", c->who.user, (int)cr.pid);
-}
-
-static void accept_mom(struct server *s, struct conn *l)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	struct conn *c;
-	char host[NI_MAXHOST] = "?";
-
-	if (fd < 0)
-		return;
-	if (s->nconns >= MAX_CONNS) {
-		close(fd);
-		return;
-	}
-	c = conn_new(s, CONN_MOM_IN, fd);
-	getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), NULL, 0, NI_NUMERICHOST);
-	snprintf(c->peer, sizeof(c->peer), "%.100s", host);
-	snprintf(c->who.user, sizeof(c->who.user), "mom");
-	snprintf(c->who.host, sizeof(c->who.host), "%s", host);
-	c->who.is_mom = 1;
-	c->who.uid = (uid_t)-1;
-}
-
-/* Decode what arrived; each whole request goes to dispatch. A request
- * whose reply is deferred stops further reading on that connection so
- * replies keep request order. */
-void conn_process(struct server *s, struct conn *c)
-{
-	while (!c->deferred && !c->closing) {
-		struct pbs_msg m;
-		char err[512];
-		int pbse, rc;
-
-		rc = proto_reader_next(&c->rd, c->eof, &m, &pbse, err, sizeof(err));
-		if (rc == PROTO_MORE) {
-			if (c->eof)
-				c->closing = 1;
-			return;
-		}
-		if (rc == PROTO_BAD || rc == PROTO_FATAL) {
-			struct pbs_msg rep;
-			char text[768];
-
-			log_event(PBSEVENT_ERROR | PBSEVENT_SECURITY, PBS_EVENTCLASS_REQUEST, c->peer,
-				  "bad request from %s: %s", c->peer, err);
-			snprintf(text, sizeof(text), "%s MSG=%s", pbse_to_txt(pbse), err);
-			msg_reply(&rep, pbse, 0, text);
-			if (c->kind != CONN_MOM_OUT)
-				conn_send(s, c, &rep);
-			msg_free(&rep);
-			msg_free(&m);
-			if (rc == PROTO_FATAL) {
-				c->closing = 1;
-				buf_reset(&c->rd.in);
-				return;
-			}
-			continue;
-		}
-		if (c->kind == CONN_MOM_OUT) {
-			mom_reply_cb cb = c->cb;
-
-			c->cb = NULL;
-			if (cb) {
-				if (m.is_reply)
-					cb(s, c->cb_ctx, m.code, &m);
-				else
-					cb(s, c->cb_ctx, PBSE_PROTOCOL, NULL);
-			}
-			msg_free(&m);
-			c->closing = 1;
-			return;
-		}
-		if (m.is_reply) {
-			msg_free(&m);
-			continue;   /* nobody asked */
-		}
-		dispatch_request(s, c, &m);   /* takes m */
-	}
-}
-
-static void conn_readable(struct server *s, struct conn *c)
-{
-	char tmp[CLIENT_READ_CHUNK];
-	int rounds = 0;
-
-	for (;;) {
-		ssize_t r = read(c->fd, tmp, sizeof(tmp));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (r <= 0) {
-			c->eof = 1;
-			break;
-		}
-		buf_append(&c->rd.in, tmp, (size_t)r);
-		/* a frame larger than the limit is refused at its header */
-		if (c->rd.in.len >= PROTO_HDR_LEN || ++rounds > 64)
-			break;
-	}
-	conn_process(s, c);
-}
-
-static void mom_out_ready(struct server *s, struct conn *c)
-{
-	int soerr = 0;
-	socklen_t sl = sizeof(soerr);
-
-	if (c->connecting) {
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
-			log_event(PBSEVENT_ERROR, PBS_EVENTCLASS_NODE, c->peer,
-				  "cannot connect to MOM %s: %s", c->peer, strerror(soerr ? soerr : errno));
-			c->closing = 1;
-			c->eof = 1;
-			return;
-		}
-		c->connecting = 0;
-	}
-	conn_flush(s, c);
 }
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -311,12 +233,42 @@ static void on_signal(int sig)
 		got_term = 1;
 }
 
+/* --- the loop's tasks: periodic work, never called from inside I/O ---------- */
+
+static void task_periodic(void *arg)
+{
+	svr_periodic(arg);
+}
+
+static void task_schedule(void *arg)
+{
+	struct server *s = arg;
+
+	s->sched_wanted = 0;
+	s->last_sched_ms = now_ms();
+	schedule(s);
+	wtask_at(s->sched_task, now_ms() + svr_attr_long(s, ATTR_schedit, 10) * 1000);
+}
+
+static void task_migrate_pending(void *arg)
+{
+	struct server *s = arg;
+
+	if (s->npmig)
+		migrate_pending_run(s, 0);
+}
+
+void svr_tasks_init(struct server *s)
+{
+	if (s->sched_task)
+		return;
+	s->periodic_task = wloop_task(s->loop, "periodic", task_periodic, s, 1000);
+	s->sched_task = wloop_task(s->loop, "schedule", task_schedule, s, 0);
+	s->pmig_task = wloop_task(s->loop, "migrate_pending", task_migrate_pending, s, 0);
+}
+
 void svr_loop(struct server *s)
 {
-	struct pollfd *pfd = NULL;
-	struct conn **map = NULL;
-	size_t cap = 0;
-	long long last_periodic = 0;
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
@@ -325,11 +277,8 @@ void svr_loop(struct server *s)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	svr_tasks_init(s);
 	while (!s->shutdown) {
-		size_t i, n = 0;
-		long long now;
-		int pr;
-
 		if (got_term) {
 			log_event(PBSEVENT_SYSTEM, NULL, NULL, "caught signal: shutting down");
 			break;
@@ -338,94 +287,16 @@ void svr_loop(struct server *s)
 			got_hup = 0;
 			log_reopen();
 		}
-		if (cap < s->nconns) {
-			cap = s->nconns * 2;
-			pfd = xrealloc(pfd, cap * sizeof(*pfd));
-			map = xrealloc(map, cap * sizeof(*map));
-		}
-		for (i = 0; i < s->nconns; i++) {
-			struct conn *c = s->conns[i];
-
-			if (!c)
-				continue;
-			pfd[n].fd = c->fd;
-			pfd[n].events = 0;
-			pfd[n].revents = 0;
-			if (!c->deferred && !c->closing && !c->connecting)
-				pfd[n].events |= POLLIN;
-			if (c->out.len || c->connecting)
-				pfd[n].events |= POLLOUT;
-			map[n++] = c;
-		}
-		pr = poll(pfd, n, s->sched_wanted ? 0 : 250);
-		if (pr < 0 && errno != EINTR) {
+		/* handlers ask for work by flag; the loop turns it into tasks */
+		if (s->sched_wanted)
+			wtask_wake(s->sched_task);
+		if (s->npmig)
+			wtask_at(s->pmig_task, now_ms() + 250);
+		if (wloop_turn(s->loop, 500, NULL) < 0) {
 			pr_perror("poll");
 			break;
 		}
-		for (i = 0; pr > 0 && i < n; i++) {
-			struct conn *c = map[i];
-
-			if (!pfd[i].revents || !conn_by_serial(s, c->serial))
-				continue;
-			if (c->kind == CONN_LISTEN_UNIX) {
-				accept_client(s, c);
-				continue;
-			}
-			if (c->kind == CONN_LISTEN_TCP) {
-				accept_mom(s, c);
-				continue;
-			}
-			if (c->kind == CONN_MOM_OUT && (pfd[i].revents & POLLOUT))
-				mom_out_ready(s, c);
-			if (pfd[i].revents & POLLOUT)
-				conn_flush(s, c);
-			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-				conn_readable(s, c);
-		}
-		/* group commit, then everything answered in this turn goes out */
-		svr_sync_jobs(s);
-		for (i = 0; i < s->nconns; i++)
-			if (s->conns[i] && s->conns[i]->out.len && !s->conns[i]->connecting)
-				conn_flush(s, s->conns[i]);
-		/* close what is finished, time out MOM requests */
-		now = now_ms();
-		for (i = 0; i < s->nconns; i++) {
-			struct conn *c = s->conns[i];
-
-			if (!c)
-				continue;
-			if (c->kind == CONN_MOM_OUT && c->cb && now > c->deadline_ms) {
-				mom_reply_cb cb = c->cb;
-
-				c->cb = NULL;
-				log_event(PBSEVENT_ERROR, PBS_EVENTCLASS_NODE, c->peer,
-					  "MOM %s did not answer in time", c->peer);
-				cb(s, c->cb_ctx, PBSE_TIMEOUT, NULL);
-				c->closing = 1;
-			}
-			if (c->eof && c->kind == CONN_MOM_OUT && c->cb)
-				c->closing = 1;
-			if (c->eof && c->kind != CONN_MOM_OUT && !c->deferred)
-				c->closing = 1;
-			/* a client that hangs up while its request waits on a MOM
-			 * is dropped when the answer comes */
-			if (c->closing && (!c->out.len || c->eof) && !c->deferred)
-				conn_close(s, c);
-		}
-		if (s->npmig)
-			migrate_pending_run(s, 0);
-		if (now - last_periodic >= 1000) {
-			last_periodic = now;
-			svr_periodic(s);
-		}
-		if (s->sched_wanted || now - s->last_sched_ms >= svr_attr_long(s, ATTR_schedit, 10) * 1000) {
-			s->sched_wanted = 0;
-			s->last_sched_ms = now;
-			schedule(s);
-		}
 	}
-	free(pfd);
-	free(map);
 }
 
 /* --- outgoing requests to MOMs (Torque's issue_request.c) ------------------ */
@@ -433,43 +304,19 @@ void svr_loop(struct server *s)
 int issue_to_mom(struct server *s, const struct node *n, const struct pbs_msg *m,
 		 int timeout_ms, mom_reply_cb cb, void *ctx)
 {
-	struct addrinfo hints, *res = NULL;
-	char port[16];
+	int port = n->mom_port ? n->mom_port : s->mom_port;
+	struct wconn *w = wloop_connect(s->loop, n->name, port, &s->key, timeout_ms);
 	struct conn *c;
-	int fd = -1, rc;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", n->mom_port ? n->mom_port : s->mom_port);
-	rc = getaddrinfo(n->name, port, &hints, &res);
-	if (rc != 0) {
-		log_event(PBSEVENT_ERROR, PBS_EVENTCLASS_NODE, n->name, "cannot resolve %s: %s",
-			  n->name, gai_strerror(rc));
-		goto fail;
-	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		goto fail;
-	if (connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS) {
+	if (!w) {
 		log_event(PBSEVENT_ERROR, PBS_EVENTCLASS_NODE, n->name, "cannot connect to MOM: %s",
 			  strerror(errno));
-		goto fail;
+		return PBSE_NORELYMOM;
 	}
-	freeaddrinfo(res);
-	res = NULL;
-	c = conn_new(s, CONN_MOM_OUT, fd);
-	c->connecting = 1;
+	c = conn_new(s, CONN_MOM_OUT, w);
 	c->cb = cb;
 	c->cb_ctx = ctx;
-	c->deadline_ms = now_ms() + timeout_ms;
-	snprintf(c->peer, sizeof(c->peer), "%.100s:%s", n->name, port);
-	proto_frame_msg(&c->out, m, &s->key);
+	w->on_timeout = on_mom_timeout;
+	wconn_send(w, m);
 	return 0;
-fail:
-	if (res)
-		freeaddrinfo(res);
-	if (fd >= 0)
-		close(fd);
-	return PBSE_NORELYMOM;
 }

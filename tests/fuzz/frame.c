@@ -4,9 +4,11 @@
  * The first input byte picks how the rest is used:
  *   bit 0-1  0: raw bytes on a Unix socket (no MAC: what any local user
  *               can send the server);
- *            1: raw bytes on a keyed TCP connection (the MAC checks);
- *            2: the rest is one body, framed with the right MAC first, so
- *               the decoder behind the MAC is reached too;
+ *            1: raw bytes on a keyed TCP connection from a stranger: the
+ *               session handshake comes first (lib/protocol.h, SESSION);
+ *            2: the rest is one body, framed with the right MAC of an
+ *               established session first (proto_session_fixed), so the
+ *               decoder behind the MAC is reached too;
  *            3: as 0, without the final EOF.
  *   bit 2-7  chunk size - 1 for feeding the reader (partial frames).
  * Every message decoded is encoded again, and that encoding must decode
@@ -21,6 +23,8 @@
 
 static unsigned char key_bytes[32] = "ckmig-fuzz-key-0123456789abcdef";
 static const struct proto_key key = { key_bytes, sizeof(key_bytes) };
+static const unsigned char na[PROTO_NONCE_LEN] = "fuzz-acceptor-nonce";
+static const unsigned char ni[PROTO_NONCE_LEN] = "fuzz-initiator-nonce";
 
 static void round_trip(const struct pbs_msg *m)
 {
@@ -57,6 +61,8 @@ static int drain(struct proto_reader *r, int eof)
 
 		if (rc == PROTO_MORE)
 			return 0;
+		if (rc == PROTO_HELLO)
+			continue;   /* a handshake record; m untouched */
 		if (rc == PROTO_MSG)
 			round_trip(&m);
 		msg_free(&m);
@@ -68,7 +74,8 @@ static int drain(struct proto_reader *r, int eof)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proto_reader r;
-	struct buf framed;
+	struct proto_session s, tx;
+	struct buf framed, hello;
 	const char *p;
 	size_t n, chunk, off;
 	int mode, closed = 0;
@@ -80,12 +87,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p = (const char *)data + 1;
 	n = size - 1;
 	buf_init(&framed);
+	buf_init(&hello);
 	if (mode == 2) {
-		proto_frame_body(&framed, p, n, &key);
+		proto_session_fixed(&tx, &key, PROTO_INITIATOR, na, ni);
+		proto_session_fixed(&s, &key, PROTO_ACCEPTOR, na, ni);
+		proto_frame_body(&framed, p, n, &tx);
 		p = framed.data;
 		n = framed.len;
+	} else if (mode == 1) {
+		proto_session_init(&s, &key, PROTO_ACCEPTOR);
+		proto_session_start(&s, &hello);
 	}
-	proto_reader_init(&r, mode == 1 || mode == 2 ? &key : NULL);
+	proto_reader_init(&r, mode == 1 || mode == 2 ? &s : NULL);
 	for (off = 0; off < n && !closed; off += chunk) {
 		size_t len = n - off < chunk ? n - off : chunk;
 
@@ -96,5 +109,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		drain(&r, 1);
 	proto_reader_free(&r);
 	buf_free(&framed);
+	buf_free(&hello);
 	return 0;
 }

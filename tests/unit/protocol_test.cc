@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -29,26 +30,36 @@ proto_key test_key(const char *s)
 	return k;
 }
 
-// Frame a body and run it through the reader; returns the reader's verdict.
+// Fixed nonces: both ends of one session, without a handshake.
+const unsigned char NA[PROTO_NONCE_LEN] = { 1, 2, 3 };
+const unsigned char NI[PROTO_NONCE_LEN] = { 4, 5, 6 };
+
+// Frame a body and run it through the reader (the acceptor's side of a
+// session with key, or plain framing); returns the reader's verdict.
 int feed(const std::string &frame, const proto_key *key, pbs_msg *m, int *pbse, int eof = 0)
 {
+	proto_session s;
 	proto_reader r;
 	char err[256];
-	proto_reader_init(&r, key);
+	proto_session_fixed(&s, key, PROTO_ACCEPTOR, NA, NI);
+	proto_reader_init(&r, key ? &s : NULL);
 	buf_append(&r.in, frame.data(), frame.size());
 	int rc = proto_reader_next(&r, eof, m, pbse, err, sizeof(err));
 	proto_reader_free(&r);
 	return rc;
 }
 
+// The initiator's first frame of that session.
 std::string frame_of(const std::string &body, const proto_key *key)
 {
+	proto_session s;
 	buf b;
 	buf_init(&b);
-	proto_frame_body(&b, body.data(), body.size(), key);
-	std::string s(b.data, b.len);
+	proto_session_fixed(&s, key, PROTO_INITIATOR, NA, NI);
+	proto_frame_body(&b, body.data(), body.size(), key ? &s : NULL);
+	std::string out(b.data, b.len);
 	buf_free(&b);
-	return s;
+	return out;
 }
 
 }  // namespace
@@ -241,25 +252,28 @@ TEST(Protocol, BlockingCallOverSocketpair)
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	proto_key k = test_key("0123456789abcdef0123456789abcdef");
 	Msg req, got, rep;
+	proto_session tx, rx;
+	proto_session_fixed(&tx, &k, PROTO_INITIATOR, NA, NI);
+	proto_session_fixed(&rx, &k, PROTO_ACCEPTOR, NA, NI);
 	msg_request(&req.m, PBS_BATCH_IsStatus, "node1");
 	pbs_obj *o = msg_add_obj(&req.m, "job", "1.head");
 	obj_add_attr(o, "session_id", NULL, "1234");
-	ASSERT_EQ(0, proto_send(sv[0], &req.m, &k));
+	ASSERT_EQ(0, proto_send(sv[0], &req.m, &tx));
 	// two frames back to back must come out as two messages
-	ASSERT_EQ(0, proto_send(sv[0], &req.m, &k));
+	ASSERT_EQ(0, proto_send(sv[0], &req.m, &tx));
 	char err[256];
-	ASSERT_EQ(0, proto_recv(sv[1], &got.m, &k, 1000, err, sizeof(err))) << err;
+	ASSERT_EQ(0, proto_recv(sv[1], &got.m, &rx, 1000, err, sizeof(err))) << err;
 	EXPECT_EQ(PBS_BATCH_IsStatus, got.m.type);
 	ASSERT_EQ(1u, got.m.nobjs);
 	EXPECT_STREQ("1234", attrl_get(&got.m.objs->attrs, "session_id", NULL));
 	msg_free(&got.m);
-	ASSERT_EQ(0, proto_recv(sv[1], &got.m, &k, 1000, err, sizeof(err))) << err;
+	ASSERT_EQ(0, proto_recv(sv[1], &got.m, &rx, 1000, err, sizeof(err))) << err;
 	// nothing more: timeout, then EOF
 	msg_free(&got.m);
-	EXPECT_EQ(PBSE_TIMEOUT, proto_recv(sv[1], &got.m, &k, 50, err, sizeof(err)));
+	EXPECT_EQ(PBSE_TIMEOUT, proto_recv(sv[1], &got.m, &rx, 50, err, sizeof(err)));
 	msg_free(&got.m);
 	close(sv[0]);
-	EXPECT_EQ(PBSE_SOCKET_CLOSE, proto_recv(sv[1], &got.m, &k, 1000, err, sizeof(err)));
+	EXPECT_EQ(PBSE_SOCKET_CLOSE, proto_recv(sv[1], &got.m, &rx, 1000, err, sizeof(err)));
 	close(sv[1]);
 	proto_key_free(&k);
 }
@@ -370,4 +384,209 @@ TEST(Protocol, AmpersandInXmlAttributesRoundTrips)
 	EXPECT_STREQ("1&2", d.m.id);
 	EXPECT_STREQ("v&w", msg_attr(&d.m, "Resource_List", "r&d"));
 	buf_free(&body);
+}
+
+// --- sessions (issue 10: replay) -------------------------------------------
+
+namespace {
+
+// Move what one side wrote into the other side's reader and step it.
+int step(proto_reader *r, buf *from, pbs_msg *m, int *pbse)
+{
+	char err[256];
+	buf_append(&r->in, from->data, from->len);
+	buf_reset(from);
+	return proto_reader_next(r, 0, m, pbse, err, sizeof(err));
+}
+
+struct Ends {
+	proto_key k;
+	proto_session a, i;
+	proto_reader ra, ri;
+	buf to_i, to_a;
+	Ends(const char *ka, const char *ki) : k(test_key(ka)), other(test_key(ki))
+	{
+		proto_session_init(&a, &k, PROTO_ACCEPTOR);
+		proto_session_init(&i, &other, PROTO_INITIATOR);
+		proto_reader_init(&ra, &a);
+		proto_reader_init(&ri, &i);
+		buf_init(&to_i);
+		buf_init(&to_a);
+	}
+	~Ends()
+	{
+		proto_reader_free(&ra);
+		proto_reader_free(&ri);
+		buf_free(&to_i);
+		buf_free(&to_a);
+		proto_key_free(&k);
+		proto_key_free(&other);
+	}
+	proto_key other;
+	// run the handshake; returns the acceptor's verdict on the hello
+	int shake(int *pbse)
+	{
+		Msg m;
+		EXPECT_EQ(0, proto_session_start(&a, &to_i));
+		EXPECT_EQ(PROTO_HELLO_A_LEN, (int)to_i.len);
+		EXPECT_FALSE(proto_session_can_send(&i));
+		EXPECT_EQ(PROTO_HELLO, step(&ri, &to_i, &m.m, pbse));
+		EXPECT_TRUE(proto_session_can_send(&i));
+		buf_append(&to_a, ri.answer.data, ri.answer.len);
+		buf_reset(&ri.answer);
+		EXPECT_EQ(PROTO_HELLO_I_LEN, (int)to_a.len);
+		int rc = step(&ra, &to_a, &m.m, pbse);
+		if (rc == PROTO_HELLO) {
+			buf_append(&to_i, ra.answer.data, ra.answer.len);
+			buf_reset(&ra.answer);
+		} else {
+			proto_session_refuse(&a, &to_i, *pbse);
+		}
+		return rc;
+	}
+};
+
+std::string frame_in(proto_session *s, const char *body)
+{
+	buf b;
+	buf_init(&b);
+	proto_frame_body(&b, body, strlen(body), s);
+	std::string out(b.data, b.len);
+	buf_free(&b);
+	return out;
+}
+
+}  // namespace
+
+TEST(ProtocolSession, HandshakeThenFramesBothWays)
+{
+	const char *key = "0123456789abcdef0123456789abcdef";
+	Ends e(key, key);
+	int pbse;
+	ASSERT_EQ(PROTO_HELLO, e.shake(&pbse));
+	EXPECT_TRUE(proto_session_ready(&e.a));
+	Msg m, r;
+	// the acceptor's proof reaches the initiator: now it is ready too
+	ASSERT_EQ(PROTO_HELLO, step(&e.ri, &e.to_i, &m.m, &pbse));
+	EXPECT_TRUE(proto_session_ready(&e.i));
+	std::string f = frame_in(&e.i, "<req v=\"1\" type=\"QueueJob\" id=\"1.head\"/>");
+	buf_append(&e.to_a, f.data(), f.size());
+	ASSERT_EQ(PROTO_MSG, step(&e.ra, &e.to_a, &m.m, &pbse));
+	EXPECT_EQ(PBS_BATCH_QueueJob, m.m.type);
+	std::string g = frame_in(&e.a, "<reply v=\"1\" code=\"0\" aux=\"0\" text=\"\"/>");
+	buf_append(&e.to_i, g.data(), g.size());
+	ASSERT_EQ(PROTO_MSG, step(&e.ri, &e.to_i, &r.m, &pbse));
+	EXPECT_TRUE(r.m.is_reply);
+}
+
+TEST(ProtocolSession, WrongKeyIsRefusedWithItsCode)
+{
+	Ends e("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210");
+	int pbse;
+	ASSERT_EQ(PROTO_FATAL, e.shake(&pbse));
+	EXPECT_EQ(PBSE_BADCRED, pbse);
+	EXPECT_FALSE(proto_session_ready(&e.a));
+	// the initiator reads the refusal and reports the acceptor's code
+	Msg m;
+	EXPECT_EQ(PROTO_FATAL, step(&e.ri, &e.to_i, &m.m, &pbse));
+	EXPECT_EQ(PBSE_BADCRED, pbse);
+}
+
+TEST(ProtocolSession, ReplayedReorderedAndReflectedFramesFail)
+{
+	const char *key = "0123456789abcdef0123456789abcdef";
+	Ends e(key, key);
+	int pbse;
+	ASSERT_EQ(PROTO_HELLO, e.shake(&pbse));
+	Msg m1, m2, m3, m4;
+	ASSERT_EQ(PROTO_HELLO, step(&e.ri, &e.to_i, &m1.m, &pbse));
+	std::string q1 = frame_in(&e.i, "<req v=\"1\" type=\"QueueJob\" id=\"1.head\"/>");
+	std::string q2 = frame_in(&e.i, "<req v=\"1\" type=\"StatusJob\" id=\"\"/>");
+	// out of order: the second frame first
+	buf_append(&e.to_a, q2.data(), q2.size());
+	EXPECT_EQ(PROTO_FATAL, step(&e.ra, &e.to_a, &m2.m, &pbse));
+	EXPECT_EQ(PBSE_BADCRED, pbse);
+	// the same frame twice in one session
+	Ends f(key, key);
+	ASSERT_EQ(PROTO_HELLO, f.shake(&pbse));
+	ASSERT_EQ(PROTO_HELLO, step(&f.ri, &f.to_i, &m1.m, &pbse));
+	std::string x = frame_in(&f.i, "<req v=\"1\" type=\"QueueJob\" id=\"2.head\"/>");
+	buf_append(&f.to_a, x.data(), x.size());
+	ASSERT_EQ(PROTO_MSG, step(&f.ra, &f.to_a, &m3.m, &pbse));
+	buf_append(&f.to_a, x.data(), x.size());
+	EXPECT_EQ(PROTO_FATAL, step(&f.ra, &f.to_a, &m4.m, &pbse));
+	// a frame of one session in another: fresh nonces, no match
+	Ends g(key, key);
+	Msg m5, m6;
+	ASSERT_EQ(PROTO_HELLO, g.shake(&pbse));
+	buf_append(&g.to_a, x.data(), x.size());
+	EXPECT_EQ(PROTO_FATAL, step(&g.ra, &g.to_a, &m5.m, &pbse));
+	// sent back to its sender
+	ASSERT_EQ(PROTO_HELLO, step(&g.ri, &g.to_i, &m6.m, &pbse));
+	std::string y = frame_in(&g.i, "<reply v=\"1\" code=\"0\" aux=\"0\" text=\"\"/>");
+	Msg m7;
+	buf_append(&g.to_i, y.data(), y.size());
+	EXPECT_EQ(PROTO_FATAL, step(&g.ri, &g.to_i, &m7.m, &pbse));
+}
+
+// Before the handshake an acceptor wants at most its hello record, and a
+// stranger's 16 MiB header is refused at its first bytes.
+TEST(ProtocolSession, NothingLargeBeforeAuthentication)
+{
+	proto_key k = test_key("0123456789abcdef0123456789abcdef");
+	proto_session a;
+	proto_reader r;
+	buf out;
+	buf_init(&out);
+	proto_session_init(&a, &k, PROTO_ACCEPTOR);
+	proto_reader_init(&r, &a);
+	ASSERT_EQ(0, proto_session_start(&a, &out));
+	EXPECT_EQ((size_t)PROTO_HELLO_I_LEN, proto_reader_want(&r));
+	uint32_t n = htonl(PROTO_MAX_BODY);
+	std::string junk((const char *)&n, 4);
+	junk += std::string(PROTO_HELLO_I_LEN - 4, 'x');
+	buf_append(&r.in, junk.data(), junk.size());
+	EXPECT_EQ(0u, proto_reader_want(&r));
+	Msg m;
+	int pbse;
+	char err[256];
+	EXPECT_EQ(PROTO_FATAL, proto_reader_next(&r, 0, &m.m, &pbse, err, sizeof(err)));
+	EXPECT_EQ(PBSE_PROTOCOL, pbse);
+	proto_reader_free(&r);
+	buf_free(&out);
+	proto_key_free(&k);
+}
+
+// The blocking handshake of tools and tests, over a socketpair.
+TEST(ProtocolSession, BlockingHandshake)
+{
+	int sv[2];
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	proto_key k = test_key("0123456789abcdef0123456789abcdef");
+	pid_t pid = fork();
+	if (pid == 0) {
+		proto_session a;
+		Msg m, r;
+		char err[256];
+		proto_session_init(&a, &k, PROTO_ACCEPTOR);
+		if (proto_handshake(sv[1], &a, 5000, err, sizeof(err)) ||
+		    proto_recv(sv[1], &m.m, &a, 5000, err, sizeof(err)))
+			_exit(1);
+		msg_reply(&r.m, 0, 7, "ok");
+		_exit(proto_send(sv[1], &r.m, &a) ? 1 : 0);
+	}
+	proto_session i;
+	Msg req, rep;
+	char err[256];
+	proto_session_init(&i, &k, PROTO_INITIATOR);
+	ASSERT_EQ(0, proto_handshake(sv[0], &i, 5000, err, sizeof(err))) << err;
+	msg_request(&req.m, PBS_BATCH_StatusJob, "");
+	ASSERT_EQ(0, proto_call(sv[0], &req.m, &rep.m, &i, 5000, err, sizeof(err))) << err;
+	EXPECT_EQ(7, rep.m.aux);
+	int st;
+	waitpid(pid, &st, 0);
+	EXPECT_EQ(0, st);
+	close(sv[0]);
+	close(sv[1]);
+	proto_key_free(&k);
 }

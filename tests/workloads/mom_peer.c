@@ -11,8 +11,18 @@
  *       prints "code=<c> aux=<a> text=<t>" then "obj <name> attr=value..." lines.
  *       Exit 0 when a reply arrived (whatever its code), 1 otherwise.
  *   mom_peer raw HOST PORT KEYFILE BODYFILE|-
- *       send one frame with BODYFILE's bytes as body (MAC'd), print the reply. */
+ *       send one frame with BODYFILE's bytes as body (MAC'd), print the reply.
+ *   mom_peer relay LISTENPORT HOST PORT CAPTURE
+ *       a man in the middle: take one connection on LISTENPORT, pass it
+ *       on to HOST:PORT both ways, and write every byte the client sent
+ *       to CAPTURE; exit when either side closes.
+ *   mom_peer replay HOST PORT CAPTURE
+ *       send CAPTURE's bytes as they are (a replay, no key needed) and
+ *       print "answered" if a frame came back that a keyless reader takes
+ *       for a reply, else "refused" (the peer sent a session refusal or
+ *       closed without answering). */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,16 +68,23 @@ static int do_listen(int port, const struct proto_key *key, const char *logpath)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
+		struct proto_session ses;
+		char herr[256];
 		int fd = accept(lfd, NULL, NULL);
 
 		if (fd < 0)
 			continue;
+		proto_session_init(&ses, key, PROTO_ACCEPTOR);
+		if (proto_handshake(fd, &ses, 10000, herr, sizeof(herr))) {
+			close(fd);
+			continue;
+		}
 		for (;;) {
 			struct pbs_msg req, reply;
 			char err[256];
 			const struct pbs_obj *o;
 			FILE *f;
-			int rc = proto_recv(fd, &req, key, 10000, err, sizeof(err));
+			int rc = proto_recv(fd, &req, &ses, 10000, err, sizeof(err));
 
 			if (rc) {
 				msg_free(&req);
@@ -89,7 +106,7 @@ static int do_listen(int port, const struct proto_key *key, const char *logpath)
 			}
 			msg_init(&reply);
 			msg_reply(&reply, 0, 0, "");
-			proto_send(fd, &reply, key);
+			proto_send(fd, &reply, &ses);
 			msg_free(&reply);
 			msg_free(&req);
 		}
@@ -112,6 +129,7 @@ static void print_reply(const struct pbs_msg *r)
 static int do_send(const char *host, int port, const struct proto_key *key, int argc, char **argv)
 {
 	struct pbs_msg req, reply;
+	struct proto_session ses;
 	char err[512];
 	int type = proto_type_from_name(argv[0]), i, fd, rc;
 
@@ -152,12 +170,12 @@ static int do_send(const char *host, int port, const struct proto_key *key, int 
 			return 2;
 		}
 	}
-	fd = proto_tcp_connect(host, port, 3000);
+	fd = proto_tcp_session(host, port, key, &ses, 5000, &rc, err, sizeof(err));
 	if (fd < 0) {
-		perror("connect");
+		fprintf(stderr, "no session (%d): %s\n", rc, err);
 		return 1;
 	}
-	rc = proto_call(fd, &req, &reply, key, 600000, err, sizeof(err));
+	rc = proto_call(fd, &req, &reply, &ses, 600000, err, sizeof(err));
 	if (rc && !reply.is_reply) {
 		fprintf(stderr, "no reply (%d): %s\n", rc, err);
 		return 1;
@@ -172,6 +190,7 @@ static int do_send(const char *host, int port, const struct proto_key *key, int 
 static int do_raw(const char *host, int port, const struct proto_key *key, const char *path)
 {
 	struct pbs_msg reply;
+	struct proto_session ses;
 	struct buf out;
 	char *body = NULL, err[512];
 	size_t len;
@@ -182,14 +201,18 @@ static int do_raw(const char *host, int port, const struct proto_key *key, const
 		return 2;
 	}
 	buf_init(&out);
-	proto_frame_body(&out, body, len, key);
-	fd = proto_tcp_connect(host, port, 3000);
-	if (fd < 0 || write_full(fd, out.data, out.len) < 0) {
+	fd = proto_tcp_session(host, port, key, &ses, 5000, &rc, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "no session (%d): %s\n", rc, err);
+		return 1;
+	}
+	proto_frame_body(&out, body, len, &ses);
+	if (write_full(fd, out.data, out.len) < 0) {
 		perror("send");
 		return 1;
 	}
 	msg_init(&reply);
-	rc = proto_recv(fd, &reply, key, 10000, err, sizeof(err));
+	rc = proto_recv(fd, &reply, &ses, 10000, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "no reply (%d): %s\n", rc, err);
 		return 1;
@@ -198,6 +221,112 @@ static int do_raw(const char *host, int port, const struct proto_key *key, const
 	msg_free(&reply);
 	buf_free(&out);
 	free(body);
+	close(fd);
+	return 0;
+}
+
+static int do_relay(int lport, const char *host, int port, const char *capture)
+{
+	int lfd = proto_tcp_listen(lport), cfd, sfd;
+	FILE *cap;
+	struct pollfd p[2];
+	char tmp[65536];
+
+	if (lfd < 0) {
+		perror("listen");
+		return 1;
+	}
+	printf("listening\n");
+	fflush(stdout);
+	cfd = accept(lfd, NULL, NULL);
+	sfd = proto_tcp_connect(host, port, 3000);
+	cap = fopen(capture, "w");
+	if (cfd < 0 || sfd < 0 || !cap) {
+		perror("relay");
+		return 1;
+	}
+	p[0].fd = cfd;
+	p[1].fd = sfd;
+	p[0].events = p[1].events = POLLIN;
+	while (poll(p, 2, -1) > 0) {
+		int i;
+
+		for (i = 0; i < 2; i++) {
+			ssize_t r;
+
+			if (!p[i].revents)
+				continue;
+			r = read(p[i].fd, tmp, sizeof(tmp));
+			if (r <= 0)
+				goto out;
+			if (i == 0)
+				fwrite(tmp, 1, (size_t)r, cap);
+			if (write_full(p[1 - i].fd, tmp, (size_t)r) < 0)
+				goto out;
+		}
+	}
+out:
+	fclose(cap);
+	return 0;
+}
+
+static int do_replay(const char *host, int port, const char *capture)
+{
+	struct proto_reader r;
+	struct pbs_msg m;
+	char *bytes = NULL, err[256], tmp[65536];
+	size_t len;
+	int fd = proto_tcp_connect(host, port, 3000), pbse, answered = 0;
+	long long deadline = now_ms() + 10000;
+
+	if (fd < 0 || read_file(capture, PROTO_MAX_BODY * 2, &bytes, &len) < 0) {
+		perror("replay");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	(void)!write_full(fd, bytes, len);
+	/* whatever comes back, read keylessly: an old-style peer answers
+	 * with a MAC'd frame (the MAC is skipped here), a session peer
+	 * with its hello and then its refusal */
+	proto_reader_init(&r, NULL);
+	while (now_ms() < deadline) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t got;
+
+		if (poll(&p, 1, (int)(deadline - now_ms())) <= 0)
+			break;
+		got = read(fd, tmp, sizeof(tmp));
+		if (got <= 0)
+			break;
+		buf_append(&r.in, tmp, (size_t)got);
+		if (r.in.len > 4 + PROTO_MAC_LEN) {
+			struct buf skip;
+
+			/* a frame with a MAC: drop the MAC, decode the body */
+			buf_init(&skip);
+			buf_append(&skip, r.in.data, 4);
+			buf_append(&skip, r.in.data + 4 + PROTO_MAC_LEN, r.in.len - 4 - PROTO_MAC_LEN);
+			{
+				struct proto_reader r2;
+
+				proto_reader_init(&r2, NULL);
+				buf_append(&r2.in, skip.data, skip.len);
+				if (proto_reader_next(&r2, 0, &m, &pbse, err, sizeof(err)) == PROTO_MSG) {
+					answered = m.is_reply;
+					printf("%s code=%d\n", answered ? "answered" : "?", m.code);
+					msg_free(&m);
+				}
+				proto_reader_free(&r2);
+			}
+			buf_free(&skip);
+			if (answered)
+				break;
+		}
+	}
+	if (!answered)
+		printf("refused\n");
+	proto_reader_free(&r);
+	free(bytes);
 	close(fd);
 	return 0;
 }
@@ -229,6 +358,10 @@ int main(int argc, char **argv)
 		}
 		return do_raw(argv[2], atoi(argv[3]), &key, argv[5]);
 	}
-	fprintf(stderr, "usage: mom_peer listen PORT KEY LOG | send HOST PORT KEY TYPE ID [ITEM...] | raw HOST PORT KEY BODYFILE\n");
+	if (argc == 6 && strcmp(argv[1], "relay") == 0)
+		return do_relay(atoi(argv[2]), argv[3], atoi(argv[4]), argv[5]);
+	if (argc == 5 && strcmp(argv[1], "replay") == 0)
+		return do_replay(argv[2], atoi(argv[3]), argv[4]);
+	fprintf(stderr, "usage: mom_peer listen PORT KEY LOG | send HOST PORT KEY TYPE ID [ITEM...] | raw HOST PORT KEY BODYFILE | relay LPORT HOST PORT FILE | replay HOST PORT FILE\n");
 	return 2;
 }
