@@ -107,6 +107,11 @@ struct mom {
 	struct wconn *srv;          /* the connection to the server, or NULL */
 	int srv_inflight;           /* the head of srvq was sent, no answer yet */
 	struct later_reply *later;
+	/* the server must have read a deferred answer (it closes that
+	 * connection) before the next request goes: a hold's answer before
+	 * its checkpoint_hold ModifyJob, on two connections */
+	unsigned long srv_after_serial;
+	long long srv_after_until;
 	int status_inflight;        /* an IsStatus is queued */
 	struct mom_job *jobs;
 	long long next_status_ms;   /* next IsStatus */

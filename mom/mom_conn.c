@@ -5,10 +5,11 @@
  * hold waits for its checkpoint) decodes nothing more until that answer
  * is out, so replies never overtake each other.
  *
- * A reply also never overtakes what this MOM told the server before it:
- * it waits behind the requests already queued to the server
+ * A refusal also never overtakes what this MOM told the server before
+ * it: it waits behind the requests already queued to the server
  * (mom_server.c), as it did when those were sent synchronously (the
- * comment that says why a checkpoint failed lands before the refusal). */
+ * comment that says why a checkpoint failed lands before the refusal).
+ * Other answers go at once: a slow server must not slow them. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +23,13 @@
 #include "lib/util.h"
 #include "lib/wire.h"
 #include "mom/mom.h"
+#include "mom/mom_server.h"
 
 /* wconn.kind: this connection's request is answered later */
 #define OWES_REPLY 1
+
+/* How long a deferred answer may hold back the MOM's next request. */
+#define AFTER_REPLY_MS 5000
 
 /* The server holds a connection only while it waits for an answer. */
 #define SERVER_IDLE_MS 60000
@@ -41,7 +46,7 @@ static void send_reply(struct mom *m, struct wconn *w, const struct pbs_msg *rep
 {
 	struct later_reply *lr, **pp;
 
-	if (m->srvq_done >= m->srvq_enq) {
+	if (!reply->code || m->srvq_done >= m->srvq_enq) {
 		wconn_send(w, reply);
 		return;
 	}
@@ -95,6 +100,14 @@ static void on_request(struct wconn *w, struct pbs_msg *req)
 	msg_free(&reply);
 }
 
+static void on_close(struct wconn *w)
+{
+	struct mom *m = w->data;
+
+	if (m->srv_after_serial == w->serial)
+		mom_server_kick(m);   /* it has read our answer */
+}
+
 void conn_accept(struct wloop *l, int lfd, void *arg)
 {
 	struct mom *m = arg;
@@ -104,6 +117,7 @@ void conn_accept(struct wloop *l, int lfd, void *arg)
 		return;
 	w->data = m;
 	w->on_msg = on_request;
+	w->on_close = on_close;
 	w->answer_errors = 1;
 	w->idle_ms = SERVER_IDLE_MS;
 }
@@ -128,6 +142,10 @@ void reply_deferred(struct mom *m, int conn_id, int code, int aux, const char *t
 	w->kind = 0;
 	w->held = 0;
 	send_reply(m, w, &reply);
+	/* what the MOM queues next (the checkpoint's ModifyJob, the obit)
+	 * waits until the server has this answer: it hangs up on reading it */
+	m->srv_after_serial = w->serial;
+	m->srv_after_until = now_ms() + AFTER_REPLY_MS;
 	msg_free(&reply);
 	if (!w->held)
 		wconn_process(w);

@@ -188,6 +188,7 @@ static void chores(struct mom *m)
 	if (!m->shutting_down)
 		check_periodic_checkpoints(m);
 	send_obits(m);
+	mom_server_kick(m);   /* a request held back behind a deferred answer */
 	if (now_ms() >= m->next_status_ms) {
 		send_is_status(m);
 		m->next_status_ms = now_ms() + m->cfg.status_update_time * 1000LL;

@@ -117,6 +117,11 @@ static void srv_kick(struct mom *m)
 
 	if (!m->srvq || m->srv_inflight)
 		return;
+	if (m->srv_after_serial) {
+		if (wloop_find(m->loop, m->srv_after_serial) && now_ms() < m->srv_after_until)
+			return;
+		m->srv_after_serial = 0;
+	}
 	if (!m->cfg.pbsserver) {
 		while (m->srvq)
 			srv_finish_head(m, PBSE_NOSERVER, NULL, "no $pbsserver configured");
@@ -145,6 +150,11 @@ static void srv_kick(struct mom *m)
 	w->idle_ms = 0;   /* waiting is not idling */
 	w->deadline_ms = now_ms() + (proto_session_ready(&w->ses) ? REPLY_TIMEOUT_MS :
 				     CONNECT_TIMEOUT_MS + REPLY_TIMEOUT_MS);
+}
+
+void mom_server_kick(struct mom *m)
+{
+	srv_kick(m);
 }
 
 void mom_server_send(struct mom *m, const struct pbs_msg *req, srv_done_fn done, void *arg)

@@ -16,6 +16,8 @@ extern "C" {
 typedef void (*srv_done_fn)(struct mom *m, void *arg, int rc, struct pbs_msg *reply,
 			    const char *err);
 void mom_server_send(struct mom *m, const struct pbs_msg *req, srv_done_fn done, void *arg);
+/* Send what waits, if it may go now (called when a connection closes). */
+void mom_server_kick(struct mom *m);
 /* Nothing queued for the server. */
 int mom_server_idle(const struct mom *m);
 /* Fail whatever is queued (the MOM stops). */
