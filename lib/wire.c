@@ -247,7 +247,9 @@ static void conn_flush(struct wconn *c)
 	if (c->connecting || c->abort || !wconn_pending(c) || !gate_open(c->loop))
 		return;
 	while (c->out_off < c->out.len) {
-		ssize_t w = write(c->fd, c->out.data + c->out_off, c->out.len - c->out_off);
+		/* no SIGPIPE, whatever the process's disposition */
+		ssize_t w = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+				 MSG_NOSIGNAL);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -475,7 +477,7 @@ static void refuse_unix(int fd, const char *why)
 	msg_reply(&rep, PBSE_NOCONNECTS, 0, text);
 	buf_init(&b);
 	proto_frame_msg(&b, &rep, NULL);
-	(void)!write(fd, b.data, b.len);   /* best effort: a fresh socket takes it */
+	(void)!send(fd, b.data, b.len, MSG_NOSIGNAL);   /* best effort: a fresh socket takes it */
 	buf_free(&b);
 	msg_free(&rep);
 }
