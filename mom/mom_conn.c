@@ -25,11 +25,11 @@
 #include "mom/mom.h"
 #include "mom/mom_server.h"
 
-/* wconn.kind: this connection's request is answered later */
-#define OWES_REPLY 1
-
 /* How long a deferred answer may hold back the MOM's next request. */
 #define AFTER_REPLY_MS 5000
+
+/* wconn.kind: this connection's request is answered later */
+#define OWES_REPLY 1
 
 /* The server holds a connection only while it waits for an answer. */
 #define SERVER_IDLE_MS 60000
@@ -39,20 +39,33 @@ struct later_reply {
 	struct later_reply *next;
 	unsigned long serial;      /* the connection */
 	unsigned long barrier;     /* srvq_enq when it was made */
+	int deferred;              /* the answer to a deferred request */
 	struct buf body;
 };
 
-static void send_reply(struct mom *m, struct wconn *w, const struct pbs_msg *reply)
+/* What the MOM queues after a deferred answer (the checkpoint's
+ * ModifyJob, the obit) waits until the server has read it: the server
+ * hangs up on reading it (mom_server.c). */
+static void gate_after(struct mom *m, struct wconn *w)
+{
+	m->srv_after_serial = w->serial;
+	m->srv_after_until = now_ms() + AFTER_REPLY_MS;
+}
+
+static void send_reply(struct mom *m, struct wconn *w, const struct pbs_msg *reply, int deferred)
 {
 	struct later_reply *lr, **pp;
 
 	if (!reply->code || m->srvq_done >= m->srvq_enq) {
 		wconn_send(w, reply);
+		if (deferred)
+			gate_after(m, w);
 		return;
 	}
 	lr = xcalloc(1, sizeof(*lr));
 	lr->serial = w->serial;
 	lr->barrier = m->srvq_enq;
+	lr->deferred = deferred;
 	buf_init(&lr->body);
 	proto_encode(reply, &lr->body);
 	for (pp = &m->later; *pp; pp = &(*pp)->next)
@@ -71,6 +84,8 @@ void conn_release_replies(struct mom *m)
 		m->later = lr->next;
 		if (w) {
 			wconn_send_body(w, lr->body.data ? lr->body.data : "", lr->body.len);
+			if (lr->deferred)
+				gate_after(m, w);
 			w->held = 0;
 			if (w->kind != OWES_REPLY)   /* no deferred request of its own waits */
 				wconn_process(w);
@@ -94,7 +109,7 @@ static void on_request(struct wconn *w, struct pbs_msg *req)
 		w->held = 1;
 		w->kind = OWES_REPLY;
 	} else {
-		send_reply(m, w, &reply);
+		send_reply(m, w, &reply, 0);
 	}
 	msg_free(req);
 	msg_free(&reply);
@@ -141,11 +156,7 @@ void reply_deferred(struct mom *m, int conn_id, int code, int aux, const char *t
 	}
 	w->kind = 0;
 	w->held = 0;
-	send_reply(m, w, &reply);
-	/* what the MOM queues next (the checkpoint's ModifyJob, the obit)
-	 * waits until the server has this answer: it hangs up on reading it */
-	m->srv_after_serial = w->serial;
-	m->srv_after_until = now_ms() + AFTER_REPLY_MS;
+	send_reply(m, w, &reply, 1);
 	msg_free(&reply);
 	if (!w->held)
 		wconn_process(w);

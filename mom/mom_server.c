@@ -69,6 +69,10 @@ static void srv_on_close(struct wconn *w)
 	if (m->srv != w)
 		return;   /* an older connection, already replaced */
 	m->srv = NULL;
+	if (!m->srv_inflight && !w->error && proto_session_ready(&w->ses)) {
+		srv_kick(m);   /* closed while idle: what waits takes a new one */
+		return;
+	}
 	snprintf(err, sizeof(err), "server %s:%d: %s", m->cfg.pbsserver, m->cfg.server_port,
 		 w->errtext[0] ? w->errtext : "connection lost or refused");
 	while (m->srvq)
