@@ -625,9 +625,14 @@ static void sweep(struct wloop *l, long long now)
 				wconn_abort(c);
 			}
 		}
-		if (!c->closing && c->idle_ms && !c->held && now - c->active_ms >= c->idle_ms &&
-		    !wconn_pending(c))
-			wconn_close(c);
+		/* no traffic either way for idle_ms: let it go; with answers
+		 * it does not read, drop them (a waiting request is not idle) */
+		if (c->idle_ms && !c->held && now - c->active_ms >= c->idle_ms) {
+			if (wconn_pending(c))
+				wconn_abort(c);
+			else
+				wconn_close(c);
+		}
 		if (c->closing && (c->abort || c->eof || !wconn_pending(c))) {
 			c->dead = 1;
 			conn_free(l, c);
@@ -673,8 +678,9 @@ int wloop_turn(struct wloop *l, long long max_wait_ms, const sigset_t *sigmask)
 		cd = conn_due(c);
 		if (cd && (!due || cd < due))
 			due = cd;
-		if (c->closing || (c->held == 0 && c->rd.in.len && !proto_reader_want(&c->rd) &&
-				   wconn_pending(c) < l->cfg.out_high))
+		if ((c->closing && (c->abort || c->eof || !wconn_pending(c))) ||
+		    (!c->closing && !c->held && c->rd.in.len && !proto_reader_want(&c->rd) &&
+		     wconn_pending(c) < l->cfg.out_high))
 			due = now;   /* work is waiting already */
 	}
 	if (l->wake_fn)

@@ -312,7 +312,7 @@ void job_abort(struct server *s, struct job *j, const char *why);
 void schedule(struct server *s);
 void check_drains(struct server *s);
 
-/* svr_chores (pbsd_main.c's loop calls these every second) */
+/* svr_task.c: the loop's "periodic" task (svr_connect.c) runs it every second */
 void svr_periodic(struct server *s);
 
 #ifdef __cplusplus
