@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +114,7 @@ int proto_tcp_connect(const char *host, int port, int timeout_ms)
 			}
 		}
 		fcntl(fd, F_SETFL, flags);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 		freeaddrinfo(res);
 		return fd;
 next:

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,8 +148,12 @@ void wloop_each(struct wloop *l, void (*fn)(struct wconn *c, void *arg), void *a
 static struct wconn *conn_new(struct wloop *l, int fd, const struct proto_key *key, int role)
 {
 	struct wconn *c = xcalloc(1, sizeof(*c));
+	int one = 1;
 	size_t i;
 
+	/* small records answered at once: Nagle would hold an answer written
+	 * behind an unacknowledged handshake record for a delayed ACK (40 ms) */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));   /* fails on Unix: fine */
 	c->loop = l;
 	c->fd = fd;
 	c->serial = ++l->next_serial;

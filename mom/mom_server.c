@@ -300,7 +300,10 @@ void send_is_status(struct mom *m)
 	status_string(m, &st);
 	msg_add_attr(&req, ATTR_NODE_status, NULL, st.data);
 	for (j = m->jobs; j; j = j->next)
-		mom_job_status_obj(j, msg_add_obj(&req, "job", j->jobid));
+		/* a job whose obit is on its way has ended: listed behind its
+		 * own obit it would look like a stray copy to the server */
+		if (!j->obit_inflight)
+			mom_job_status_obj(j, msg_add_obj(&req, "job", j->jobid));
 	m->status_inflight = 1;
 	mom_server_send(m, &req, status_done, NULL);
 	buf_free(&st);
