@@ -109,12 +109,27 @@ static int open_root_dir(int parent, const char *path, int create);
  * of it is not taken on trust by a process that writes as root. The
  * directory must exist: creating a missing shared file system's mount
  * point would hide that it is not mounted. fd, or -1 with err set. */
+/* Could anyone but root replace (rename, unlink, swap for a link) the
+ * entry c of directory p? p's owner can; anyone who may write p can,
+ * unless p is sticky and c is root's. */
+static int entry_swappable(const struct stat *p, const struct stat *c)
+{
+	if (p->st_uid != 0)
+		return 1;
+	if (!(p->st_mode & (S_IWGRP | S_IWOTH)))
+		return 0;
+	return !(p->st_mode & S_ISVTX) || (c && c->st_uid != 0);
+}
+
 static int open_ckpt_parent(const struct mom *m, const char *ckdir, char *err, size_t errlen)
 {
 	const char *root = mom_config_ckpt_parent(&m->cfg, m->checkpoint_base, ckdir);
 	char *rest = NULL, *comp, *save = NULL, *last;
-	int fd = -1, next;
+	struct buf at;
+	struct stat pst, cst;
+	int fd = -1, next, swappable = 0;
 
+	buf_init(&at);
 	if (!root) {
 		snprintf(err, errlen, "checkpoint directory %s is not under this MOM's checkpoint "
 			 "directory, $remote_checkpoint_dirs or $allowed_checkpoint_dirs", ckdir);
@@ -129,18 +144,40 @@ static int open_ckpt_parent(const struct mom *m, const char *ckdir, char *err, s
 	}
 	*last = '\0';
 	/* the allowed root itself is the operator's (it may be a mount
-	 * reached through a link); below it, nothing is followed */
+	 * reached through a link); below it, nothing is followed, and no
+	 * directory on the way may be one whose entries a user could swap
+	 * after this walk: the script resolves the path again */
+	buf_puts(&at, root);
 	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (comp = strtok_r(rest, "/", &save); comp && fd >= 0; comp = strtok_r(NULL, "/", &save)) {
+	for (comp = strtok_r(rest, "/", &save); comp && fd >= 0 && !swappable;
+	     comp = strtok_r(NULL, "/", &save)) {
 		int e;
 
+		if (fstat(fd, &pst) < 0) {
+			close(fd);
+			fd = -1;
+			break;
+		}
 		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		e = errno;
 		close(fd);
 		fd = next;
 		errno = e;
+		if (fd >= 0 && fstat(fd, &cst) == 0 && entry_swappable(&pst, &cst))
+			swappable = 1;
+		else
+			buf_printf(&at, "/%s", comp);
 	}
-	if (fd < 0) {
+	/* <jobid>.CK will be root's: its parent only has to be root's, or
+	 * sticky */
+	if (fd >= 0 && !swappable && fstat(fd, &pst) == 0 && entry_swappable(&pst, NULL))
+		swappable = 1;
+	if (swappable) {
+		snprintf(err, errlen, "checkpoint directory %s: a user other than root can change "
+			 "%s, so root does not write there", ckdir, at.data);
+		close(fd);
+		fd = -1;
+	} else if (fd < 0) {
 		char *parent = xstrdup(ckdir);
 
 		if (errno == ENOENT)
@@ -151,6 +188,7 @@ static int open_ckpt_parent(const struct mom *m, const char *ckdir, char *err, s
 		free(parent);
 	}
 out:
+	buf_free(&at);
 	free(rest);
 	return fd;
 }
