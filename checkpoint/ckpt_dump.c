@@ -361,6 +361,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     m.kernel = strdup(u.release);
     m.time = (long long)time(NULL);
     m.requester = o->requester;
+    m.name = strdup(base);  /* cr_restart --name checks the image is the one named */
     if (ckpt_proc_uid(init, &m.uid, &m.gid) < 0) {
         ckpt_err_set(e, ESRCH, "the job ended during its checkpoint");
         goto out;

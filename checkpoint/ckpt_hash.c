@@ -622,14 +622,24 @@ out:
 int ckpt_hash_file(const char *path, const char *name, const struct ckpt_hasher *h,
                    long long *size, unsigned char out[32], struct ckpt_err *e)
 {
-    struct hash_job j = { .fd = -1, .alg = h->alg };
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return ckpt_err_set(e, errno, "cannot read %s: %s", path, strerror(errno));
+    int rc = ckpt_hash_fd(fd, path, name, h, size, out, e);
+    close(fd);
+    return rc;
+}
+
+int ckpt_hash_fd(int fd, const char *path, const char *name, const struct ckpt_hasher *h,
+                 long long *size, unsigned char out[32], struct ckpt_err *e)
+{
+    struct hash_job j = { .fd = fd, .alg = h->alg };
     pthread_t th[8];
     int nth = 0, rc = -1;
     struct stat st;
 
     image_key(h, name, j.ikey);
-    j.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (j.fd < 0 || fstat(j.fd, &st) < 0) {
+    if (fstat(j.fd, &st) < 0) {
         ckpt_err_set(e, errno, "cannot read %s: %s", path, strerror(errno));
         goto out;
     }
@@ -664,7 +674,5 @@ int ckpt_hash_file(const char *path, const char *name, const struct ckpt_hasher 
 out:
     explicit_bzero(j.ikey, sizeof(j.ikey));
     free(j.digests);
-    if (j.fd >= 0)
-        close(j.fd);
     return rc;
 }

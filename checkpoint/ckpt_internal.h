@@ -45,9 +45,19 @@ int ckpt_mkdirs(const char *path, mode_t mode);
 /* $CKMIG_TIMING: print the time since the last call, labelled name. */
 void ckpt_phase(const char *who, const char *name);
 
-/* ckpt_verify.c: verifies the checkpoint open on dfd (shown: its name). */
+/* ckpt_verify.c: verifies the checkpoint open on dfd (shown: its name).
+ * With pin, the verified images are also hard-linked into a private
+ * root-only directory inside dfd, open on pin->imgfd: CRIU reads that
+ * (-D /proc/self/fd/N), so it reads exactly the inodes that were checked,
+ * whatever the owner of dfd renames meanwhile.  ckpt_unpin removes it. */
+struct ckpt_pinned {
+    int dfd;                /* the checkpoint directory (not owned) */
+    int imgfd;              /* the directory CRIU reads, or -1 */
+    char linkdir[64];       /* its name inside dfd, "" when CRIU reads dfd itself */
+};
 int ckpt_verify_fd(int dfd, const char *shown, const unsigned char key[CKPT_KEY_LEN],
-                   struct ckpt_manifest *m, struct ckpt_err *e);
+                   struct ckpt_manifest *m, struct ckpt_pinned *pin, struct ckpt_err *e);
+void ckpt_unpin(struct ckpt_pinned *pin);
 
 /* ckpt_target.c */
 int ckpt_proc_ns_inode(pid_t pid, unsigned long *ino);

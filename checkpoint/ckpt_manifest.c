@@ -22,6 +22,7 @@
 void ckpt_manifest_free(struct ckpt_manifest *m)
 {
     free(m->jobid);
+    free(m->name);
     free(m->host);
     free(m->criu_version);
     free(m->kernel);
@@ -90,6 +91,10 @@ char *ckpt_manifest_canonical(const struct ckpt_manifest *m, size_t *len)
 
     sb_printf(&b, "ckmig-checkpoint-manifest\nversion=%d\n", m->version);
     sb_field(&b, "jobid", m->jobid);
+    /* Only when known, so manifests written before names were recorded
+     * still verify; removing it from the XML changes the text all the same. */
+    if (m->name)
+        sb_field(&b, "name", m->name);
     sb_printf(&b, "uid=%u\ngid=%u\n", (unsigned)m->uid, (unsigned)m->gid);
     sb_field(&b, "host", m->host);
     sb_printf(&b, "time=%lld\n", m->time);
@@ -166,6 +171,8 @@ char *ckpt_manifest_to_xml(const struct ckpt_manifest *m, size_t *len)
     n = xmlNewChild(root, NULL, BAD_CAST "job", NULL);
     if (m->jobid)
         xmlNewProp(n, BAD_CAST "id", BAD_CAST m->jobid);
+    if (m->name)
+        xmlNewProp(n, BAD_CAST "name", BAD_CAST m->name);
     set_num(n, "uid", m->uid);
     set_num(n, "gid", m->gid);
     if (m->requester)
@@ -296,6 +303,9 @@ int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, st
     if (!job)
         goto bad;
     m->jobid = prop(job, "id");
+    m->name = prop(job, "name");
+    if (m->name && !plain_name(m->name))
+        goto bad;
     if (prop_num(job, "uid", &v, true) < 0)
         goto bad;
     m->uid = (uid_t)v;

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,30 @@ static int check_files(const struct ckpt_restore_opts *o, const struct ckpt_mani
     return 0;
 }
 
+/* The image must be the one the caller restarts: a directory its owner
+ * controls may hold another job's checkpoint, or an older one of this job. */
+static int check_identity(const struct ckpt_restore_opts *o, const struct ckpt_manifest *m,
+                          const char *dir, struct ckpt_err *e)
+{
+    if (o->jobid && (!m->jobid || strcmp(o->jobid, m->jobid) != 0))
+        return ckpt_err_set(e, EACCES, "checkpoint %s is of job %s, not of job %s: refused", dir,
+                            m->jobid ? m->jobid : "(none recorded)", o->jobid);
+    if (o->owner) {
+        struct passwd *pw = getpwnam(o->owner);
+        if (!pw)
+            return ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, "unknown user %s", o->owner);
+        if (pw->pw_uid != m->uid)
+            return ckpt_err_set(e, EACCES,
+                                "checkpoint %s belongs to uid %u, not to %s (uid %u): refused",
+                                dir, (unsigned)m->uid, o->owner, (unsigned)pw->pw_uid);
+    }
+    /* Manifests written before names were recorded carry none. */
+    if (o->name && m->name && strcmp(o->name, m->name) != 0)
+        return ckpt_err_set(e, EACCES, "checkpoint %s was written as %s, not as %s: refused", dir,
+                            m->name, o->name);
+    return 0;
+}
+
 pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, struct ckpt_err *e)
 {
     unsigned char key[CKPT_KEY_LEN];
@@ -74,6 +99,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     bool work_made = false, keep_work = false;
     pid_t child, init = -1;
     int ws = 0, dfd = -1;
+    struct ckpt_pinned pin = { .dfd = -1, .imgfd = -1 };
 
     memset(m, 0, sizeof(*m));
     ckpt_phase("ckpt_restore", NULL);
@@ -100,13 +126,15 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
                       strerror(errno));
         goto out;
     }
-    snprintf(ddir, sizeof(ddir), "/proc/self/fd/%d", dfd);
     ckpt_phase("ckpt_restore", "prepare");
-    int vr = ckpt_verify_fd(dfd, dir, key, m, e);
+    int vr = ckpt_verify_fd(dfd, dir, key, m, &pin, e);
     explicit_bzero(key, sizeof(key));
     if (vr < 0)
         goto out;
+    snprintf(ddir, sizeof(ddir), "/proc/self/fd/%d", pin.imgfd);
     ckpt_phase("ckpt_restore", "verify");
+    if (check_identity(o, m, dir, e) < 0)
+        goto out;
     if (check_files(o, m, fds, inherit, &ninherit, e) < 0)
         goto out;
     if (!mkdtemp(work)) {
@@ -141,7 +169,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     /* CRIU makes the restored init a sibling of itself, i.e. our child;
      * as a subreaper we also collect anything it leaves behind. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    fds[ninherit] = dfd;
+    fds[ninherit] = pin.imgfd;
     if (ckpt_criu_run(criu, argv, fds, ninherit + 1, NULL, &child) < 0) {
         ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
         goto out;
@@ -167,6 +195,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         fclose(f);
 out:
     explicit_bzero(key, sizeof(key));
+    ckpt_unpin(&pin);
     if (dfd >= 0)
         close(dfd);
     for (size_t i = 0; i < ninherit; i++) {

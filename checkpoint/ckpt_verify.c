@@ -1,15 +1,30 @@
 /* Verifying a checkpoint before CRIU may read it: manifest MAC, the exact
- * set of images, and every image's size and hash. */
+ * set of images, and every image's size and hash; then pinning the very
+ * inodes that were verified for CRIU.
+ *
+ * A checkpoint directory is either root-only, or (under a real pbs_mom,
+ * which chowns <dir>/<name> to the job's owner before $restart_script)
+ * owned by the job's owner.  The owner cannot change what root wrote into
+ * it (every image and the manifest are root's, 0600), but can rename,
+ * unlink and replace the entries, e.g. with images of another checkpoint.
+ * So every entry is opened once, by name, without following links, from
+ * the directory's descriptor; checked (root's, regular, not writable by
+ * group or others, one link only) and hashed through that descriptor; and
+ * hard-linked from it into a private root-only directory made inside the
+ * checkpoint (same file system), which is all CRIU gets to see. */
 #include "checkpoint/ckpt_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <unistd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#define LINKDIR_PREFIX ".ckmig-restore."
 
 static const struct ckpt_image *find_image(const struct ckpt_manifest *m, const char *name)
 {
@@ -19,28 +34,166 @@ static const struct ckpt_image *find_image(const struct ckpt_manifest *m, const 
     return NULL;
 }
 
-/* Only root may be able to change what CRIU will read. */
-static int check_owner(const char *path, const struct stat *st, struct ckpt_err *e)
+/* An entry root wrote: nobody but root may be able to change its bytes;
+ * in a directory the owner controls, a second link would be a way to
+ * have it changed or swapped behind our back. */
+static int check_entry(const char *what, const char *path, const struct stat *st, bool one_link,
+                       struct ckpt_err *e)
 {
+    if (!S_ISREG(st->st_mode))
+        return ckpt_err_set(e, EBADMSG, "%s %s is not a regular file", what, path);
     if (st->st_uid != 0 || (st->st_mode & 022))
         return ckpt_err_set(e, EACCES,
-                            "%s is not root-only (uid %u, mode %04o): refusing to restore from it",
-                            path, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+                            "%s %s is not root-only (uid %u, mode %04o): refusing to restore from it",
+                            what, path, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+    if (one_link && st->st_nlink != 1)
+        return ckpt_err_set(e, EACCES,
+                            "%s %s has %lu links (a restore of it under way, or a link made to "
+                            "it): refusing to restore from it",
+                            what, path, (unsigned long)st->st_nlink);
     return 0;
 }
 
-static int check_listing(const char *dir, const char *shown, const struct ckpt_manifest *m,
+/* Opens dir's entry name as a file root wrote, never following a link. */
+static int open_entry(int dfd, const char *name, const char *what, const char *shown,
+                      bool one_link, struct stat *st, struct ckpt_err *e)
+{
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ENOENT)
+            return ckpt_err_set(e, EBADMSG, "%s %s/%s is missing", what, shown, name);
+        if (err == ELOOP)
+            return ckpt_err_set(e, EBADMSG, "%s %s/%s is a symbolic link: refused", what, shown,
+                                name);
+        return ckpt_err_set(e, err, "cannot open %s %s/%s: %s", what, shown, name, strerror(err));
+    }
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/%s", shown, name);
+    if (fstat(fd, st) < 0)
+        ckpt_err_set(e, errno, "cannot stat %s: %s", path, strerror(errno));
+    else if (check_entry(what, path, st, one_link, e) == 0)
+        return fd;
+    close(fd);
+    return -1;
+}
+
+static int read_manifest(int dfd, const char *shown, bool one_link, struct ckpt_manifest *m,
                          struct ckpt_err *e)
 {
-    DIR *d = opendir(dir);
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = -1;
+    int fd = open_entry(dfd, CKPT_MANIFEST, "manifest", shown, one_link, &st, e);
+
+    if (fd < 0) {
+        if (e->code == EBADMSG && strstr(e->msg, "is missing"))
+            ckpt_err_set(e, EBADMSG, "%s is not a complete checkpoint: no %s", shown,
+                         CKPT_MANIFEST);
+        return -1;
+    }
+    if (st.st_size > (64 << 20)) {
+        ckpt_err_set(e, EBADMSG, "%s/%s: manifest is too large", shown, CKPT_MANIFEST);
+        goto out;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    while (buf && len < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    if (!buf || len != (size_t)st.st_size) {
+        ckpt_err_set(e, buf ? EIO : ENOMEM, "cannot read %s/%s", shown, CKPT_MANIFEST);
+        goto out;
+    }
+    if (ckpt_manifest_parse(buf, len, m, e) < 0) {
+        if (e->code == EBADMSG) {
+            char msg[sizeof(e->msg)];
+            snprintf(msg, sizeof(msg), "%s", e->msg);
+            ckpt_err_set(e, EBADMSG, "%s/%s: %s", shown, CKPT_MANIFEST, msg);
+        }
+        goto out;
+    }
+    rc = 0;
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+static bool is_linkdir(const char *name)
+{
+    return strncmp(name, LINKDIR_PREFIX, strlen(LINKDIR_PREFIX)) == 0;
+}
+
+/* Empties and removes the private directory name in dfd (only if it is
+ * root's: a look-alike the owner put there is left alone). */
+static void remove_linkdir(int dfd, const char *name)
+{
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) < 0 || st.st_uid != 0) {
+        close(fd);
+        return;
+    }
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            unlinkat(dirfd(d), de->d_name, 0);
+    closedir(d);
+    unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+/* Link directories of restores that died (their pid is in the name). */
+static void remove_stale_linkdirs(int dfd)
+{
+    int fd = dup(dfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    while ((de = readdir(d))) {
+        if (!is_linkdir(de->d_name))
+            continue;
+        long pid = strtol(de->d_name + strlen(LINKDIR_PREFIX), NULL, 10);
+        if (pid > 0 && pid != getpid() && kill((pid_t)pid, 0) == 0)
+            continue;
+        remove_linkdir(dfd, de->d_name);
+    }
+    closedir(d);
+}
+
+static int check_listing(int dfd, const char *shown, const struct ckpt_manifest *m,
+                         struct ckpt_err *e)
+{
+    int fd = dup(dfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     struct dirent *de;
     int rc = 0;
 
-    if (!d)
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
         return ckpt_err_set(e, errno, "cannot read checkpoint %s: %s", shown, strerror(errno));
+    }
+    rewinddir(d);
     while ((de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-            !strcmp(de->d_name, CKPT_MANIFEST))
+            !strcmp(de->d_name, CKPT_MANIFEST) || is_linkdir(de->d_name))
             continue;
         if (!find_image(m, de->d_name)) {
             rc = ckpt_err_set(e, EBADMSG,
@@ -53,50 +206,110 @@ static int check_listing(const char *dir, const char *shown, const struct ckpt_m
     return rc;
 }
 
-/* dir: how to reach the checkpoint (/proc/self/fd/N); shown: its name. */
-static int verify_dir(const char *dir, const char *shown, const unsigned char key[CKPT_KEY_LEN],
-                      struct ckpt_manifest *m, struct ckpt_err *e)
+/* The private root-only directory the verified images are linked into. */
+static int make_linkdir(int dfd, const char *shown, struct ckpt_pinned *pin, struct ckpt_err *e)
 {
     struct stat st;
-    char path[4096], spath[4096];
+    snprintf(pin->linkdir, sizeof(pin->linkdir), "%s%d", LINKDIR_PREFIX, (int)getpid());
+    remove_linkdir(dfd, pin->linkdir);
+    if (mkdirat(dfd, pin->linkdir, 0700) < 0) {
+        int err = errno;
+        pin->linkdir[0] = '\0';
+        return ckpt_err_set(e, err, "cannot make a private directory in %s: %s", shown,
+                            strerror(err));
+    }
+    /* The owner may have replaced it between mkdir and open: only our own
+     * empty root-only directory will do. */
+    pin->imgfd = openat(dfd, pin->linkdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (pin->imgfd < 0 || fstat(pin->imgfd, &st) < 0 || st.st_uid != 0 ||
+        (st.st_mode & 077) || st.st_nlink != 2)
+        return ckpt_err_set(e, EACCES, "the private directory %s/%s was tampered with", shown,
+                            pin->linkdir);
+    return 0;
+}
+
+static int pin_image(int fd, const char *name, const char *shown, struct ckpt_pinned *pin,
+                     struct ckpt_err *e)
+{
+    if (linkat(fd, "", pin->imgfd, name, AT_EMPTY_PATH) == 0)
+        return 0;
+    /* Without CAP_DAC_READ_SEARCH, the same through /proc. */
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, proc, pin->imgfd, name, AT_SYMLINK_FOLLOW) == 0)
+        return 0;
+    return ckpt_err_set(e, errno, "cannot link image %s/%s for the restore: %s", shown, name,
+                        strerror(errno));
+}
+
+void ckpt_unpin(struct ckpt_pinned *pin)
+{
+    if (pin->imgfd >= 0)
+        close(pin->imgfd);
+    if (pin->linkdir[0] && pin->dfd >= 0)
+        remove_linkdir(pin->dfd, pin->linkdir);
+    pin->imgfd = -1;
+    pin->linkdir[0] = '\0';
+}
+
+int ckpt_verify_fd(int dfd, const char *shown, const unsigned char key[CKPT_KEY_LEN],
+                   struct ckpt_manifest *m, struct ckpt_pinned *pin, struct ckpt_err *e)
+{
+    struct stat st;
     struct ckpt_hasher h;
+    bool root_only;
 
     memset(m, 0, sizeof(*m));
     memset(&h, 0, sizeof(h));
-    if (stat(dir, &st) < 0)
+    if (pin) {
+        pin->dfd = dfd;
+        pin->imgfd = -1;
+        pin->linkdir[0] = '\0';
+    }
+    if (fstat(dfd, &st) < 0)
         return ckpt_err_setc(e, errno, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", shown,
                              strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return ckpt_err_setc(e, ENOTDIR, CKPT_FAIL_ARGS,
                              "%s is not a ckmig checkpoint (not a directory)", shown);
-    if (check_owner(shown, &st, e) < 0)
+    if (st.st_mode & 022)
+        return ckpt_err_set(e, EACCES,
+                            "%s is writable by others (uid %u, mode %04o): refusing to restore "
+                            "from it", shown, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+    root_only = st.st_uid == 0;
+    uid_t dir_uid = st.st_uid;
+    if (read_manifest(dfd, shown, !root_only, m, e) < 0)
         return -1;
-    snprintf(path, sizeof(path), "%s/%s", dir, CKPT_MANIFEST);
-    snprintf(spath, sizeof(spath), "%s/%s", shown, CKPT_MANIFEST);
-    if (lstat(path, &st) < 0)
-        return ckpt_err_set(e, EBADMSG, "%s is not a complete checkpoint: no %s", shown,
-                            CKPT_MANIFEST);
-    if (!S_ISREG(st.st_mode))
-        return ckpt_err_set(e, EBADMSG, "%s is not a regular file", spath);
-    if (check_owner(spath, &st, e) < 0)
-        return -1;
-    if (ckpt_manifest_read(dir, m, e) < 0) {
-        if (e->code == EBADMSG) {
-            char msg[sizeof(e->msg)];
-            snprintf(msg, sizeof(msg), "%s", e->msg);
-            ckpt_err_set(e, EBADMSG, "%s: %s", spath, msg);
-        }
-        return -1;
-    }
     if (!ckpt_manifest_mac_ok(m, key)) {
         ckpt_err_set(e, EBADMSG,
-                     "%s: MAC does not verify: the manifest was changed, or it was written "
-                     "with another checkpoint key",
-                     spath);
+                     "%s/%s: MAC does not verify: the manifest was changed, or it was written "
+                     "with another checkpoint key", shown, CKPT_MANIFEST);
         goto fail;
     }
-    if (check_listing(dir, shown, m, e) < 0)
+    if (!root_only && dir_uid != m->uid) {
+        ckpt_err_set(e, EACCES,
+                     "%s belongs to uid %u, neither root nor the job's owner (uid %u): refusing "
+                     "to restore from it", shown, (unsigned)dir_uid, (unsigned)m->uid);
         goto fail;
+    }
+    if (pin)
+        remove_stale_linkdirs(dfd);
+    if (check_listing(dfd, shown, m, e) < 0)
+        goto fail;
+    bool linking = pin != NULL;
+    if (pin && make_linkdir(dfd, shown, pin, e) < 0) {
+        /* A root-only directory cannot change under us: CRIU may read it
+         * as it is (read-only file systems, say). */
+        if (!root_only)
+            goto fail;
+        ckpt_unpin(pin);
+        linking = false;
+        pin->imgfd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+        if (pin->imgfd < 0) {
+            ckpt_err_set(e, errno, "dup: %s", strerror(errno));
+            goto fail;
+        }
+    }
     h.alg = m->hash_alg;
     memcpy(h.key, key, CKPT_KEY_LEN);
     memcpy(h.nonce, m->hash_nonce, sizeof(h.nonce));
@@ -104,48 +317,39 @@ static int verify_dir(const char *dir, const char *shown, const unsigned char ke
         const struct ckpt_image *im = &m->images[i];
         unsigned char sha[32];
         long long size = 0;
+        char spath[4200];
+        int fd = open_entry(dfd, im->name, "image", shown, !root_only, &st, e);
 
-        snprintf(path, sizeof(path), "%s/%s", dir, im->name);
+        if (fd < 0)
+            goto fail;
         snprintf(spath, sizeof(spath), "%s/%s", shown, im->name);
-        if (lstat(path, &st) < 0) {
-            ckpt_err_set(e, EBADMSG, "image %s is missing", spath);
-            goto fail;
-        }
-        if (!S_ISREG(st.st_mode)) {
-            ckpt_err_set(e, EBADMSG, "image %s is not a regular file", spath);
-            goto fail;
-        }
-        if (check_owner(spath, &st, e) < 0)
-            goto fail;
-        if (st.st_size != im->size) {
+        int rc = -1;
+        if (st.st_size != im->size)
             ckpt_err_set(e, EBADMSG, "image %s is %s: %lld bytes, the manifest says %lld", spath,
                          st.st_size < im->size ? "truncated" : "longer than it was written",
                          (long long)st.st_size, im->size);
-            goto fail;
-        }
-        if (ckpt_hash_file(path, im->name, &h, &size, sha, e) < 0)
-            goto fail;
-        if (size != im->size || memcmp(sha, im->digest, 32) != 0) {
+        else if (ckpt_hash_fd(fd, spath, im->name, &h, &size, sha, e) < 0)
+            ;
+        else if (size != im->size || memcmp(sha, im->digest, 32) != 0)
             ckpt_err_set(e, EBADMSG,
                          "image %s does not match its hash in the manifest (changed or corrupt)",
                          spath);
+        else if (linking && pin_image(fd, im->name, shown, pin, e) < 0)
+            ;
+        else
+            rc = 0;
+        close(fd);
+        if (rc < 0)
             goto fail;
-        }
     }
     explicit_bzero(&h, sizeof(h));
     return 0;
 fail:
     explicit_bzero(&h, sizeof(h));
+    if (pin)
+        ckpt_unpin(pin);
     ckpt_manifest_free(m);
     return -1;
-}
-
-int ckpt_verify_fd(int dfd, const char *shown, const unsigned char key[CKPT_KEY_LEN],
-                   struct ckpt_manifest *m, struct ckpt_err *e)
-{
-    char dir[64];
-    snprintf(dir, sizeof(dir), "/proc/self/fd/%d", dfd);
-    return verify_dir(dir, shown, key, m, e);
 }
 
 int ckpt_verify(const char *dir, const unsigned char key[CKPT_KEY_LEN], struct ckpt_manifest *m,
@@ -156,7 +360,7 @@ int ckpt_verify(const char *dir, const unsigned char key[CKPT_KEY_LEN], struct c
     if (dfd < 0)
         return ckpt_err_setc(e, errno, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", dir,
                              errno == ENOTDIR ? "not a directory" : strerror(errno));
-    int rc = ckpt_verify_fd(dfd, dir, key, m, e);
+    int rc = ckpt_verify_fd(dfd, dir, key, m, NULL, e);
     close(dfd);
     return rc;
 }

@@ -151,6 +151,8 @@ struct ckpt_manifest {
     enum ckpt_hash_alg hash_alg;
     unsigned char hash_nonce[16];
     char *jobid;            /* NULL when unknown */
+    char *name;             /* the checkpoint's own name (last path component); NULL in
+                               manifests written before ckmig recorded it */
     uid_t uid;
     gid_t gid;
     char *host;
@@ -186,6 +188,9 @@ int ckpt_verify(const char *dir, const unsigned char key[CKPT_KEY_LEN],
  * spread over threads. */
 int ckpt_hash_file(const char *path, const char *name, const struct ckpt_hasher *h,
                    long long *size, unsigned char out[32], struct ckpt_err *e);
+/* The same for an image already open on fd (path: how to name it). */
+int ckpt_hash_fd(int fd, const char *path, const char *name, const struct ckpt_hasher *h,
+                 long long *size, unsigned char out[32], struct ckpt_err *e);
 void ckpt_hash_hex(const unsigned char *in, size_t n, char *out);
 int ckpt_hex_decode(const char *hex, unsigned char *out, size_t n);
 
@@ -205,6 +210,11 @@ struct ckpt_restore_opts {
     size_t nreloc;
     bool secure;
     bool verbose;
+    /* When set, the checkpoint must be this job's, this user's, and have
+     * been written under this name (cr_restart --job, --owner, --name). */
+    const char *jobid;
+    const char *owner;
+    const char *name;
 };
 /* Verifies, checks the job's files, restores with CRIU as our child (the
  * caller must be a child subreaper); returns the restored init's pid. */
