@@ -64,8 +64,8 @@ int ckpt_after_action(pid_t init, enum ckpt_after after, int signo, struct ckpt_
     return 0;
 }
 
-static int add_file(struct ckpt_manifest *m, size_t *cap, const char *path, long long size,
-                    bool dir)
+static int add_file(struct ckpt_manifest *m, size_t *cap, const char *path,
+                    const struct stat *st, bool dir)
 {
     for (size_t i = 0; i < m->nfiles; i++)
         if (strcmp(m->files[i].path, path) == 0 && m->files[i].dir == dir)
@@ -78,9 +78,15 @@ static int add_file(struct ckpt_manifest *m, size_t *cap, const char *path, long
         m->files = nf;
         *cap = nc;
     }
-    m->files[m->nfiles].path = strdup(path);
-    m->files[m->nfiles].size = size;
-    m->files[m->nfiles].dir = dir;
+    struct ckpt_file *f = &m->files[m->nfiles];
+    memset(f, 0, sizeof(*f));
+    f->path = strdup(path);
+    f->size = dir ? 0 : (long long)st->st_size;
+    f->dir = dir;
+    f->has_id = true;
+    f->dev = (unsigned long long)st->st_dev;
+    f->ino = (unsigned long long)st->st_ino;
+    f->owner = st->st_uid;
     return m->files[m->nfiles++].path ? 0 : -1;
 }
 
@@ -107,7 +113,7 @@ static int scan_files(pid_t init, struct ckpt_manifest *m)
             if (l <= 0 || target[0] != '/' || stat(fpath, &st) < 0 || !S_ISREG(st.st_mode))
                 continue;
             target[l] = '\0';
-            if (add_file(m, &cap, target, (long long)st.st_size, false) < 0) {
+            if (add_file(m, &cap, target, &st, false) < 0) {
                 closedir(d);
                 free(pids);
                 return -1;
@@ -118,9 +124,10 @@ static int scan_files(pid_t init, struct ckpt_manifest *m)
         char cwdlink[64], cwd[4096];
         snprintf(cwdlink, sizeof(cwdlink), "/proc/%d/cwd", (int)pids[i]);
         ssize_t cl = readlink(cwdlink, cwd, sizeof(cwd) - 1);
-        if (cl > 0 && cwd[0] == '/') {
+        struct stat cst;
+        if (cl > 0 && cwd[0] == '/' && stat(cwdlink, &cst) == 0) {
             cwd[cl] = '\0';
-            if (add_file(m, &cap, cwd, 0, true) < 0) {
+            if (add_file(m, &cap, cwd, &cst, true) < 0) {
                 free(pids);
                 return -1;
             }

@@ -59,6 +59,44 @@ int ckpt_verify_fd(int dfd, const char *shown, const unsigned char key[CKPT_KEY_
                    struct ckpt_manifest *m, struct ckpt_pinned *pin, struct ckpt_err *e);
 void ckpt_unpin(struct ckpt_pinned *pin);
 
+/* ckpt_criu_files.c: the reg_file_entry records of a verified image dir. */
+struct ckpt_criu_file {
+    uint32_t id;
+    char *path;             /* absolute, as the kernel printed it at the dump */
+    uint32_t flags;         /* open(2) flags */
+    uint64_t pos;
+    long long size;
+    mode_t mode;
+    bool has_size, has_mode;
+    bool ext;               /* an --external file: not ours to open */
+    bool remapped;          /* unlinked/ghost/link-remap: CRIU restores it */
+};
+int ckpt_criu_files(int imgfd, struct ckpt_criu_file **files, size_t *n, struct ckpt_err *e);
+void ckpt_criu_files_free(struct ckpt_criu_file *files, size_t n);
+
+/* ckpt_reopen.c: descriptors handed to CRIU with --inherit-fd fd[N]:KEY.
+ * CRIU looks a file up by its path without the leading '/', and uses our
+ * descriptor as it is (flags, position) instead of opening the path. */
+struct ckpt_inherit {
+    int fd;
+    char *key;
+};
+struct ckpt_inherits {
+    struct ckpt_inherit *v;
+    size_t n, cap;
+};
+/* Takes fd (closed on failure too); path: the absolute path CRIU recorded. */
+int ckpt_inherit_add(struct ckpt_inherits *s, int fd, const char *path, struct ckpt_err *e);
+bool ckpt_inherit_has(const struct ckpt_inherits *s, const char *path);
+void ckpt_inherits_free(struct ckpt_inherits *s);
+/* Opens every file CRIU would open by path (ckpt_criu_files) as the job's
+ * owner (m->uid, m->gid and that user's groups), following no symbolic
+ * link, at its relocated path, checks its type, size and mode as CRIU
+ * would, and adds it to s.  Files already in s are left to their entry. */
+int ckpt_reopen_files(int imgfd, const struct ckpt_manifest *m,
+                      const struct ckpt_relocation *reloc, size_t nreloc,
+                      struct ckpt_inherits *s, struct ckpt_err *e);
+
 /* ckpt_target.c */
 int ckpt_proc_ns_inode(pid_t pid, unsigned long *ino);
 int ckpt_proc_uid(pid_t pid, uid_t *uid, gid_t *gid);

@@ -103,6 +103,9 @@ char *ckpt_manifest_canonical(const struct ckpt_manifest *m, size_t *len)
     sb_printf(&b, "requester=%d\nfiles=%zu\n", (int)m->requester, m->nfiles);
     for (size_t i = 0; i < m->nfiles; i++) {
         sb_printf(&b, "size=%lld\n", m->files[i].size);
+        if (m->files[i].has_id)
+            sb_printf(&b, "inode=%llu:%llu:%u\n", m->files[i].dev, m->files[i].ino,
+                      (unsigned)m->files[i].owner);
         sb_field(&b, m->files[i].dir ? "dir" : "file", m->files[i].path);
     }
     ckpt_hash_hex(m->hash_nonce, 16, hex);
@@ -188,6 +191,11 @@ char *ckpt_manifest_to_xml(const struct ckpt_manifest *m, size_t *len)
         set_num(n, "size", m->files[i].size);
         if (m->files[i].dir)
             xmlNewProp(n, BAD_CAST "kind", BAD_CAST "dir");
+        if (m->files[i].has_id) {
+            set_num(n, "dev", (long long)m->files[i].dev);
+            set_num(n, "ino", (long long)m->files[i].ino);
+            set_num(n, "uid", (long long)m->files[i].owner);
+        }
     }
     list = xmlNewChild(root, NULL, BAD_CAST "images", NULL);
     xmlNewProp(list, BAD_CAST "hash", BAD_CAST ckpt_hash_alg_name(m->hash_alg));
@@ -335,6 +343,16 @@ int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, st
         m->nfiles++;
         if (!f->path || f->path[0] != '/' || prop_num(c, "size", &f->size, true) < 0)
             goto bad;
+        long long dev, ino, fu;
+        if (prop_num(c, "dev", &dev, false) < 0 || prop_num(c, "ino", &ino, false) < 0 ||
+            prop_num(c, "uid", &fu, false) < 0)
+            goto bad;
+        char *has = prop(c, "ino");
+        f->has_id = has != NULL;
+        free(has);
+        f->dev = (unsigned long long)dev;
+        f->ino = (unsigned long long)ino;
+        f->owner = (uid_t)fu;
         char *kind = prop(c, "kind");
         f->dir = kind && !strcmp(kind, "dir");
         bool kind_ok = !kind || f->dir || !strcmp(kind, "file");

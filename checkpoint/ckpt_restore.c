@@ -14,55 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int check_files(const struct ckpt_restore_opts *o, const struct ckpt_manifest *m,
-                       int *fds, char **args, size_t *nargs, struct ckpt_err *e)
-{
-    for (size_t i = 0; i < m->nfiles; i++) {
-        const struct ckpt_file *f = &m->files[i];
-        char *p = ckpt_relocate(f->path, o->reloc, o->nreloc);
-        struct stat st;
-        int rc = 0;
-
-        if (!p)
-            return ckpt_err_set(e, ENOMEM, "out of memory");
-        if (f->dir && stat(p, &st) < 0)
-            rc = ckpt_err_set(e, ENOENT,
-                              "the job's working directory %s is missing on this node (--relocate "
-                              "OLD=NEW moves it)", p);
-        else if (f->dir && !S_ISDIR(st.st_mode))
-            rc = ckpt_err_set(e, ENOTDIR, "the job's working directory %s is not a directory", p);
-        else if (stat(p, &st) < 0)
-            rc = ckpt_err_set(e, ENOENT,
-                              "the job's open file %s is missing on this node (the restore needs it "
-                              "at that path with %lld bytes; --relocate OLD=NEW moves it)",
-                              p, f->size);
-        else if (S_ISREG(st.st_mode) && st.st_size != f->size)
-            rc = ckpt_err_set(e, ESTALE,
-                              "the job's open file %s has %lld bytes, the checkpoint expects %lld "
-                              "(it changed after the checkpoint)",
-                              p, (long long)st.st_size, f->size);
-        else if (strcmp(p, f->path) != 0 && *nargs < 64) {
-            /* CRIU reopens by path: hand it the relocated file instead. */
-            /* CRIU keeps the flags we open it with: appending is what
-             * jobs do with their output, and it does not hurt reading. */
-            int fd = f->dir ? open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                            : open(p, O_RDWR | O_APPEND | O_CLOEXEC);
-            if (fd < 0 && !f->dir)
-                fd = open(p, O_RDONLY | O_CLOEXEC);
-            if (fd < 0)
-                rc = ckpt_err_set(e, errno, "cannot open %s: %s", p, strerror(errno));
-            else if (asprintf(&args[*nargs], "fd[%d]:%s", fd, f->path + 1) < 0)
-                rc = ckpt_err_set(e, ENOMEM, "out of memory");
-            else
-                fds[(*nargs)++] = fd;
-        }
-        free(p);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* The image must be the one the caller restarts: a directory its owner
  * controls may hold another job's checkpoint, or an older one of this job. */
 static int check_identity(const struct ckpt_restore_opts *o, const struct ckpt_manifest *m,
@@ -77,8 +28,8 @@ static int check_identity(const struct ckpt_restore_opts *o, const struct ckpt_m
             return ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, "unknown user %s", o->owner);
         if (pw->pw_uid != m->uid)
             return ckpt_err_set(e, EACCES,
-                                "checkpoint %s belongs to uid %u, not to %s (uid %u): refused",
-                                dir, (unsigned)m->uid, o->owner, (unsigned)pw->pw_uid);
+                                "checkpoint %s belongs to uid %u, not to %s: refused",
+                                dir, (unsigned)m->uid, o->owner);
     }
     /* Manifests written before names were recorded carry none. */
     if (o->name && m->name && strcmp(o->name, m->name) != 0)
@@ -91,10 +42,10 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
 {
     unsigned char key[CKPT_KEY_LEN];
     char work[] = "/tmp/ckmig-restore.XXXXXX";
-    char dir[4096], ddir[64], pidfile[64], logpath[64];
-    char *inherit[64];
-    int fds[65];
-    size_t ninherit = 0;
+    char dir[4096], ddir[64], pidfile[64], logpath[64], keptlog[64];
+    struct ckpt_inherits inh = { 0 };
+    char **argv = NULL, **fdargs = NULL;
+    int *keep = NULL;
     const char *criu = ckpt_criu_path(o->secure);
     bool work_made = false, keep_work = false;
     pid_t child, init = -1;
@@ -118,8 +69,9 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         ckpt_err_set(e, ENOENT, "cannot run CRIU %s: %s (set $CKMIG_CRIU)", criu, strerror(errno));
         goto out;
     }
-    /* CRIU reads the very directory that was verified (-D /proc/self/fd/N),
-     * whatever happens to its name meanwhile. */
+    /* Everything below goes through this one descriptor: what is verified
+     * is what the identity checks read and what CRIU restores, whatever
+     * happens to the name meanwhile. */
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
         ckpt_err_setc(e, errno, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", dir,
@@ -135,8 +87,21 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     ckpt_phase("ckpt_restore", "verify");
     if (check_identity(o, m, dir, e) < 0)
         goto out;
-    if (check_files(o, m, fds, inherit, &ninherit, e) < 0)
+    if (o->inherit) {
+        for (size_t i = 0; i < o->inherit->n; i++) {
+            int fd = fcntl(o->inherit->v[i].fd, F_DUPFD_CLOEXEC, 0);
+            char path[4200];
+            snprintf(path, sizeof(path), "/%s", o->inherit->v[i].key);
+            if (fd < 0 || ckpt_inherit_add(&inh, fd, path, e) < 0) {
+                if (fd < 0)
+                    ckpt_err_set(e, errno, "dup: %s", strerror(errno));
+                goto out;
+            }
+        }
+    }
+    if (ckpt_reopen_files(pin.imgfd, m, o->reloc, o->nreloc, &inh, e) < 0)
         goto out;
+    ckpt_phase("ckpt_restore", "files");
     if (!mkdtemp(work)) {
         ckpt_err_set(e, errno, "cannot create a work directory in /tmp: %s", strerror(errno));
         goto out;
@@ -145,7 +110,13 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     snprintf(pidfile, sizeof(pidfile), "%s/pid", work);
     snprintf(logpath, sizeof(logpath), "%s/restore.log", work);
 
-    char *argv[16 + 2 * 64];
+    argv = calloc(16 + 2 * inh.n, sizeof(*argv));
+    fdargs = calloc(inh.n + 1, sizeof(*fdargs));
+    keep = calloc(inh.n + 1, sizeof(*keep));
+    if (!argv || !fdargs || !keep) {
+        ckpt_err_set(e, ENOMEM, "out of memory");
+        goto out;
+    }
     size_t a = 0;
     argv[a++] = (char *)criu;
     argv[a++] = "restore";
@@ -161,36 +132,47 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     argv[a++] = "--pidfile";
     argv[a++] = pidfile;
     argv[a++] = "--file-locks";
-    for (size_t i = 0; i < ninherit; i++) {
+    for (size_t i = 0; i < inh.n; i++) {
+        if (asprintf(&fdargs[i], "fd[%d]:%s", inh.v[i].fd, inh.v[i].key) < 0) {
+            fdargs[i] = NULL;
+            ckpt_err_set(e, ENOMEM, "out of memory");
+            goto out;
+        }
         argv[a++] = "--inherit-fd";
-        argv[a++] = inherit[i];
+        argv[a++] = fdargs[i];
+        keep[i] = inh.v[i].fd;
     }
     argv[a] = NULL;
     /* CRIU makes the restored init a sibling of itself, i.e. our child;
      * as a subreaper we also collect anything it leaves behind. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    fds[ninherit] = pin.imgfd;
-    if (ckpt_criu_run(criu, argv, fds, ninherit + 1, NULL, &child) < 0) {
+    keep[inh.n] = pin.imgfd;
+    if (ckpt_criu_run(criu, argv, keep, inh.n + 1, NULL, &child) < 0) {
         ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
         goto out;
     }
     if (ckpt_criu_wait(child, 0, &ws) < 0 || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
         char errs[700];
         int code = ckpt_criu_log_errors(logpath, errs, sizeof(errs));
+        /* The work directory goes; its log stays beside it, as
+         * /tmp/ckmig-restore.XXXXXX.log (cr_restart(1)). */
+        snprintf(keptlog, sizeof(keptlog), "%s.log", work);
+        const char *shown = logpath;
+        if (renameat2(AT_FDCWD, logpath, AT_FDCWD, keptlog, RENAME_NOREPLACE) == 0)
+            shown = keptlog;
+        else
+            keep_work = true;
         ckpt_err_set(e, code, "CRIU could not restore %s: %s (log: %s)", dir,
-                     errs[0] ? errs : "(no error in its log)", logpath);
-        keep_work = true;
+                     errs[0] ? errs : "(no error in its log)", shown);
         goto out;
     }
     ckpt_phase("ckpt_restore", "criu");
     FILE *f = fopen(pidfile, "re");
     int pid = 0;
-    if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 0) {
+    if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 0)
         ckpt_err_set(e, EIO, "CRIU restored %s but wrote no pid file", dir);
-        keep_work = true;
-    } else {
+    else
         init = pid;
-    }
     if (f)
         fclose(f);
 out:
@@ -198,10 +180,12 @@ out:
     ckpt_unpin(&pin);
     if (dfd >= 0)
         close(dfd);
-    for (size_t i = 0; i < ninherit; i++) {
-        close(fds[i]);
-        free(inherit[i]);
-    }
+    ckpt_inherits_free(&inh);
+    for (size_t i = 0; fdargs && fdargs[i]; i++)
+        free(fdargs[i]);
+    free(fdargs);
+    free(argv);
+    free(keep);
     if (work_made && !keep_work)
         ckpt_rmtree(work);
     if (init < 0)

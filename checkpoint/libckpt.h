@@ -123,6 +123,12 @@ struct ckpt_file {
     char *path;
     long long size;
     bool dir;               /* a working directory (size unused) */
+    /* The inode the job held (when known): at restore, root reopens a file
+     * the owner may not open (a log root handed the job) only if the path
+     * still leads, without links, to this very inode. */
+    bool has_id;
+    unsigned long long dev, ino;
+    uid_t owner;
 };
 struct ckpt_image {
     char *name;
@@ -204,6 +210,7 @@ int ckpt_parse_relocation(const char *arg, struct ckpt_relocation *r, struct ckp
  * path; returns a new string (or a copy of path). */
 char *ckpt_relocate(const char *path, const struct ckpt_relocation *r, size_t n);
 
+struct ckpt_inherits;
 struct ckpt_restore_opts {
     const char *path;
     const struct ckpt_relocation *reloc;
@@ -215,6 +222,9 @@ struct ckpt_restore_opts {
     const char *jobid;
     const char *owner;
     const char *name;
+    /* Descriptors to hand CRIU for paths it would otherwise open (saved
+     * copies, say); see struct ckpt_inherits in ckpt_internal.h.  NULL: none. */
+    const struct ckpt_inherits *inherit;
 };
 /* Verifies, checks the job's files, restores with CRIU as our child (the
  * caller must be a child subreaper); returns the restored init's pid. */

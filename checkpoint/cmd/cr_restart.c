@@ -24,6 +24,8 @@ static void usage(FILE *f)
             "Hooks:  --run-on-success CMD  --run-on-fail-args CMD  --run-on-fail-temp CMD\n"
             "        --run-on-fail-env CMD  --run-on-fail-perm CMD  --run-on-failure CMD\n"
             "Files:  --relocate OLD=NEW (up to 16)\n"
+            "Whose:  --job JOBID  --owner USER  --name NAME (refuse a checkpoint of another job,\n"
+            "        user, or written under another name)\n"
             "Other:  --[no-]restore-pid, --[no-]restore-pgid, --[no-]restore-sid (the job's own\n"
             "        PID namespace keeps its PIDs free everywhere), --omit-*, --kmsg-*,\n"
             "        -q, --quiet  --verbose  -v, --version  -h, --help\n"
@@ -62,14 +64,66 @@ static int fail(const struct ckpt_restart_args *a, const struct ckpt_err *e, int
     return code;
 }
 
+/* ckmig's own options, taken out before BLCR's parser sees the rest:
+ * the checkpoint must be of this job, this owner, and have this name. */
+struct identity {
+    const char *job, *owner, *name;
+};
+
+static int take_identity(int *argc, char **argv, struct identity *id)
+{
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char **slot = NULL;
+        const char *val = NULL;
+        static const char *const names[] = { "--job", "--owner", "--name" };
+        for (int k = 0; k < 3 && !slot; k++) {
+            size_t l = strlen(names[k]);
+            if (!strcmp(argv[i], names[k])) {
+                if (i + 1 >= *argc) {
+                    fprintf(stderr, "cr_restart: %s needs a value\nTry 'cr_restart --help'.\n",
+                            names[k]);
+                    return -1;
+                }
+                val = argv[++i];
+            } else if (!strncmp(argv[i], names[k], l) && argv[i][l] == '=') {
+                val = argv[i] + l + 1;
+            } else {
+                continue;
+            }
+            slot = k == 0 ? &id->job : k == 1 ? &id->owner : &id->name;
+        }
+        if (slot) {
+            if (!*val) {
+                fprintf(stderr, "cr_restart: empty value for %s\n", argv[i]);
+                return -1;
+            }
+            *slot = val;
+            continue;
+        }
+        if (!strcmp(argv[i], "--")) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        argv[out++] = argv[i];
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct ckpt_restart_args a;
     struct ckpt_manifest m;
     struct ckpt_err e;
+    struct identity id = { NULL, NULL, NULL };
     char path[4096];
 
     ckpt_err_clear(&e);
+    if (take_identity(&argc, argv, &id) < 0)
+        return 255;
     if (ckpt_parse_restart_args(argc, argv, &a, &e) < 0) {
         fprintf(stderr, "cr_restart: %s\nTry 'cr_restart --help'.\n", e.msg);
         /* The args hook sees bad options too (BLCR's --run-on-fail-args);
@@ -109,7 +163,8 @@ int main(int argc, char **argv)
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     bool secure = getuid() != geteuid();
     struct ckpt_restore_opts ro = { .path = path, .reloc = a.reloc, .nreloc = a.nreloc,
-                                    .secure = secure, .verbose = a.verbose };
+                                    .secure = secure, .verbose = a.verbose,
+                                    .jobid = id.job, .owner = id.owner, .name = id.name };
     pid_t init = ckpt_restore(&ro, &m, &e);
     if (init < 0)
         return fail(&a, &e, e.code > 0 && e.code < 255 ? e.code : 1);

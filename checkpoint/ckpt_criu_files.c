@@ -1,0 +1,285 @@
+/* The files CRIU would open by path at restore, read from its own images
+ * (files.img and remap-fpath.img, protobuf records after an 8-byte magic).
+ *
+ * Every regular file, mapped file, executable, working directory and root
+ * CRIU restores by path is one reg_file_entry in files.img: the entry
+ * names the path (as the kernel printed it: no symbolic links in it), the
+ * open flags, position, size and mode.  Files CRIU restores from its own
+ * images (unlinked files, O_TMPFILE files, deleted directories: "ghost" or
+ * "linked" remaps) are listed in remap-fpath.img; memfd and shared
+ * anonymous memory are not reg entries at all.  The images are read only
+ * after their MAC verified, but are parsed defensively all the same. */
+#include "checkpoint/ckpt_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define IMG_COMMON_MAGIC 0x54564319u
+#define FILES_MAGIC      0x56303138u
+#define REMAP_MAGIC      0x59133954u
+#define FD_TYPE_REG      1
+
+struct pb {
+    const unsigned char *p, *end;
+};
+
+static int pb_varint(struct pb *b, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (b->p >= b->end)
+            return -1;
+        unsigned char c = *b->p++;
+        *v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return 0;
+    }
+    return -1;
+}
+
+/* Next field: its number and wire type; a varint's value in *v, a
+ * length-delimited field's bytes in *sub. */
+static int pb_field(struct pb *b, unsigned *num, unsigned *type, uint64_t *v, struct pb *sub)
+{
+    uint64_t key, len;
+    if (pb_varint(b, &key) < 0)
+        return -1;
+    *num = (unsigned)(key >> 3);
+    *type = (unsigned)(key & 7);
+    switch (*type) {
+    case 0:
+        return pb_varint(b, v);
+    case 1:
+    case 5: {
+        size_t n = *type == 1 ? 8 : 4;
+        if ((size_t)(b->end - b->p) < n)
+            return -1;
+        b->p += n;
+        return 0;
+    }
+    case 2:
+        if (pb_varint(b, &len) < 0 || len > (uint64_t)(b->end - b->p))
+            return -1;
+        sub->p = b->p;
+        sub->end = b->p + len;
+        b->p += len;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static int read_image(int imgfd, const char *name, uint32_t magic, unsigned char **buf,
+                      size_t *len)
+{
+    int fd = openat(imgfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    *buf = NULL;
+    *len = 0;
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (fstat(fd, &st) < 0 || st.st_size < 8 || st.st_size > (256 << 20)) {
+        close(fd);
+        errno = EBADMSG;
+        return -1;
+    }
+    *buf = malloc((size_t)st.st_size);
+    size_t got = 0;
+    while (*buf && got < (size_t)st.st_size) {
+        ssize_t r = read(fd, *buf + got, (size_t)st.st_size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    uint32_t m[2];
+    if (*buf && got == (size_t)st.st_size)
+        memcpy(m, *buf, 8);
+    if (!*buf || got != (size_t)st.st_size || m[0] != IMG_COMMON_MAGIC || m[1] != magic) {
+        free(*buf);
+        *buf = NULL;
+        errno = EBADMSG;
+        return -1;
+    }
+    *len = got;
+    return 1;
+}
+
+/* Calls fn on each record's payload (a u32 length, then the message). */
+static int each_record(const unsigned char *buf, size_t len,
+                       int (*fn)(struct pb *rec, void *arg), void *arg)
+{
+    size_t off = 8;
+    while (off < len) {
+        uint32_t n;
+        if (len - off < 4)
+            return -1;
+        memcpy(&n, buf + off, 4);
+        off += 4;
+        if (n > len - off)
+            return -1;
+        struct pb rec = { buf + off, buf + off + n };
+        if (fn(&rec, arg) < 0)
+            return -1;
+        off += n;
+    }
+    return 0;
+}
+
+struct remaps {
+    uint32_t *ids;
+    size_t n, cap;
+};
+
+static int add_id(struct remaps *r, uint64_t id)
+{
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? 2 * r->cap : 16;
+        uint32_t *ni = realloc(r->ids, nc * sizeof(*ni));
+        if (!ni)
+            return -1;
+        r->ids = ni;
+        r->cap = nc;
+    }
+    r->ids[r->n++] = (uint32_t)id;
+    return 0;
+}
+
+static int remap_record(struct pb *rec, void *arg)
+{
+    unsigned num, type;
+    uint64_t v = 0;
+    struct pb sub;
+    while (rec->p < rec->end) {
+        if (pb_field(rec, &num, &type, &v, &sub) < 0)
+            return -1;
+        /* orig_id = 1 and remap_id = 2: CRIU restores both itself */
+        if (type == 0 && (num == 1 || num == 2) && add_id(arg, v) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+struct collect {
+    struct remaps remap;
+    struct ckpt_criu_file *files;
+    size_t n, cap;
+};
+
+static int reg_entry(struct pb *b, struct ckpt_criu_file *f)
+{
+    unsigned num, type;
+    uint64_t v = 0;
+    struct pb sub;
+    bool have_name = false;
+    while (b->p < b->end) {
+        if (pb_field(b, &num, &type, &v, &sub) < 0)
+            return -1;
+        if (type == 0) {
+            switch (num) {
+            case 1: f->id = (uint32_t)v; break;
+            case 2: f->flags = (uint32_t)v; break;
+            case 3: f->pos = v; break;
+            case 8: f->size = (long long)v; f->has_size = true; break;
+            case 9: f->ext = v != 0; break;
+            case 10: f->mode = (mode_t)v; f->has_mode = true; break;
+            }
+        } else if (type == 2 && num == 6) {
+            size_t l = (size_t)(sub.end - sub.p);
+            if (l == 0 || l >= 4096 || memchr(sub.p, '\0', l))
+                return -1;
+            f->path = strndup((const char *)sub.p, l);
+            if (!f->path)
+                return -1;
+            have_name = true;
+        }
+    }
+    return have_name ? 0 : -1;
+}
+
+static int file_record(struct pb *rec, void *arg)
+{
+    struct collect *c = arg;
+    unsigned num, type;
+    uint64_t v = 0, ftype = 0;
+    struct pb sub, reg = { NULL, NULL };
+    while (rec->p < rec->end) {
+        if (pb_field(rec, &num, &type, &v, &sub) < 0)
+            return -1;
+        if (type == 0 && num == 1)
+            ftype = v;
+        else if (type == 2 && num == 3)
+            reg = sub;
+    }
+    if (ftype != FD_TYPE_REG || !reg.p)
+        return 0;
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? 2 * c->cap : 16;
+        struct ckpt_criu_file *nf = realloc(c->files, nc * sizeof(*nf));
+        if (!nf)
+            return -1;
+        c->files = nf;
+        c->cap = nc;
+    }
+    struct ckpt_criu_file *f = &c->files[c->n];
+    memset(f, 0, sizeof(*f));
+    if (reg_entry(&reg, f) < 0) {
+        free(f->path);
+        return -1;
+    }
+    c->n++;
+    return 0;
+}
+
+void ckpt_criu_files_free(struct ckpt_criu_file *files, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(files[i].path);
+    free(files);
+}
+
+int ckpt_criu_files(int imgfd, struct ckpt_criu_file **files, size_t *n, struct ckpt_err *e)
+{
+    struct collect c = { 0 };
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    int rc = -1;
+
+    *files = NULL;
+    *n = 0;
+    int r = read_image(imgfd, "remap-fpath.img", REMAP_MAGIC, &buf, &len);
+    if (r < 0 || (r > 0 && each_record(buf, len, remap_record, &c.remap) < 0)) {
+        ckpt_err_set(e, EBADMSG, "cannot read the checkpoint's remap-fpath.img: %s",
+                     strerror(r < 0 ? errno : EBADMSG));
+        goto out;
+    }
+    free(buf);
+    buf = NULL;
+    r = read_image(imgfd, "files.img", FILES_MAGIC, &buf, &len);
+    if (r < 0 || (r > 0 && each_record(buf, len, file_record, &c) < 0)) {
+        ckpt_err_set(e, EBADMSG, "cannot read the checkpoint's files.img: %s",
+                     strerror(r < 0 ? errno : EBADMSG));
+        goto out;
+    }
+    for (size_t i = 0; i < c.n; i++)
+        for (size_t j = 0; j < c.remap.n; j++)
+            if (c.files[i].id == c.remap.ids[j])
+                c.files[i].remapped = true;
+    *files = c.files;
+    *n = c.n;
+    c.files = NULL;
+    c.n = 0;
+    rc = 0;
+out:
+    free(buf);
+    free(c.remap.ids);
+    ckpt_criu_files_free(c.files, c.n);
+    return rc;
+}
