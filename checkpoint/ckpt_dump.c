@@ -358,6 +358,10 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         goto out;
     }
     ckpt_phase("ckpt_dump", "hash-tail");
+    if (o->jobid && !(m.jobid = strdup(o->jobid))) {
+        ckpt_err_set(e, ENOMEM, "out of memory");
+        goto out;
+    }
     if (scan_files(init, &m) < 0) {
         ckpt_err_set(e, errno ? errno : ENOMEM, "cannot list the job's open files: %s", strerror(errno));
         goto out;

@@ -113,6 +113,8 @@ struct ckpt_dump_opts {
     bool verbose;
     bool secure;
     const char *owner;      /* refuse unless the job runs as this user */
+    const char *jobid;      /* the job's id for the manifest (else the job's $PBS_JOBID,
+                               which the job itself could have changed) */
     pid_t requester;        /* ns pid of a self-checkpointing process, or 0 */
     pid_t init;             /* known init (skips ckpt_find_init), or 0 */
 };

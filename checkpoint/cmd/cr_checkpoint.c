@@ -17,7 +17,7 @@ static void usage(FILE *f)
             "Output: -c, --cwd (default: context.ID)  -f, --file NAME  -F, --fd DIRFD\n"
             "        --atomic (always)  --backup[=NAME]  --clobber (default)  --noclobber\n"
             "After:  --run (default)  -S, --signal N  --stop  --term  --abort  --kill  --cont\n"
-            "Other:  --sync (default)  --nosync  -t, --time SEC  --owner USER\n"
+            "Other:  --sync (default)  --nosync  -t, --time SEC  --owner USER  --job JOBID\n"
             "        -q, --quiet  -v, --verbose  -h, --help  --version\n"
             "Accepted and ignored: --save-*, --ptraced-*, --ptracer-*, --kmsg-*\n"
             "Exit status: 0, the errno of the failure, or 255 for bad usage.\n");
@@ -61,13 +61,42 @@ too_long:
     return ckpt_err_setc(e, ENAMETOOLONG, CKPT_FAIL_ARGS, "checkpoint path too long");
 }
 
+/* ckmig's --job JOBID (the checkpoint script knows it; the job's own
+ * $PBS_JOBID is the job's to change), taken out before BLCR's parser. */
+static int take_job(int *argc, char **argv, const char **job)
+{
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], "--")) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (!strcmp(argv[i], "--job") || !strncmp(argv[i], "--job=", 6)) {
+            *job = argv[i][5] == '=' ? argv[i] + 6 : i + 1 < *argc ? argv[++i] : NULL;
+            if (!*job || !**job) {
+                fprintf(stderr, "cr_checkpoint: --job needs a job id\nTry 'cr_checkpoint --help'.\n");
+                return -1;
+            }
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct ckpt_checkpoint_args a;
     struct ckpt_err e;
     char path[4096];
+    const char *job = NULL;
 
     ckpt_err_clear(&e);
+    if (take_job(&argc, argv, &job) < 0)
+        return 255;
     if (ckpt_parse_checkpoint_args(argc, argv, &a, &e) < 0) {
         fprintf(stderr, "cr_checkpoint: %s\n", e.msg);
         fprintf(stderr, "Try 'cr_checkpoint --help'.\n");
@@ -99,6 +128,7 @@ int main(int argc, char **argv)
         return 0;
     }
     a.dump.path = path;
+    a.dump.jobid = job;
     a.dump.secure = getuid() != geteuid();
     if (ckpt_dump(&a.dump, &e) < 0)
         return fail(&a, &e);
