@@ -139,6 +139,25 @@ static int scan_files(pid_t init, struct ckpt_manifest *m)
     return 0;
 }
 
+static bool dir_empty(int dfd)
+{
+    int fd = dup(dfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+    bool empty = d != NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            empty = false;
+    rewinddir(d);
+    closedir(d);
+    return empty;
+}
+
 static int commit(const char *tmp, const char *target, const struct ckpt_dump_opts *o,
                   struct ckpt_err *e)
 {
@@ -295,7 +314,18 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
      * /proc/self/fd/N, by CRIU too): the job's owner may own the parent
      * and could swap the name for a link somewhere else meanwhile. */
     tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (tfd < 0 || fstat(tfd, &st) < 0 || fchown(tfd, 0, 0) < 0) {   /* setuid: our gid */
+    if (tfd < 0 || fstat(tfd, &st) < 0) {
+        ckpt_err_set(e, errno, "cannot open %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    /* Only the empty directory we just made: one the owner put there
+     * instead could hold links CRIU would write through as root. */
+    if (st.st_uid != geteuid() || st.st_nlink != 2 || (st.st_mode & 077) || !dir_empty(tfd)) {
+        ckpt_err_set(e, EACCES, "%s was replaced while it was being made: refused", tmp);
+        tmp_made = false;
+        goto out;
+    }
+    if (fchown(tfd, 0, 0) < 0) {   /* setuid: our gid */
         ckpt_err_set(e, errno, "cannot open %s: %s", tmp, strerror(errno));
         goto out;
     }

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,23 +104,58 @@ int ckpt_mkdirs(const char *path, mode_t mode)
     return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Empties the directory open on dfd, through descriptors only: a name
+ * along the way swapped for a link (checkpoints live in directories the
+ * job's owner may own) can never lead the removal out of the tree. */
+static int rm_contents(int dfd, int depth)
 {
-    (void)st;
-    (void)ftw;
-    if (flag == FTW_DP)
-        return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-    return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+    int fd = dup(dfd), rc = 0;
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    rewinddir(d);
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (unlinkat(dfd, de->d_name, 0) == 0 || errno == ENOENT)
+            continue;
+        if (errno != EISDIR && errno != EPERM) {
+            rc = -1;
+            continue;
+        }
+        int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0 || depth > 64 || rm_contents(sub, depth + 1) < 0 ||
+            (unlinkat(dfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT))
+            rc = -1;
+        if (sub >= 0)
+            close(sub);
+    }
+    closedir(d);
+    return rc;
 }
 
 int ckpt_rmtree(const char *path)
 {
-    struct stat st;
-    if (lstat(path, &st) < 0)
-        return errno == ENOENT ? 0 : -1;
-    if (!S_ISDIR(st.st_mode))
-        return unlink(path);
-    return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        /* not a directory (or a link to one): remove the name itself */
+        if (errno == ENOENT)
+            return 0;
+        if (errno != ENOTDIR && errno != ELOOP)
+            return -1;
+        return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+    }
+    int rc = rm_contents(fd, 0);
+    close(fd);
+    /* rmdir never follows a link, and removes only an empty directory */
+    if (rc == 0 && rmdir(path) < 0 && errno != ENOENT)
+        rc = -1;
+    return rc;
 }
 
 /* $CKMIG_TIMING=1: how long each phase took, on stderr (for the benchmark). */

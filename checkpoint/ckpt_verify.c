@@ -166,6 +166,7 @@ static void remove_stale_linkdirs(int dfd)
             close(fd);
         return;
     }
+    rewinddir(d);   /* the offset is shared with dfd */
     while ((de = readdir(d))) {
         if (!is_linkdir(de->d_name))
             continue;
