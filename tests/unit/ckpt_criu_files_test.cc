@@ -1,0 +1,161 @@
+// checkpoint/ckpt_criu_files.c: CRIU's list of files it would open by path,
+// read from files.img and remap-fpath.img (protobuf records).
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string>
+#include <string.h>
+#include <vector>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "checkpoint/ckpt_internal.h"
+
+namespace {
+
+void varint(std::string &s, uint64_t v)
+{
+    while (v >= 0x80) {
+        s += static_cast<char>((v & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    s += static_cast<char>(v);
+}
+void vfield(std::string &s, unsigned num, uint64_t v)
+{
+    varint(s, num << 3);
+    varint(s, v);
+}
+void bfield(std::string &s, unsigned num, const std::string &b)
+{
+    varint(s, (num << 3) | 2);
+    varint(s, b.size());
+    s += b;
+}
+std::string reg(uint32_t id, const std::string &name, uint32_t flags, uint64_t pos, uint64_t size,
+                uint32_t mode)
+{
+    std::string r, fown;
+    vfield(fown, 1, 0);
+    vfield(r, 1, id);
+    vfield(r, 2, flags);
+    vfield(r, 3, pos);
+    bfield(r, 5, fown);
+    bfield(r, 6, name);
+    vfield(r, 8, size);
+    vfield(r, 10, mode);
+    return r;
+}
+std::string file_entry(unsigned type, uint32_t id, const std::string &regmsg)
+{
+    std::string f;
+    vfield(f, 1, type);
+    vfield(f, 2, id);
+    if (!regmsg.empty())
+        bfield(f, 3, regmsg);
+    return f;
+}
+std::string image(uint32_t magic, const std::vector<std::string> &recs)
+{
+    std::string s;
+    uint32_t m[2] = { 0x54564319u, magic };
+    s.append(reinterpret_cast<const char *>(m), 8);
+    for (auto &r : recs) {
+        uint32_t n = static_cast<uint32_t>(r.size());
+        s.append(reinterpret_cast<const char *>(&n), 4);
+        s += r;
+    }
+    return s;
+}
+void put(const std::string &path, const std::string &data)
+{
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(static_cast<ssize_t>(data.size()), write(fd, data.data(), data.size()));
+    close(fd);
+}
+
+struct Dir {
+    std::string path;
+    int fd;
+    Dir()
+    {
+        char t[] = "/tmp/ckmig-criufiles.XXXXXX";
+        path = mkdtemp(t);
+        fd = open(path.c_str(), O_RDONLY | O_DIRECTORY);
+    }
+    ~Dir()
+    {
+        close(fd);
+        ckpt_rmtree(path.c_str());
+    }
+};
+
+}  // namespace
+
+TEST(CkptCriuFiles, ListsRegEntriesAndMarksWhatCriuRestoresItself)
+{
+    Dir d;
+    put(d.path + "/files.img",
+        image(0x56303138u, { file_entry(1, 1, reg(1, "/home/u/data", O_RDWR, 12, 100, S_IFREG | 0600)),
+                             file_entry(2, 2, ""),  // a pipe: not a path
+                             file_entry(1, 3, reg(3, "/home/u/gone", O_RDONLY, 0, 5, S_IFREG | 0600)),
+                             file_entry(1, 4, reg(4, "/home/u", O_PATH, 0, 4096, S_IFDIR | 0755)) }));
+    std::string remap;
+    vfield(remap, 1, 3);
+    vfield(remap, 2, 77);
+    vfield(remap, 3, 1);
+    put(d.path + "/remap-fpath.img", image(0x59133954u, { remap }));
+    ckpt_criu_file *f = nullptr;
+    size_t n = 0;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    ASSERT_EQ(0, ckpt_criu_files(d.fd, &f, &n, &e)) << e.msg;
+    ASSERT_EQ(3u, n);
+    EXPECT_STREQ("/home/u/data", f[0].path);
+    EXPECT_EQ(static_cast<uint32_t>(O_RDWR), f[0].flags);
+    EXPECT_EQ(12u, f[0].pos);
+    EXPECT_EQ(100, f[0].size);
+    EXPECT_TRUE(f[0].has_size && f[0].has_mode);
+    EXPECT_FALSE(f[0].remapped);
+    EXPECT_STREQ("/home/u/gone", f[1].path);
+    EXPECT_TRUE(f[1].remapped);
+    EXPECT_TRUE(S_ISDIR(f[2].mode));
+    ckpt_criu_files_free(f, n);
+}
+
+TEST(CkptCriuFiles, RefusesDamagedImagesEveryWay)
+{
+    Dir d;
+    std::string good =
+        image(0x56303138u, { file_entry(1, 1, reg(1, "/a", O_RDONLY, 0, 1, S_IFREG | 0644)) });
+    // every truncation (8 bytes alone is a valid empty image), and a wrong magic
+    for (size_t cut = 1; cut < good.size(); cut++) {
+        if (cut == 8)
+            continue;
+        put(d.path + "/files.img", good.substr(0, cut));
+        ckpt_criu_file *f = nullptr;
+        size_t n = 0;
+        ckpt_err e;
+        ckpt_err_clear(&e);
+        int rc = ckpt_criu_files(d.fd, &f, &n, &e);
+        if (rc == 0)
+            ckpt_criu_files_free(f, n);
+        EXPECT_EQ(-1, rc) << "cut at " << cut;
+    }
+    std::string bad = good;
+    bad[4] ^= 1;
+    put(d.path + "/files.img", bad);
+    ckpt_criu_file *f = nullptr;
+    size_t n = 0;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    EXPECT_EQ(-1, ckpt_criu_files(d.fd, &f, &n, &e));
+    EXPECT_NE(nullptr, strstr(e.msg, "files.img")) << e.msg;
+    // a name with a NUL in it
+    put(d.path + "/files.img",
+        image(0x56303138u, { file_entry(1, 1, reg(1, std::string("/a\0b", 4), 0, 0, 1, 0)) }));
+    EXPECT_EQ(-1, ckpt_criu_files(d.fd, &f, &n, &e));
+}
