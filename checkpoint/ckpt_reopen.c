@@ -183,9 +183,10 @@ static void need_of(const struct ckpt_criu_file *f, size_t n, size_t first, stru
         if (f[i].flags & O_PATH)
             continue;
         nd->path_only = false;
+        /* a mapping's entry is never write-only: it reads */
         int acc = (int)(f[i].flags & O_ACCMODE);
-        /* a mapping needs to read even where the fd was write-only */
-        nd->read = true;
+        if (acc == O_RDONLY || acc == O_RDWR)
+            nd->read = true;
         if (acc == O_WRONLY || acc == O_RDWR)
             nd->write = true;
         nd->extra |= (int)f[i].flags & keep;
@@ -242,7 +243,8 @@ static int open_one(const struct ckpt_criu_file *f, const struct need *nd, const
     else if (nd->path_only)
         flags = O_PATH;
     else
-        flags = (nd->write ? O_RDWR : O_RDONLY) | (nd->extra & ~O_NONBLOCK) | O_NONBLOCK | O_NOCTTY;
+        flags = (nd->write ? (nd->read ? O_RDWR : O_WRONLY) : O_RDONLY) |
+                (nd->extra & ~O_NONBLOCK) | O_NONBLOCK | O_NOCTTY;
     /* O_NONBLOCK while opening: a FIFO put in its place must not hang us. */
     int fd = open_nofollow(p, flags, link, sizeof(link));
     const struct ckpt_file *h = NULL;
@@ -326,6 +328,14 @@ int ckpt_reopen_files(int imgfd, const struct ckpt_manifest *m,
         if (f[i].remapped || f[i].ext || f[i].path[0] != '/' || !strcmp(f[i].path, "/") ||
             ckpt_inherit_has(s, f[i].path))
             continue;
+        for (size_t j = 0; j < n; j++)
+            if (f[j].remapped && !strcmp(f[j].path, f[i].path)) {
+                ckpt_err_set(e, EEXIST,
+                             "the job holds a deleted file and another file now at the same "
+                             "path %s; CRIU tells the two apart only by path, so they cannot "
+                             "both be restored safely", f[i].path);
+                goto out;
+            }
         need_of(f, n, i, &nd);
         char *p = ckpt_relocate(f[i].path, reloc, nreloc);
         if (!p) {
