@@ -91,7 +91,7 @@ proc ck_consecutive {text {field tick}} {
 # way it was at the checkpoint).
 proc ck_manifest_size {ckpt path} {
     set xml [file_contents [file join $ckpt manifest.xml]]
-    if {[regexp "<file size=\"(\\d+)\">[string map {. \\.} $path]</file>" $xml -> size]} {
+    if {[regexp "<file size=\"(\\d+)\"\[^>\]*>[string map {. \\.} $path]</file>" $xml -> size]} {
         return $size
     }
     error "no $path in $ckpt/manifest.xml"
