@@ -116,8 +116,11 @@ static void become_root_again(struct saved_ids *sv)
 /* ---- one file ---- */
 
 /* Opens path from "/" one component at a time, following no symbolic
- * link and no "..".  *link gets the component that was a link. */
-static int open_nofollow(const char *path, int flags, char *link, size_t linklen)
+ * link and no "..".  *link gets the component that was a link; *root_path
+ * (if given) whether every directory on the way is root's and writable by
+ * nobody else, so that nobody but root can have changed what it leads to. */
+static int open_nofollow(const char *path, int flags, char *link, size_t linklen,
+                         bool *root_path)
 {
     int dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -1;
     char *copy = strdup(path), *save = NULL;
@@ -129,8 +132,13 @@ static int open_nofollow(const char *path, int flags, char *link, size_t linklen
         errno = copy ? EINVAL : ENOMEM;
         goto out;
     }
+    if (root_path)
+        *root_path = true;
     while (comp) {
         char *next = strtok_r(NULL, "/", &save);
+        struct stat dst;
+        if (root_path && (fstat(dfd, &dst) < 0 || dst.st_uid != 0 || (dst.st_mode & 022)))
+            *root_path = false;
         if (!strcmp(comp, "..") || !strcmp(comp, ".")) {
             errno = EINVAL;
             goto out;
@@ -204,9 +212,12 @@ static const struct ckpt_file *held(const struct ckpt_manifest *m, const char *p
 }
 
 /* A file the job held but its owner may not open (root handed it to the
- * job, as a shell's redirection to a root-owned log does): root opens it,
- * following no link, only if it is still the very inode the job held, of
- * the same owner.  The job gets back what it had, nothing else. */
+ * job: a shell's redirection to a root-owned log, the batch system's job
+ * script on stdin): root opens it, following no link, only if it is still
+ * the very inode the job held, of the same owner (h, when the manifest
+ * recorded it), or if nobody but root can have put it there: the file and
+ * every directory on its path root's and writable by nobody else (a MOM's
+ * mom_priv/jobs on another node).  The job gets back what root gave it. */
 static int open_held(const struct ckpt_file *h, int flags, const char *p, uid_t owner,
                      gid_t gid)
 {
@@ -214,7 +225,8 @@ static int open_held(const struct ckpt_file *h, int flags, const char *p, uid_t 
     struct stat st;
     setfsuid(geteuid());
     setfsgid(getegid());
-    int fd = open_nofollow(p, flags, link, sizeof(link));
+    bool root_path = false;
+    int fd = open_nofollow(p, flags, link, sizeof(link), &root_path);
     int err = errno;
     setfsgid(gid);
     setfsuid(owner);
@@ -222,8 +234,10 @@ static int open_held(const struct ckpt_file *h, int flags, const char *p, uid_t 
         errno = err;
         return -1;
     }
-    if (fstat(fd, &st) < 0 || (unsigned long long)st.st_dev != h->dev ||
-        (unsigned long long)st.st_ino != h->ino || st.st_uid != h->owner) {
+    bool same = fstat(fd, &st) == 0 && h && (unsigned long long)st.st_dev == h->dev &&
+                (unsigned long long)st.st_ino == h->ino && st.st_uid == h->owner;
+    bool roots = root_path && st.st_uid == 0 && !(st.st_mode & 022);
+    if (!same && !roots) {
         close(fd);
         errno = EACCES;
         return -1;
@@ -246,16 +260,15 @@ static int open_one(const struct ckpt_criu_file *f, const struct need *nd, const
         flags = (nd->write ? (nd->read ? O_RDWR : O_WRONLY) : O_RDONLY) |
                 (nd->extra & ~O_NONBLOCK) | O_NONBLOCK | O_NOCTTY;
     /* O_NONBLOCK while opening: a FIFO put in its place must not hang us. */
-    int fd = open_nofollow(p, flags, link, sizeof(link));
-    const struct ckpt_file *h = NULL;
-    if (fd < 0 && (errno == EACCES || errno == EPERM) && strcmp(p, f->path) == 0 &&
-        (h = held(m, f->path)) != NULL) {
+    int fd = open_nofollow(p, flags, link, sizeof(link), NULL);
+    if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+        const struct ckpt_file *h = strcmp(p, f->path) == 0 ? held(m, f->path) : NULL;
         fd = open_held(h, flags, p, m->uid, m->gid);
         if (fd < 0 && errno == EACCES)
             return ckpt_err_set(e, EACCES,
                                 "the job's owner (uid %u) may not open the job's file %s, and it "
-                                "is not the file the job held at the checkpoint: refused",
-                                (unsigned)owner, p);
+                                "is neither the file the job held at the checkpoint nor on a "
+                                "path only root controls: refused", (unsigned)owner, p);
     }
     if (fd < 0) {
         int err = errno;
