@@ -235,3 +235,20 @@ proc wait_jfield {id field pattern {ms 60000}} {
     wait_for_condition {[string match $pattern [jfield $id $field]]} $ms 200
     return [jfield $id $field]
 }
+
+# plugstack.conf lines loading ckmig's plugin from the build tree, with the
+# shared checkpoint directory of the virtual cluster; ARGS are appended.
+proc ckmig_plugstack {args} {
+    set b $::env(CKMIG_BUILD)
+    return "required [file join $b lib slurm spank_ckmig.so] dir=/var/spool/ckmig-shared/checkpoint\
+        agent=[file join $b libexec ckmig_slurm_agent] bin=[file join $b bin] [join $args]"
+}
+
+# A copy of a built program the job's user may run (the build tree may not
+# be theirs to read).
+proc slurm_public_bin {name} {
+    set to [file join $::sl::dir $name]
+    file copy -force [ckmig_bin $name] $to
+    file attributes $to -permissions 0755
+    return $to
+}

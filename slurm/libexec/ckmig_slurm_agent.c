@@ -1,0 +1,620 @@
+/* ckmig_slurm_agent: the root side of a `sbatch --checkpoint` job, started
+ * by the SPANK plugin (slurm/spank_ckmig.c) in the batch step, as a child
+ * of the job's task.  It is given, over fd 3, what Slurm would have run
+ * (with the user's own descriptors), and:
+ *   - runs it under `cr_run --user`, or, when the job was requeued and has
+ *     a checkpoint, restores the newest one with `cr_restart`;
+ *   - on the task's word (Slurm delivered SIGUSR1/SIGUSR2 to the batch
+ *     script: scheckpoint, smigrate, --signal=B:USR2@T, preemption with
+ *     send_user_signal) runs `cr_checkpoint`, and for USR2 ends the job
+ *     with it (--kill: Slurm's SIGCONT before SIGTERM then finds nothing
+ *     to wake) and requeues it before the task may end;
+ *   - a failed restart requeues the job held, the reason in AdminComment:
+ *     it never runs again from scratch;
+ *   - reports in the job's AdminComment ("ckmig: ..."), which only root or
+ *     SlurmUser can set, so commands can trust it.
+ *
+ *   ckmig_slurm_agent --job ID --uid U --gid G --nodes N --restarts R
+ *                     --dir DIR --bin BINDIR --node NODE
+ *   ckmig_slurm_agent --steer --job ID --restarts R --node NODE
+ *       (detached, after a requeue: once the job is PENDING again, its
+ *        target from the owner's "ckmig-migrate=" Comment, and
+ *        StartTime=now instead of Slurm's requeue delay)
+ *
+ * Never writes to the job's output files once the job has started (a
+ * restore checks their sizes): it logs to syslog (ckmig-slurm). */
+#include "slurm/ckslurm_job.h"
+#include "slurm/ckslurm_proto.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KEEP_CHECKPOINTS 2
+
+struct agent {
+    uint32_t job, nodes, restarts;
+    uid_t uid;
+    gid_t gid;
+    char user[64];
+    const char *dir, *bin, *node;
+    int sock, sigfd, jobdir;
+    pid_t child;
+    long newest;      /* number of the newest checkpoint, 0: none */
+    struct ckslurm_request req;
+};
+
+static void logmsg(int prio, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsyslog(prio, fmt, ap);
+    va_end(ap);
+}
+
+/* Before the job starts its output files are ours to tell the user why. */
+static int refuse(const char *fmt, ...)
+{
+    char m[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof(m), fmt, ap);
+    va_end(ap);
+    dprintf(2, "ckmig: %s\n", m);
+    logmsg(LOG_ERR, "%s", m);
+    return 1;
+}
+
+/* AdminComment: retried while slurmctld is away (bounded). */
+static void report(const struct agent *a, const char *fmt, ...)
+{
+    char m[480];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = snprintf(m, sizeof(m), CKSLURM_ADMIN_PREFIX " ");
+    vsnprintf(m + n, sizeof(m) - (size_t)n, fmt, ap);
+    va_end(ap);
+    logmsg(LOG_INFO, "job %u: %s", a->job, m);
+    for (int i = 0; i < 120; i++) {
+        int rc = ckslurm_job_admin_comment(a->job, m);
+        if (!rc)
+            return;
+        logmsg(LOG_WARNING, "job %u: AdminComment: %s", a->job, ckslurm_strerror(rc));
+        sleep(1);
+    }
+}
+
+/* The per-job directory inside the site's checkpoint directory: the site's
+ * must be root's and not writable by others (the user opened it: a path
+ * of theirs is never followed by root), the job's is made root's, 0700. */
+static int open_jobdir(struct agent *a)
+{
+    struct stat st;
+    char name[32];
+    if (a->req.ckdir < 0)
+        return refuse("cannot open the checkpoint directory %s: %s", a->dir,
+                      strerror(a->req.ckdir_errno));
+    if (fstat(a->req.ckdir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+        (st.st_mode & (S_IWGRP | S_IWOTH)))
+        return refuse("checkpoint directory %s must be root's and not writable by others", a->dir);
+    snprintf(name, sizeof(name), "%u", a->job);
+    if (mkdirat(a->req.ckdir, name, 0700) < 0 && errno != EEXIST)
+        return refuse("cannot make %s/%s: %s", a->dir, name, strerror(errno));
+    a->jobdir = openat(a->req.ckdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (a->jobdir < 0 || fstat(a->jobdir, &st) < 0 || st.st_uid != 0 || (st.st_mode & 077))
+        return refuse("%s/%s is not a root-only directory: refused", a->dir, name);
+    return 0;
+}
+
+/* Newest "ckpt.N"; with remove_all (a job's first start: whatever is there
+ * is not this job's), removes them instead. */
+static long scan_checkpoints(struct agent *a, int remove_all, long keep_from)
+{
+    long newest = 0;
+    int fd = dup(a->jobdir);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        if (strncmp(e->d_name, "ckpt.", 5))
+            continue;
+        long n = strtol(e->d_name + 5, &end, 10);
+        if (*end || n <= 0)
+            continue;
+        if (remove_all || (keep_from && n < keep_from)) {
+            pid_t p = fork();
+            if (p == 0) {
+                if (fchdir(a->jobdir) < 0)
+                    _exit(1);
+                execl("/bin/rm", "rm", "-rf", "--", e->d_name, (char *)NULL);
+                _exit(127);
+            }
+            if (p > 0)
+                waitpid(p, NULL, 0);
+            continue;
+        }
+        if (n > newest)
+            newest = n;
+    }
+    closedir(d);
+    return newest;
+}
+
+/* fork+exec; stdout /dev/null, stderr to errfd (or ours), cwd = dirfd. */
+static pid_t spawn(char *const argv[], char *const env[], int dirfd, int errfd, int keepfd)
+{
+    pid_t p = fork();
+    if (p != 0)
+        return p;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (dirfd >= 0 && fchdir(dirfd) < 0)
+        _exit(126);
+    int null = open("/dev/null", O_RDWR);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
+        _exit(126);
+    if (errfd >= 0 && dup2(errfd, 2) < 0)
+        _exit(126);
+    if (keepfd >= 0)
+        fcntl(keepfd, F_SETFD, 0);
+    execve(argv[0], argv, env);
+    _exit(127);
+}
+
+static char *const clean_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+
+static int run_job(struct agent *a)
+{
+    /* cr_run is root's and must not see the user's environment (no
+     * LD_PRELOAD into a root process): the job gets it through env -i. */
+    size_t na = 0, ne = 0, nv = 0;
+    while (a->req.argv[na])
+        na++;
+    while (a->req.env[ne])
+        ne++;
+    char **argv = calloc(na + ne + 8, sizeof(char *));
+    char exe[4096];
+    snprintf(exe, sizeof(exe), "%s/cr_run", a->bin);
+    argv[nv++] = exe;
+    argv[nv++] = "--user";
+    argv[nv++] = a->user;
+    argv[nv++] = "/usr/bin/env";
+    argv[nv++] = "-i";
+    for (size_t i = 0; i < ne; i++)
+        if (strchr(a->req.env[i], '=') && a->req.env[i][0] != '=')
+            argv[nv++] = a->req.env[i];
+    for (size_t i = 0; i < na; i++)
+        argv[nv++] = a->req.argv[i];
+    argv[nv] = NULL;
+    pid_t p = fork();
+    if (p == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (fchdir(a->req.cwd) < 0)
+            _exit(126);
+        execve(exe, argv, clean_env);
+        _exit(127);
+    }
+    free(argv);
+    if (p < 0)
+        return refuse("fork: %s", strerror(errno));
+    a->child = p;
+    report(a, "running on %s", a->node);
+    return 0;
+}
+
+/* Reads what a child wrote on fd until EOF into buf (last bytes kept). */
+static void slurp(int fd, char *buf, size_t n)
+{
+    size_t len = 0;
+    char tmp[512];
+    ssize_t r;
+    buf[0] = '\0';
+    while ((r = read(fd, tmp, sizeof(tmp))) != 0) {
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (ssize_t i = 0; i < r; i++) {
+            if (len + 1 >= n) {
+                memmove(buf, buf + n / 2, len - n / 2);
+                len -= n / 2;
+            }
+            buf[len++] = tmp[i] == '\n' ? ' ' : tmp[i];
+        }
+    }
+    while (len && buf[len - 1] == ' ')
+        len--;
+    buf[len] = '\0';
+}
+
+static void requeue(struct agent *a, int hold);
+
+static int restart_job(struct agent *a)
+{
+    char name[32], fdarg[16], exe[4096];
+    snprintf(name, sizeof(name), "ckpt.%ld", a->newest);
+    int ck = openat(a->jobdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int pfd[2];
+    if (ck < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
+        report(a, "restart from %s failed on %s: %s; held", name, a->node, strerror(errno));
+        requeue(a, 1);
+        return 1;
+    }
+    snprintf(fdarg, sizeof(fdarg), "%d", ck);
+    snprintf(exe, sizeof(exe), "%s/cr_restart", a->bin);
+    /* cr_restart's hooks say how the restore went; its stderr (the reason)
+     * comes to us, never into the job's own files. */
+    char *const argv[] = { exe, "--run-on-success", "echo CKMIG-RESTORED >&2",
+                           "--run-on-failure", "echo CKMIG-FAILED >&2", "-F", fdarg, NULL };
+    pid_t p = spawn(argv, clean_env, a->jobdir, pfd[1], ck);
+    close(pfd[1]);
+    close(ck);
+    if (p < 0) {
+        close(pfd[0]);
+        report(a, "restart from %s failed on %s: fork: %s; held", name, a->node, strerror(errno));
+        requeue(a, 1);
+        return 1;
+    }
+    a->child = p;
+    /* Read until the verdict; what cr_restart says after it goes to syslog. */
+    char text[400] = "", line[512];
+    size_t len = 0;
+    int ok = 0;
+    FILE *f = fdopen(pfd[0], "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!strcmp(line, "CKMIG-RESTORED")) {
+            ok = 1;
+            break;
+        }
+        if (!strcmp(line, "CKMIG-FAILED"))
+            break;
+        len += (size_t)snprintf(text + len, len < sizeof(text) ? sizeof(text) - len : 0, "%s%s",
+                                len ? " " : "", line);
+        if (len >= sizeof(text))
+            len = sizeof(text) - 1;
+    }
+    if (!ok) {
+        if (f)
+            fclose(f);
+        int st;
+        waitpid(p, &st, 0);
+        a->child = -1;
+        report(a, "restart from %s failed on %s: %s; held", name, a->node,
+               text[0] ? text : "cr_restart ended without a word");
+        requeue(a, 1);
+        return 1;
+    }
+    /* cr_restart may still speak; nobody will read: let it write to a
+     * closed pipe without dying of SIGPIPE? It ignores nothing, so keep the
+     * read end open (it lives as long as we do). */
+    report(a, "restarted from %s on %s", name, a->node);
+    return 0;
+}
+
+/* cr_checkpoint into ckpt.N+1; kill: end the job with it. 0 or -1. */
+static int checkpoint(struct agent *a, int kill_job, char *why, size_t whylen)
+{
+    char exe[4096], file[32];
+    long n = a->newest + 1;
+    snprintf(exe, sizeof(exe), "%s/cr_checkpoint", a->bin);
+    snprintf(file, sizeof(file), "ckpt.%ld", n);
+    char pidarg[16];
+    snprintf(pidarg, sizeof(pidarg), "%d", (int)a->child);
+    char *argv[12];
+    int k = 0;
+    argv[k++] = exe;
+    argv[k++] = "--owner";
+    argv[k++] = a->user;
+    argv[k++] = "--tree";
+    argv[k++] = pidarg;
+    argv[k++] = "--file";
+    argv[k++] = file;
+    if (kill_job)
+        argv[k++] = "--kill";
+    argv[k] = NULL;
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        snprintf(why, whylen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t p = spawn(argv, clean_env, a->jobdir, pfd[1], -1);
+    close(pfd[1]);
+    if (p < 0) {
+        close(pfd[0]);
+        snprintf(why, whylen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    slurp(pfd[0], why, whylen);
+    close(pfd[0]);
+    int st;
+    while (waitpid(p, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        if (!why[0])
+            snprintf(why, whylen, "cr_checkpoint exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        return -1;
+    }
+    a->newest = n;
+    scan_checkpoints(a, 0, n - KEEP_CHECKPOINTS + 1);
+    return 0;
+}
+
+/* Requeue until slurmctld takes it: the task must not end first, or the
+ * job would complete instead (slurmctld may be restarting). */
+static void requeue(struct agent *a, int hold)
+{
+    for (int i = 0;; i++) {
+        int rc = ckslurm_job_requeue(a->job, hold);
+        if (!rc)
+            return;
+        if (!ckslurm_transient(rc)) {
+            logmsg(LOG_ERR, "job %u: requeue: %s", a->job, ckslurm_strerror(rc));
+            return;
+        }
+        if (i % 30 == 0)
+            logmsg(LOG_WARNING, "job %u: requeue: %s (retrying)", a->job, ckslurm_strerror(rc));
+        sleep(1);
+    }
+}
+
+/* A process outside the job that outlives it: it steers the requeued job. */
+static void start_steering(struct agent *a, const char *self)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        setsid();
+        if (fork() != 0)
+            _exit(0);
+        /* out of the step's cgroup too, where proctrack/cgroup would kill it */
+        int cg = open("/sys/fs/cgroup/cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (cg >= 0) {
+            dprintf(cg, "%d\n", (int)getpid());
+            close(cg);
+        }
+        char job[16], rs[16];
+        snprintf(job, sizeof(job), "%u", a->job);
+        snprintf(rs, sizeof(rs), "%u", a->restarts);
+        char *const argv[] = { (char *)self, "--steer", "--job", job, "--restarts", rs,
+                               "--node", (char *)a->node, NULL };
+        char *conf = getenv("SLURM_CONF");
+        char envconf[4200];
+        snprintf(envconf, sizeof(envconf), "SLURM_CONF=%s", conf ? conf : "");
+        char *const env[] = { clean_env[0], envconf, NULL };
+        int null = open("/dev/null", O_RDWR);
+        for (int fd = 0; fd < 3 && null >= 0; fd++)
+            dup2(null, fd);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execve(self, argv, conf ? env : clean_env);
+        _exit(127);
+    }
+    if (p > 0)
+        waitpid(p, NULL, 0);
+}
+
+static void end_like(int st)
+{
+    if (WIFSIGNALED(st)) {
+        int sig = WTERMSIG(st);
+        signal(sig, SIG_DFL);
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, sig);
+        sigprocmask(SIG_UNBLOCK, &one, NULL);
+        raise(sig);
+        exit(128 + sig);
+    }
+    exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
+}
+
+static void on_request(struct agent *a, unsigned char kind, unsigned char sig, const char *self)
+{
+    char why[400];
+    if (kind == CKSLURM_MSG_SIGNAL) {
+        if (a->child > 0 && sig > 0 && sig < 65)
+            kill(a->child, sig);
+        return;
+    }
+    if (a->child <= 0)
+        return;
+    if (kind == CKSLURM_MSG_CHECKPOINT) {
+        if (checkpoint(a, 0, why, sizeof(why)) == 0)
+            report(a, "checkpointed ckpt.%ld on %s", a->newest, a->node);
+        else
+            report(a, "checkpoint ckpt.%ld failed on %s: %s", a->newest + 1, a->node, why);
+        return;
+    }
+    if (kind != CKSLURM_MSG_REQUEUE)
+        return;
+    struct ckslurm_job j;
+    int rc = ckslurm_job_get(a->job, &j);
+    if (!rc && !j.requeue) {
+        report(a, "cannot move: the job does not allow requeue (--no-requeue)");
+        return;
+    }
+    if (checkpoint(a, 1, why, sizeof(why)) < 0) {
+        report(a, "checkpoint ckpt.%ld failed on %s: %s; the job goes on", a->newest + 1, a->node,
+               why);
+        return;
+    }
+    report(a, "checkpointed ckpt.%ld on %s, requeued", a->newest, a->node);
+    start_steering(a, self);
+    requeue(a, 0);
+}
+
+static int supervise(struct agent *a, const char *self)
+{
+    struct pollfd pf[2] = { { a->sock, POLLIN, 0 }, { a->sigfd, POLLIN, 0 } };
+    for (;;) {
+        int st;
+        pid_t w = waitpid(a->child, &st, WNOHANG);
+        if (w == a->child)
+            end_like(st);
+        if (poll(pf, pf[0].fd >= 0 ? 2 : 2, -1) < 0 && errno != EINTR)
+            return 1;
+        if (pf[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(a->sigfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD)
+                kill(a->child, (int)si.ssi_signo);
+        }
+        if (pf[0].revents & (POLLIN | POLLHUP)) {
+            unsigned char m[2];
+            ssize_t r = read(a->sock, m, sizeof(m));
+            if (r == 2)
+                on_request(a, m[0], m[1], self);
+            else if (r <= 0)
+                pf[0].fd = -1;   /* the task is gone; the job goes on until its end */
+        }
+    }
+}
+
+/* --steer: the job was requeued; give it its target and no wait.  Slurm
+ * sets the requeue delay only when the old run has completed (it would
+ * overwrite an earlier StartTime=now): so wait for a settled PENDING job,
+ * and look again until it no longer waits for its BeginTime. */
+static int steer(uint32_t job, uint32_t restarts, const char *from)
+{
+    openlog("ckmig-slurm", LOG_PID, LOG_DAEMON);
+    int steered = 0;
+    for (time_t end = time(NULL) + 900; time(NULL) < end; usleep(300 * 1000)) {
+        struct ckslurm_job j;
+        int rc = ckslurm_job_get(job, &j);
+        if (rc)
+            continue;  /* slurmctld away: try again */
+        if (j.restarts <= restarts) {
+            if (!j.pending && !j.running)
+                return 0;
+            continue;
+        }
+        if (!j.pending)
+            return 0;  /* running again, or ended */
+        if (!j.settled || (steered && !j.waits_begin))
+            continue;
+        const char *req = NULL, *exc = NULL;
+        size_t pl = strlen(CKSLURM_TARGET_PREFIX);
+        if (!strncmp(j.comment, CKSLURM_TARGET_PREFIX, pl)) {
+            const char *t = j.comment + pl;
+            if (!strcmp(t, "*"))
+                req = "", exc = from;
+            else
+                req = t, exc = "";
+        }
+        rc = ckslurm_job_steer(job, req, exc, 1);
+        if (rc == 0) {
+            if (req)
+                ckslurm_job_comment(job, "");
+            if (!steered)
+                logmsg(LOG_INFO, "job %u: requeued; start now%s%s%s%s", job, req ? " on " : "",
+                       req && *req ? req : "", exc && *exc ? " not on " : "",
+                       exc && *exc ? exc : "");
+            steered = 1;
+            continue;
+        }
+        logmsg(LOG_WARNING, "job %u: cannot steer: %s", job, ckslurm_strerror(rc));
+        if (!ckslurm_transient(rc) && !ckslurm_not_pending(rc))
+            return 1;
+    }
+    if (!steered)
+        logmsg(LOG_ERR, "job %u: gave up waiting for the requeue", job);
+    return !steered;
+}
+
+int main(int argc, char **argv)
+{
+    static struct option opts[] = {
+        { "job", 1, 0, 'j' }, { "uid", 1, 0, 'u' }, { "gid", 1, 0, 'g' },
+        { "nodes", 1, 0, 'n' }, { "restarts", 1, 0, 'r' }, { "dir", 1, 0, 'd' },
+        { "bin", 1, 0, 'b' }, { "node", 1, 0, 'N' }, { "steer", 0, 0, 's' }, { 0, 0, 0, 0 }
+    };
+    struct agent a = { .sock = CKSLURM_AGENT_FD, .jobdir = -1, .child = -1, .node = "?" };
+    int c, steer_mode = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': a.job = ckslurm_parse_jobid(optarg); break;
+        case 'u': a.uid = (uid_t)strtoul(optarg, NULL, 10); break;
+        case 'g': a.gid = (gid_t)strtoul(optarg, NULL, 10); break;
+        case 'n': a.nodes = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'r': a.restarts = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'd': a.dir = optarg; break;
+        case 'b': a.bin = optarg; break;
+        case 'N': a.node = optarg; break;
+        case 's': steer_mode = 1; break;
+        default: return 255;
+        }
+    }
+    if (!a.job) {
+        fprintf(stderr, "usage: ckmig_slurm_agent --job ID ... (started by spank_ckmig.so)\n");
+        return 255;
+    }
+    ckslurm_init();
+    if (steer_mode)
+        return steer(a.job, a.restarts, a.node);
+    if (!a.dir || !a.bin || a.uid == 0)
+        return 255;
+    openlog("ckmig-slurm", LOG_PID, LOG_DAEMON);
+    sigset_t set;
+    sigfillset(&set);
+    sigdelset(&set, SIGSEGV);
+    sigdelset(&set, SIGBUS);
+    sigdelset(&set, SIGILL);
+    sigdelset(&set, SIGFPE);
+    sigdelset(&set, SIGKILL);
+    sigdelset(&set, SIGSTOP);
+    sigdelset(&set, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    a.sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (ckslurm_recv_request(a.sock, &a.req) < 0)
+        return 1;
+    fcntl(a.sock, F_SETFD, FD_CLOEXEC);
+    /* from now on 0-2 are the job's own */
+    if (dup2(a.req.in, 0) < 0 || dup2(a.req.out, 1) < 0 || dup2(a.req.err, 2) < 0)
+        return 1;
+    struct passwd *pw = getpwuid(a.uid);
+    if (!pw)
+        return refuse("uid %u has no name", (unsigned)a.uid);
+    snprintf(a.user, sizeof(a.user), "%s", pw->pw_name);
+    if (a.nodes > 1)
+        return refuse("job %u: --checkpoint works for one-node jobs only (this one has %u "
+                      "nodes): refused", a.job, a.nodes);
+    int fl = fcntl(1, F_GETFL);
+    struct stat st;
+    if (fstat(1, &st) == 0 && S_ISREG(st.st_mode) && fl >= 0 && !(fl & O_APPEND))
+        return refuse("job %u: Slurm truncates the output of a requeued job unless it is "
+                      "appended to: use --open-mode=append (or JobFileAppend=1): refused", a.job);
+    if (open_jobdir(&a))
+        return 1;
+    /* A job's first start has no checkpoint of its own: anything there is
+     * another incarnation's (job ids are reused) and is removed. */
+    a.newest = scan_checkpoints(&a, a.restarts == 0, 0);
+    int rc = a.newest ? restart_job(&a) : run_job(&a);
+    if (rc)
+        return rc;
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[n > 0 ? n : 0] = '\0';
+    return supervise(&a, self);
+}
