@@ -72,6 +72,14 @@ static int move(uint32_t id, const char *nodes, int wait)
             printf("job %u runs on %s\n", id, j.nodes);
             return 0;
         }
+        if (j.restarts > before && j.running && strstr(j.admin_comment, "running on")) {
+            fprintf(stderr, "smigrate: error: job %u started over on %s\n", id, j.nodes);
+            return 1;
+        }
+        if (j.restarts > before && !j.running && !j.pending) {
+            fprintf(stderr, "smigrate: error: job %u is %s\n", id, j.state_name);
+            return 1;
+        }
         if (strcmp(said, j.admin_comment) && strstr(j.admin_comment, "failed")) {
             fprintf(stderr, "smigrate: error: job %u: %s\n", id, j.admin_comment);
             return 1;

@@ -607,9 +607,25 @@ int main(int argc, char **argv)
                       "appended to: use --open-mode=append (or JobFileAppend=1): refused", a.job);
     if (open_jobdir(&a))
         return 1;
+    /* Slurm 22.05's S_SLURM_RESTART_COUNT is 0 in a batch step whatever
+     * the count (slurmstepd never sets it): the task's own environment,
+     * complete when it was sent, has SLURM_RESTART_COUNT. */
+    a.restarts = 0;
+    for (char **e = a.req.env; *e; e++)
+        if (!strncmp(*e, "SLURM_RESTART_COUNT=", 20))
+            a.restarts = (uint32_t)strtoul(*e + 20, NULL, 10);
     /* A job's first start has no checkpoint of its own: anything there is
-     * another incarnation's (job ids are reused) and is removed. */
-    a.newest = scan_checkpoints(&a, a.restarts == 0, 0);
+     * another incarnation's (job ids are reused) and is removed, when
+     * slurmctld agrees that this is the first start. */
+    struct ckslurm_job j;
+    int known = a.restarts > 0;
+    if (!known && ckslurm_job_get(a.job, &j) == 0) {
+        a.restarts = j.restarts;
+        known = 1;
+    }
+    a.newest = scan_checkpoints(&a, known && a.restarts == 0, 0);
+    if (!known)
+        a.newest = 0;   /* slurmctld away and no count: neither remove nor restore */
     int rc = a.newest ? restart_job(&a) : run_job(&a);
     if (rc)
         return rc;
