@@ -248,6 +248,47 @@ static void slurp(int fd, char *buf, size_t n)
     buf[len] = '\0';
 }
 
+/* The sizes of the job's stdout and stderr (Slurm's files, open on our 1
+ * and 2) at checkpoint N, in ckpt.N.io.  At a restart they are cut back
+ * to them: what was written after the image is either Slurm's requeue
+ * notice (slurmstepd writes one to the job's stderr) or output the job
+ * writes again from the checkpoint; cr_restart checks the sizes. */
+static void record_io(struct agent *a, long n)
+{
+    struct stat o, e;
+    char name[48];
+    if (fstat(1, &o) < 0 || fstat(2, &e) < 0)
+        return;
+    snprintf(name, sizeof(name), "ckpt.%ld.io", n);
+    int fd = openat(a->jobdir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    dprintf(fd, "%lld %lld\n", (long long)(S_ISREG(o.st_mode) ? o.st_size : -1),
+            (long long)(S_ISREG(e.st_mode) ? e.st_size : -1));
+    close(fd);
+}
+
+static void restore_io(struct agent *a, long n)
+{
+    char name[48], buf[64] = "";
+    long long size[2] = { -1, -1 };
+    snprintf(name, sizeof(name), "ckpt.%ld.io", n);
+    int fd = openat(a->jobdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t r = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (r <= 0 || sscanf(buf, "%lld %lld", &size[0], &size[1]) != 2)
+        return;
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        if (size[i] >= 0 && fstat(1 + i, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > size[i] &&
+            ftruncate(1 + i, size[i]) < 0)
+            logmsg(LOG_WARNING, "job %u: cannot cut fd %d back to %lld bytes: %s", a->job, 1 + i,
+                   size[i], strerror(errno));
+    }
+}
+
 static void requeue(struct agent *a, int hold);
 
 static int restart_job(struct agent *a)
@@ -261,6 +302,7 @@ static int restart_job(struct agent *a)
         requeue(a, 1);
         return 1;
     }
+    restore_io(a, a->newest);
     snprintf(fdarg, sizeof(fdarg), "%d", ck);
     snprintf(exe, sizeof(exe), "%s/cr_restart", a->bin);
     /* cr_restart's hooks say how the restore went; its stderr (the reason)
@@ -357,6 +399,7 @@ static int checkpoint(struct agent *a, int kill_job, char *why, size_t whylen)
         return -1;
     }
     a->newest = n;
+    record_io(a, n);
     scan_checkpoints(a, 0, n - KEEP_CHECKPOINTS + 1);
     return 0;
 }
