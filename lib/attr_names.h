@@ -55,6 +55,9 @@
 #define ATTR_checkpoint_restart_status "checkpoint_restart_status"
 #define ATTR_svrflags       "ckmig_svrflags"    /* ji_svrflags, hex; ckmig shows it */
 #define ATTR_exec_port      "exec_port"
+/* ckmig: the server's checkpoint/migration state machine (server/svr_ckmig.c) */
+#define ATTR_migration_state  "migration_state"   /* none pending checkpointing ... failed */
+#define ATTR_migration_reason "migration_reason"  /* why the last one failed */
 
 /* --- queue and server attributes ----------------------------------------- */
 #define ATTR_qtype          "queue_type"

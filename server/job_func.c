@@ -13,6 +13,7 @@ struct job *job_alloc(const char *id, long seq)
 	j->id = xstrdup(id);
 	j->seq = seq;
 	j->state = JOB_STATE_TRANSIT;
+	j->ck.migratable = -1;
 	attrl_init(&j->attrs);
 	return j;
 }
@@ -24,6 +25,7 @@ void job_free(struct job *j)
 	free(j->id);
 	free(j->script);
 	attrl_free(&j->attrs);
+	ckmig_clear(&j->ck);
 	free(j);
 }
 

@@ -1,6 +1,8 @@
 /* The job store: one XML file per job in server_priv/jobs/<id>.JB,
  * replaced atomically (tmp, fsync, rename, fsync dir) before the server
- * answers a request that changed the job; all read back at start. */
+ * answers a request that changed the job; all read back at start.
+ * Version 2 adds the checkpoint/migration state (<ckmig>); a version 1
+ * file kept it in ckmig_* attributes, which are turned into it on load. */
 #include "server/server.h"
 #include "lib/log.h"
 #include "lib/pbs_error.h"
@@ -13,12 +15,63 @@
 #include <string.h>
 #include <unistd.h>
 
-#define JOB_FILE_VERSION 1
+#define JOB_FILE_VERSION 2
 #define JOB_FILE_MAX (PROTO_MAX_BODY + 65536)
 
 char *job_path(struct server *s, const struct job *j)
 {
 	return xasprintf("%s/%s.JB", s->jobs_dir, j->id);
+}
+
+static void encode_str(struct buf *out, const char *tag, const char *v)
+{
+	if (!v)
+		return;
+	buf_printf(out, "  <%s>", tag);
+	xml_escape(out, v);
+	buf_printf(out, "</%s>\n", tag);
+}
+
+static void encode_ckmig(const struct job_ckmig *ck, struct buf *out)
+{
+	buf_printf(out, " <ckmig state=\"%s\" cause=\"%s\" migratable=\"%d\">\n",
+		   ckmig_state_name(ck->state), ckmig_cause_name(ck->cause), ck->migratable);
+	encode_str(out, "dest", ck->dest);
+	encode_str(out, "reason", ck->reason);
+	encode_str(out, "by", ck->by);
+	encode_str(out, "lost_node", ck->lost_node);
+	encode_str(out, "lost_session", ck->lost_session);
+	buf_puts(out, " </ckmig>\n");
+}
+
+static int decode_ckmig(xmlNodePtr n, struct job_ckmig *ck)
+{
+	char *st = xml_prop(n, "state"), *cause = xml_prop(n, "cause"), *mg = xml_prop(n, "migratable");
+	int s = ckmig_state_parse(st), c = ckmig_cause_parse(cause), rc = -1;
+	xmlNodePtr c2;
+
+	if (s < 0 || c < 0 || !mg)
+		goto out;
+	ck->state = (enum ckmig_state)s;
+	ck->cause = (enum ckmig_cause)c;
+	ck->migratable = atoi(mg) > 0 ? 1 : atoi(mg) == 0 ? 0 : -1;
+	for (c2 = xml_child(n, NULL); c2; c2 = xml_next(c2, NULL)) {
+		const char *tag = (const char *)c2->name;
+		char **field = !strcmp(tag, "dest") ? &ck->dest : !strcmp(tag, "reason") ? &ck->reason :
+			       !strcmp(tag, "by") ? &ck->by : !strcmp(tag, "lost_node") ? &ck->lost_node :
+			       !strcmp(tag, "lost_session") ? &ck->lost_session : NULL;
+
+		if (field) {
+			free(*field);
+			*field = xml_text(c2);
+		}
+	}
+	rc = 0;
+out:
+	free(st);
+	free(cause);
+	free(mg);
+	return rc;
 }
 
 void job_encode(const struct job *j, struct buf *out)
@@ -30,6 +83,7 @@ void job_encode(const struct job *j, struct buf *out)
 	xml_escape(out, j->id);
 	buf_printf(out, "\" seq=\"%ld\" state=\"%d\" substate=\"%d\" svrflags=\"0x%x\">\n",
 		   j->seq, j->state, j->substate, j->svrflags);
+	encode_ckmig(&j->ck, out);
 	for (a = j->attrs.head; a; a = a->next) {
 		buf_puts(out, " <attr name=\"");
 		xml_escape(out, a->name);
@@ -72,8 +126,8 @@ struct job *job_decode(const char *data, size_t len, char *err, size_t errlen)
 		return NULL;
 	root = xmlDocGetRootElement(doc);
 	if (strcmp((const char *)root->name, "job") || prop_long(root, "v", &v) < 0 ||
-	    v != JOB_FILE_VERSION) {
-		snprintf(err, errlen, "not a version %d job file", JOB_FILE_VERSION);
+	    v < 1 || v > JOB_FILE_VERSION) {
+		snprintf(err, errlen, "not a version 1-%d job file", JOB_FILE_VERSION);
 		goto out;
 	}
 	id = xml_prop(root, "id");
@@ -100,8 +154,16 @@ struct job *job_decode(const char *data, size_t len, char *err, size_t errlen)
 		} else if (!strcmp((const char *)c->name, "script")) {
 			free(j->script);
 			j->script = xml_text(c);
+		} else if (!strcmp((const char *)c->name, "ckmig") && v >= 2 &&
+			   decode_ckmig(c, &j->ck) < 0) {
+			snprintf(err, errlen, "job file has a bad <ckmig> state");
+			job_free(j);
+			j = NULL;
+			goto out;
 		}
 	}
+	if (v == 1)
+		ckmig_upgrade_v1(j);
 out:
 	free(id);
 	xmlFreeDoc(doc);

@@ -56,13 +56,6 @@ void server_destroy(struct server *s)
 	nodes_free(s->nodes, s->nnodes);
 	s->destroying = 1;
 	wloop_free(s->loop);
-	{
-		struct { char *jobid; unsigned long serial; long long deadline; } *p = s->pmig;
-
-		for (i = 0; i < s->npmig; i++)
-			free(p[i].jobid);
-		free(s->pmig);
-	}
 	attrl_free(&s->attrs);
 	attrl_free(&s->qattrs);
 	proto_key_free(&s->key);
@@ -207,25 +200,17 @@ static void recover_job_state(struct server *s, struct job *j)
 {
 	const char *eh = job_attr(j, ATTR_exechost);
 
+	ckmig_recover(s, j);
 	if (j->state == JOB_STATE_RUNNING || j->state == JOB_STATE_EXITING) {
 		if (eh)
 			node_assign(s, j, eh);
 		log_job(PBSEVENT_JOB, j->id, "recovered running on %s; waiting for its MOM",
 			eh ? eh : "(no exec_host)");
-		/* a qmigrate not yet passed to the MOM died with the old server */
-		if (job_attr(j, "ckmig_migrate") && j->substate == JOB_SUBSTATE_RUNNING) {
-			job_unset(j, "ckmig_migrate");
-			job_set(j, ATTR_comment, "migration request lost in a server restart; "
-				"run qmigrate again");
-			job_save(s, j);
-		}
 	} else if (j->state == JOB_STATE_TRANSIT) {
 		int st, sub;
 
 		svr_evaljobstate(s, j, &st, &sub);
-		j->state = st;
-		j->substate = sub;
-		job_save(s, j);
+		svr_setjobstate(s, j, st, sub);
 	} else if (j->state == JOB_STATE_COMPLETE) {
 		const char *ct = job_attr(j, ATTR_comp_time);
 

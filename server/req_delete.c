@@ -41,12 +41,9 @@ static void kill_reply_cb(struct server *s, void *vctx, int code, struct pbs_msg
 		}
 		code = 0;
 	}
-	if (code) {
-		if (j && ctx->rerun && j->substate == JOB_SUBSTATE_RERUN1) {
-			j->substate = JOB_SUBSTATE_RUNNING;
-			job_save(s, j);
-		}
-	}
+	if (code && j && ctx->rerun && j->state == JOB_STATE_RUNNING &&
+	    j->substate == JOB_SUBSTATE_RERUN1)
+		svr_setjobstate(s, j, JOB_STATE_RUNNING, JOB_SUBSTATE_RUNNING);
 	if (code) {
 		struct pbs_msg r;
 
@@ -118,10 +115,7 @@ int req_deletejob(struct batch_request *br)
 		return 0;
 	}
 	if (j->state == JOB_STATE_RUNNING || j->state == JOB_STATE_EXITING) {
-		job_unset(j, "ckmig_migrate");
-		if (j->substate == JOB_SUBSTATE_RERUN)
-			j->substate = JOB_SUBSTATE_RUNNING;   /* a delete beats a pending requeue */
-		job_save(s, j);
+		ckmig_cancel(s, j, "deleted");   /* a delete beats a pending move or requeue */
 		return kill_on_mom(br, j, 0);
 	}
 	job_abort(s, j, NULL);
@@ -139,8 +133,7 @@ int req_rerunjob(struct batch_request *br)
 		req_reject(br, PBSE_BADSTATE, 0, NULL);
 		return 0;
 	}
-	j->substate = JOB_SUBSTATE_RERUN1;
-	job_save(br->s, j);
+	svr_setjobstate(br->s, j, JOB_STATE_RUNNING, JOB_SUBSTATE_RERUN1);
 	log_job(PBSEVENT_JOB, j->id, "Job rerun at request of %s@%s", br->who.user, br->who.host);
 	return kill_on_mom(br, j, 1);
 }

@@ -20,6 +20,7 @@ struct ckpt_ctx {
 	void *done_ctx;
 };
 
+/* News path 1: the MOM's answer to the hold/checkpoint request. */
 static void ckpt_relay_cb(struct server *s, void *vctx, int code, struct pbs_msg *reply)
 {
 	struct ckpt_ctx *ctx = vctx;
@@ -33,52 +34,27 @@ static void ckpt_relay_cb(struct server *s, void *vctx, int code, struct pbs_msg
 			ctx->done(s, ctx->done_ctx, PBSE_UNKJOBID, 0, NULL);
 		goto out;
 	}
+	j->call = MOM_CALL_NONE;
 	if (code) {
-		j->ckpt_busy = 0;
 		if (code == PBSE_NORELYMOM || code == PBSE_TIMEOUT)
 			text = pbse_message(tmp, sizeof(tmp), code, NULL);
 		log_job(PBSEVENT_JOB, j->id, "MOM rejected %s request: %d (%s)",
 			proto_type_name(ctx->type), code, text ? text : pbse_to_txt(code));
-		if (job_attr(j, "ckmig_migrate")) {
-			job_unset(j, "ckmig_migrate");
-			job_save(s, j);
-		}
-		if (ctx->done)
-			ctx->done(s, ctx->done_ctx, code, 0, text);
-		goto out;
-	}
-	j->ckpt_aux = aux;
-	if (ctx->type == PBS_BATCH_HoldJob) {
-		int bits = hold_bits(job_attr(j, ATTR_h));
-		char letters[8];
-
-		hold_letters((bits > 0 ? bits : 0) | ctx->hold_set, letters, sizeof(letters));
-		job_set(j, ATTR_h, letters);
-		j->svrflags |= JOB_SVFLG_HASRUN;
-		if (aux == PBS_CHECKPOINT_MIGRATE) {
-			j->svrflags &= ~JOB_SVFLG_CHECKPOINT_FILE;
-			j->svrflags |= JOB_SVFLG_CHECKPOINT_MIGRATEABLE;
-		} else {
-			j->svrflags &= ~JOB_SVFLG_CHECKPOINT_MIGRATEABLE;
-			j->svrflags |= JOB_SVFLG_CHECKPOINT_FILE;
-		}
-		log_job(PBSEVENT_JOB, j->id, "checkpoint and hold accepted by MOM (%s)",
-			aux == PBS_CHECKPOINT_MIGRATE ? "migratable" : "restart on this node only");
 	} else {
-		j->ckpt_busy = 0;   /* qchkpt: the MOM polices overlapping checkpoints */
-		log_job(PBSEVENT_JOB, j->id, "checkpoint accepted by MOM (%s)",
-			aux == PBS_CHECKPOINT_MIGRATE ? "migratable" : "local");
+		log_job(PBSEVENT_JOB, j->id, "%s accepted by MOM (%s)",
+			ctx->type == PBS_BATCH_HoldJob ? "checkpoint and hold" : "checkpoint",
+			aux == PBS_CHECKPOINT_MIGRATE ? "migratable" : "restart on this node only");
 	}
-	job_save(s, j);
+	ckmig_answered(s, j, code, aux, ctx->type == PBS_BATCH_HoldJob ? ctx->hold_set : 0, text);
 	if (ctx->done)
-		ctx->done(s, ctx->done_ctx, 0, aux, NULL);
+		ctx->done(s, ctx->done_ctx, code, code ? 0 : aux, text);
 out:
 	free(ctx->jobid);
 	free(ctx);
 }
 
-int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set, int migrate,
-		     ckpt_done_cb done, void *done_ctx)
+int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set,
+		     enum ckmig_cause cause, ckpt_done_cb done, void *done_ctx)
 {
 	char host[256], letters[8];
 	struct ckpt_ctx *ctx;
@@ -92,7 +68,8 @@ int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set, in
 	msg_request(&m, type, j->id);
 	hold_letters(hold_set ? hold_set : HOLD_s, letters, sizeof(letters));
 	msg_add_attr(&m, ATTR_h, NULL, letters);
-	if (migrate)
+	/* a move needs a checkpoint every node can read: the MOM checks */
+	if (cause == CKMIG_BY_MIGRATE || cause == CKMIG_BY_PREEMPT || cause == CKMIG_BY_DRAIN)
 		msg_add_arg(&m, "migrate", "1");
 	ctx = xcalloc(1, sizeof(*ctx));
 	ctx->jobid = xstrdup(j->id);
@@ -108,8 +85,7 @@ int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set, in
 		free(ctx);
 		return rc;
 	}
-	if (type == PBS_BATCH_HoldJob)
-		j->ckpt_busy = 1;
+	j->call = MOM_CALL_CHECKPOINT;
 	return 0;
 }
 
@@ -184,15 +160,16 @@ int req_holdjob(struct batch_request *br)
 			req_reject(br, rc, 0, why);
 			return 0;
 		}
-		if (j->ckpt_busy || j->substate != JOB_SUBSTATE_RUNNING || job_attr(j, "ckmig_migrate")) {
+		if (ckmig_busy(j) || j->substate != JOB_SUBSTATE_RUNNING) {
 			req_reject(br, PBSE_CKPBSY, 0, NULL);
 			return 0;
 		}
-		rc = relay_checkpoint(s, j, PBS_BATCH_HoldJob, bits, 0, reply_done, br);
+		rc = relay_checkpoint(s, j, PBS_BATCH_HoldJob, bits, CKMIG_BY_HOLD, reply_done, br);
 		if (rc) {
 			req_reject(br, rc, 0, NULL);
 			return 0;
 		}
+		ckmig_requested(s, j, CKMIG_BY_HOLD, NULL, NULL);
 		hold_letters(bits, letters, sizeof(letters));
 		log_job(PBSEVENT_JOB, j->id, "Holds %s set at request of %s@%s (checkpoint relayed "
 			"to MOM)", letters, br->who.user, br->who.host);
@@ -253,16 +230,12 @@ int req_mom_releasejob(struct batch_request *br)
 	}
 	job_set(j, ATTR_h, "n");
 	if (j->state == JOB_STATE_RUNNING) {
-		j->svrflags &= ~(JOB_SVFLG_CHECKPOINT_FILE | JOB_SVFLG_CHECKPOINT_MIGRATEABLE);
-		if (j->substate == JOB_SUBSTATE_RERUN)
-			j->substate = JOB_SUBSTATE_RUNNING;
-		j->ckpt_busy = 0;
-		job_unset(j, "ckmig_migrate");
-		job_unset(j, "ckmig_preempted");
 		log_job(PBSEVENT_JOB, j->id, "checkpoint failed on the MOM; hold undone, job keeps "
 			"running");
+		ckmig_mom_gave_up(s, j, "checkpoint failed on the MOM; the job keeps running");
+	} else {
+		job_save(s, j);
 	}
-	job_save(s, j);
 	req_ack(br);
 	return 0;
 }
@@ -286,15 +259,16 @@ int req_checkpointjob(struct batch_request *br)
 			return 0;
 		}
 	}
-	if (j->ckpt_busy || job_attr(j, "ckmig_migrate")) {
+	if (ckmig_busy(j)) {
 		req_reject(br, PBSE_CKPBSY, 0, NULL);
 		return 0;
 	}
-	rc = relay_checkpoint(br->s, j, PBS_BATCH_CheckpointJob, 0, 0, reply_done, br);
+	rc = relay_checkpoint(br->s, j, PBS_BATCH_CheckpointJob, 0, CKMIG_BY_QCHKPT, reply_done, br);
 	if (rc) {
 		req_reject(br, rc, 0, NULL);
 		return 0;
 	}
+	ckmig_requested(br->s, j, CKMIG_BY_QCHKPT, NULL, NULL);
 	log_job(PBSEVENT_JOB, j->id, "checkpoint requested by %s@%s", br->who.user, br->who.host);
 	return REQ_DEFERRED;
 }

@@ -121,7 +121,7 @@ int req_isstatus(struct batch_request *br)
 					attrl_set(&j->attrs, ATTR_used, a->resource, a->value);
 				else if (!strcmp(a->name, ATTR_session) && *a->value)
 					job_set(j, ATTR_session, a->value);
-			if (j->substate == JOB_SUBSTATE_PRERUN && !j->run_busy) {
+			if (j->substate == JOB_SUBSTATE_PRERUN && j->call != MOM_CALL_START) {
 				/* started before a server crash: the MOM confirms it */
 				log_job(PBSEVENT_JOB, j->id, "confirmed running by MOM %s", n->name);
 				job_started(s, j, is_restart(j));
@@ -131,7 +131,7 @@ int req_isstatus(struct batch_request *br)
 	/* what the server believes runs there */
 	for (j = s->jobs; j; j = next) {
 		next = j->next;
-		if (j->state != JOB_STATE_RUNNING || j->run_busy || !job_on_node(j, n) ||
+		if (j->state != JOB_STATE_RUNNING || j->call == MOM_CALL_START || !job_on_node(j, n) ||
 		    reported(&br->rq, j->id))
 			continue;
 		if (++j->lost_reports < LOST_AFTER_REPORTS)
@@ -143,12 +143,16 @@ int req_isstatus(struct batch_request *br)
 			node_release(s, j);
 			job_setf(j, ATTR_comment, "job was lost by the MOM on %s; requeued", n->name);
 			/* if its obit turns up after all, the job ended: see req_jobobit */
-			job_set(j, "ckmig_lost", n->name);
-			if (job_attr(j, ATTR_session))
-				job_set(j, "ckmig_lost_session", job_attr(j, ATTR_session));
+			free(j->ck.lost_node);
+			j->ck.lost_node = xstrdup(n->name);
+			if (job_attr(j, ATTR_session)) {
+				free(j->ck.lost_session);
+				j->ck.lost_session = xstrdup(job_attr(j, ATTR_session));
+			}
 			j->lost_reports = 0;
 			svr_evaljobstate(s, j, &st, &sub);
 			svr_setjobstate(s, j, st, sub);
+			ckmig_requeued(s, j, "its MOM lost it");
 			s->sched_wanted = 1;
 		}
 	}

@@ -1,7 +1,8 @@
 /* JobObit: the MOM reports a job's end. A job that ended because a hold
  * checkpoint stopped it is not finished: it goes back to H (or Q) with its
  * checkpoint, its nodes freed, exec_host kept (Torque's rerun_job path);
- * with a migration pending it is started again at once on its target. */
+ * with a migration pending it is started again at once on its target.
+ * That decision is the state machine's (news path 3, svr_ckmig.c). */
 #include "server/server.h"
 #include "lib/log.h"
 #include "lib/pbs_error.h"
@@ -17,8 +18,7 @@ void job_complete(struct server *s, struct job *j, int exit_status)
 	node_release(s, j);
 	job_setf(j, ATTR_exitstat, "%d", exit_status);
 	job_setf(j, ATTR_comp_time, "%ld", (long)s->now());
-	j->ckpt_busy = 0;
-	j->run_busy = 0;
+	j->call = MOM_CALL_NONE;
 	svr_setjobstate(s, j, JOB_STATE_COMPLETE, JOB_SUBSTATE_COMPLETE);
 	buf_init(&b);
 	account_jobstr(j, 1, &b);
@@ -30,48 +30,6 @@ void job_complete(struct server *s, struct job *j, int exit_status)
 		job_resc(j, ATTR_used, "mem") ? job_resc(j, ATTR_used, "mem") : "0kb",
 		job_resc(j, ATTR_used, "walltime") ? job_resc(j, ATTR_used, "walltime") : "0");
 	s->sched_wanted = 1;
-}
-
-static void migrate_restart_done(struct server *s, void *ctx, int code, const char *msg)
-{
-	char *jobid = ctx;
-	struct job *j = find_job(s, jobid);
-
-	if (code && j)
-		log_job(PBSEVENT_JOB, j->id, "migration target refused the restart (%s); the job "
-			"waits for other nodes", msg ? msg : pbse_to_txt(code));
-	free(jobid);
-}
-
-void job_requeue_after_checkpoint(struct server *s, struct job *j)
-{
-	const char *dest = job_attr(j, "ckmig_migrate");
-	char msg[1024], *id;
-	int st, sub, rc;
-
-	node_release(s, j);
-	j->ckpt_busy = 0;
-	j->run_busy = 0;
-	svr_evaljobstate(s, j, &st, &sub);
-	svr_setjobstate(s, j, st, sub);
-	log_job(PBSEVENT_JOB, j->id, "checkpointed to %s; job %s, nodes released",
-		job_attr(j, ATTR_checkpoint_name) ? job_attr(j, ATTR_checkpoint_name) : "?",
-		st == JOB_STATE_HELD ? "held" : "requeued");
-	s->sched_wanted = 1;
-	if (!dest || st != JOB_STATE_QUEUED)
-		return;
-	id = xstrdup(j->id);
-	rc = svr_startjob(s, j, *dest ? dest : NULL, migrate_restart_done, id, msg, sizeof(msg));
-	if (rc) {
-		free(id);
-		/* run later elsewhere: the scheduler (or qrun) takes it from here */
-		log_job(PBSEVENT_JOB, j->id, "cannot restart on %s now: %s", *dest ? dest : "any node",
-			msg[0] ? msg : pbse_to_txt(rc));
-		job_setf(j, ATTR_comment, "migration: cannot restart on %s: %s; waiting",
-			 *dest ? dest : "any node", msg[0] ? msg : pbse_to_txt(rc));
-		job_unset(j, "ckmig_migrate");
-		job_save(s, j);
-	}
 }
 
 static void take_usage(struct job *j, const struct attr_list *l)
@@ -104,9 +62,10 @@ int req_jobobit(struct batch_request *br)
 	if (j->state != JOB_STATE_RUNNING && j->state != JOB_STATE_EXITING) {
 		/* requeued as lost, and now its end arrives: it ran, it is done;
 		 * running it again would run it twice */
-		if (job_attr(j, "ckmig_lost") && j->state != JOB_STATE_COMPLETE) {
+		if (j->ck.lost_node && j->state != JOB_STATE_COMPLETE) {
 			log_job(PBSEVENT_JOB, j->id, "obit of a job requeued as lost: completing it");
-			job_unset(j, "ckmig_lost");
+			free(j->ck.lost_node);
+			j->ck.lost_node = NULL;
 			take_usage(j, &br->rq.attrs);
 			job_complete(s, j, status);
 		}
@@ -117,7 +76,7 @@ int req_jobobit(struct batch_request *br)
 		/* the end of the run that was requeued as lost, arriving after
 		 * the job started again: it must not end the current run */
 		const char *osid = msg_attr(&br->rq, ATTR_session, NULL);
-		const char *lsid = job_attr(j, "ckmig_lost_session");
+		const char *lsid = j->ck.lost_session;
 
 		if (osid && *osid && lsid && !strcmp(osid, lsid)) {
 			log_job(PBSEVENT_JOB, j->id, "obit for session %s, the run requeued as lost: "
@@ -133,12 +92,11 @@ int req_jobobit(struct batch_request *br)
 	if (j->substate == JOB_SUBSTATE_PRERUN) {
 		/* it ran before its start was confirmed (a short job, or a server
 		 * restarted meanwhile): the start is part of its record */
-		j->run_busy = 0;
+		j->call = MOM_CALL_NONE;
 		job_started(s, j, is_restart(j));
 	}
-	if (j->substate == JOB_SUBSTATE_RERUN && job_attr(j, ATTR_checkpoint_name) &&
-	    (j->svrflags & (JOB_SVFLG_CHECKPOINT_FILE | JOB_SVFLG_CHECKPOINT_MIGRATEABLE))) {
-		job_requeue_after_checkpoint(s, j);
+	if (ckmig_ended(s, j, status, comment && *comment ? comment : NULL)) {
+		/* requeued from its checkpoint, or held because its restart failed */
 	} else if (j->substate == JOB_SUBSTATE_RERUN1) {
 		/* qrerun: start over (a checkpoint, if any, is used) */
 		node_release(s, j);
@@ -153,14 +111,6 @@ int req_jobobit(struct batch_request *br)
 		svr_evaljobstate(s, j, &st, &sub);
 		svr_setjobstate(s, j, st, sub);
 		s->sched_wanted = 1;
-	} else if (status == JOB_EXEC_BADRESRT) {
-		/* the restart image was unusable: hold with the reason, never
-		 * silently start from scratch */
-		node_release(s, j);
-		job_set(j, ATTR_h, "s");
-		if (!comment)
-			job_set(j, ATTR_comment, "restart from checkpoint failed; job held");
-		svr_setjobstate(s, j, JOB_STATE_HELD, JOB_SUBSTATE_HELD);
 	} else {
 		job_complete(s, j, status);
 	}

@@ -17,7 +17,7 @@ int job_migrate_check(struct server *s, struct job *j, const char *dest, char *m
 
 	msg[0] = '\0';
 	/* first: a second migration of the same job is told the first one runs */
-	if (j->ckpt_busy || job_attr(j, "ckmig_migrate")) {
+	if (ckmig_busy(j)) {
 		snprintf(msg, msglen, "a checkpoint or migration of this job is under way");
 		return PBSE_CKPBSY;
 	}
@@ -53,39 +53,33 @@ int job_migrate_check(struct server *s, struct job *j, const char *dest, char *m
 	return 0;
 }
 
-/* Start a migration of j to dest ("" = any) now. 0 or PBSE with msg. */
-int job_migrate(struct server *s, struct job *j, const char *dest, ckpt_done_cb done, void *ctx,
-		char *msg, size_t msglen)
+/* Start a move of j to dest ("" = any) now: a drain or a preemption.
+ * 0 or PBSE with msg. */
+int job_migrate(struct server *s, struct job *j, enum ckmig_cause cause, const char *dest,
+		ckpt_done_cb done, void *ctx, char *msg, size_t msglen)
 {
 	int rc = job_migrate_check(s, j, dest, msg, msglen);
 
 	if (rc)
 		return rc;
-	job_set(j, "ckmig_migrate", dest ? dest : "");
-	job_save(s, j);
-	rc = relay_checkpoint(s, j, PBS_BATCH_HoldJob, 0, 1, done, ctx);
+	rc = relay_checkpoint(s, j, PBS_BATCH_HoldJob, 0, cause, done, ctx);
 	if (rc) {
-		job_unset(j, "ckmig_migrate");
-		job_save(s, j);
 		snprintf(msg, msglen, "cannot reach the job's MOM");
+		return rc;
 	}
-	return rc;
+	ckmig_requested(s, j, cause, dest, NULL);
+	return 0;
 }
 
 /* --- qmigrate: answer first, then checkpoint ------------------------------
  * The client is answered as soon as the request passes the server's
  * checks, and the checkpoint is asked of the MOM only once the client has
  * hung up (or after a few seconds): a job that migrates itself must not
- * hold a connection to the server while CRIU dumps it. What the MOM then
- * refuses (a checkpoint directory that is not shared, a failing script)
- * is written to the job's comment. */
+ * hold a connection to the server while CRIU dumps it. Until then the job
+ * is PENDING, its client's connection and deadline kept with its state.
+ * What the MOM then refuses (a checkpoint directory that is not shared, a
+ * failing script) is the FAILED state's reason, and the job's comment. */
 #define MIGRATE_HANGUP_WAIT_MS 5000
-
-struct pending_mig {
-	char *jobid;
-	unsigned long serial;
-	long long deadline;
-};
 
 static void relay_done(struct server *s, void *ctx, int code, int aux, const char *msg)
 {
@@ -101,39 +95,37 @@ static void relay_done(struct server *s, void *ctx, int code, int aux, const cha
 	free(id);
 }
 
+static void relay_pending(struct server *s, struct job *j)
+{
+	char *id = xstrdup(j->id), *dest = xstrdup(j->ck.dest ? j->ck.dest : "");
+	int rc = PBSE_BADSTATE;
+
+	if (j->state == JOB_STATE_RUNNING && j->substate == JOB_SUBSTATE_RUNNING)
+		rc = relay_checkpoint(s, j, PBS_BATCH_HoldJob, 0, CKMIG_BY_MIGRATE, relay_done, id);
+	if (rc) {
+		const char *why = rc == PBSE_BADSTATE ? "job is no longer running" : pbse_to_txt(rc);
+
+		ckmig_failed(s, j, "%s", why);
+		relay_done(s, id, rc, 0, why);
+	} else {
+		ckmig_requested(s, j, CKMIG_BY_MIGRATE, dest, NULL);
+	}
+	free(dest);
+}
+
 void migrate_pending_run(struct server *s, int all)
 {
-	size_t i = 0;
 	long long now = now_ms();
+	struct job *j, *next;
 
-	while (i < s->npmig) {
-		struct pending_mig *p = &((struct pending_mig *)s->pmig)[i];
-		struct job *j;
-		char msg[512];
-		int rc;
-
-		if (!all && conn_by_serial(s, p->serial) && now < p->deadline) {
-			i++;
+	for (j = s->jobs; j; j = next) {
+		next = j->next;
+		if (j->ck.state != CKMIG_PENDING)
 			continue;
-		}
-		j = find_job(s, p->jobid);
-		if (j && job_attr(j, "ckmig_migrate")) {
-			char *id = xstrdup(j->id);
-
-			rc = (j->state == JOB_STATE_RUNNING && j->substate == JOB_SUBSTATE_RUNNING) ?
-			     relay_checkpoint(s, j, PBS_BATCH_HoldJob, 0, 1, relay_done, id) :
-			     PBSE_BADSTATE;
-			if (rc) {
-				snprintf(msg, sizeof(msg), "%s", pbse_to_txt(rc));
-				relay_done(s, id, rc, 0, rc == PBSE_BADSTATE ?
-					   "job is no longer running" : msg);
-				job_unset(j, "ckmig_migrate");
-				job_save(s, j);
-			}
-		}
-		free(p->jobid);
-		memmove(p, p + 1, (s->npmig - i - 1) * sizeof(*p));
-		s->npmig--;
+		if (!all && j->ck.pend_serial && conn_by_serial(s, j->ck.pend_serial) &&
+		    now < j->ck.pend_deadline)
+			continue;
+		relay_pending(s, j);
 	}
 }
 
@@ -141,7 +133,6 @@ int req_migratejob(struct batch_request *br)
 {
 	struct server *s = br->s;
 	const char *dest = msg_arg(&br->rq, "destination");
-	struct pending_mig *p;
 	char msg[512];
 	struct job *j;
 	int rc;
@@ -153,15 +144,14 @@ int req_migratejob(struct batch_request *br)
 		req_reject(br, rc, 0, msg[0] ? msg : NULL);
 		return 0;
 	}
-	job_set(j, "ckmig_migrate", dest ? dest : "");
-	job_save(s, j);
-	s->pmig = xrealloc(s->pmig, (s->npmig + 1) * sizeof(struct pending_mig));
-	p = &((struct pending_mig *)s->pmig)[s->npmig++];
-	p->jobid = xstrdup(j->id);
-	p->serial = br->conn_serial;
-	p->deadline = now_ms() + MIGRATE_HANGUP_WAIT_MS;
+	j->ck.cause = CKMIG_BY_MIGRATE;
+	free(j->ck.dest);
+	j->ck.dest = xstrdup(dest ? dest : "");
+	j->ck.pend_serial = br->conn_serial;
+	j->ck.pend_deadline = now_ms() + MIGRATE_HANGUP_WAIT_MS;
 	log_job(PBSEVENT_JOB, j->id, "Job migration to %s requested by %s@%s",
 		dest && *dest ? dest : "any node", br->who.user, br->who.host);
+	ckmig_set(s, j, CKMIG_PENDING, "qmigrate accepted; relayed once its client hangs up");
 	req_ack(br);
 	return 0;
 }

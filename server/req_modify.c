@@ -132,30 +132,12 @@ int req_mom_modifyjob(struct batch_request *br)
 		char text[1024];
 
 		const char *mg = msg_arg(&br->rq, "migratable");
-		int migratable;
 
-		j->svrflags |= JOB_SVFLG_HASRUN;
-		/* ckmig's MOM says with every checkpoint whether it landed in a
-		 * shared directory: periodic and MOM-shutdown checkpoints have no
-		 * request whose answer could carry aux 1. Without that word (a
-		 * MOM that does not send it), the hold's answer decides: it set
-		 * the flag already (and survives a server restart); a qchkpt's
-		 * answer is only in memory. */
-		if (mg)
-			migratable = strcmp(mg, "1") == 0;
-		else
-			migratable = j->ckpt_aux == PBS_CHECKPOINT_MIGRATE ||
-				     (j->svrflags & JOB_SVFLG_CHECKPOINT_MIGRATEABLE);
-		if (migratable) {
-			j->svrflags &= ~JOB_SVFLG_CHECKPOINT_FILE;
-			j->svrflags |= JOB_SVFLG_CHECKPOINT_MIGRATEABLE;
-		} else {
-			j->svrflags &= ~JOB_SVFLG_CHECKPOINT_MIGRATEABLE;
-			j->svrflags |= JOB_SVFLG_CHECKPOINT_FILE;
-		}
-		if (!strcmp(ext, "checkpoint_hold") && j->state == JOB_STATE_RUNNING &&
-		    j->substate == JOB_SUBSTATE_RUNNING)
-			j->substate = JOB_SUBSTATE_RERUN;   /* the coming obit requeues it */
+		/* News path 2: ckmig's MOM says with every checkpoint whether it
+		 * landed in a shared directory (periodic and MOM-shutdown
+		 * checkpoints have no request whose answer could carry aux 1);
+		 * without that word the state machine keeps the answer's. */
+		ckmig_reported(s, j, !strcmp(ext, "checkpoint_hold"), mg ? !strcmp(mg, "1") : -1);
 		snprintf(text, sizeof(text), "checkpoint_name=%s checkpoint_time=%s %s",
 			 job_attr(j, ATTR_checkpoint_name) ? job_attr(j, ATTR_checkpoint_name) : "",
 			 job_attr(j, ATTR_checkpoint_time) ? job_attr(j, ATTR_checkpoint_time) : "",

@@ -81,13 +81,14 @@ void job_started(struct server *s, struct job *j, int restart)
 	job_setf(j, ATTR_start_time, "%ld", (long)s->now());
 	job_setf(j, ATTR_start_count, "%ld",
 		 (job_attr(j, ATTR_start_count) ? atol(job_attr(j, ATTR_start_count)) : 0) + 1);
-	job_unset(j, "ckmig_migrate");
-	job_unset(j, "ckmig_preempted");
-	job_unset(j, "ckmig_lost");
+	free(j->ck.lost_node);
+	j->ck.lost_node = NULL;
 	if (restart)
 		job_setf(j, ATTR_comment, "restarted from checkpoint %s on %s",
 			 job_attr(j, ATTR_checkpoint_name), job_attr(j, ATTR_exechost));
 	svr_setjobstate(s, j, JOB_STATE_RUNNING, JOB_SUBSTATE_RUNNING);
+	if (j->ck.state != CKMIG_NONE && j->ck.state != CKMIG_FAILED)
+		ckmig_set(s, j, CKMIG_NONE, restart ? "restarted from its checkpoint" : "started");
 	buf_init(&b);
 	account_jobstr(j, 0, &b);
 	account_record(s, restart ? 'T' : 'S', j, b.data);
@@ -107,7 +108,7 @@ static void start_reply_cb(struct server *s, void *vctx, int code, struct pbs_ms
 			ctx->done(s, ctx->done_ctx, PBSE_UNKJOBID, NULL);
 		goto out;
 	}
-	j->run_busy = 0;
+	j->call = MOM_CALL_NONE;
 	if (j->state != JOB_STATE_RUNNING || j->substate != JOB_SUBSTATE_PRERUN) {
 		/* deleted or ended while we waited: leave it as it is now */
 		if (ctx->done)
@@ -130,6 +131,7 @@ static void start_reply_cb(struct server *s, void *vctx, int code, struct pbs_ms
 		job_setf(j, ATTR_comment, "could not start: %s", msg);
 		svr_evaljobstate(s, j, &st, &sub);
 		svr_setjobstate(s, j, st, sub);
+		ckmig_requeued(s, j, "the MOM refused the start");
 		if (ctx->done)
 			ctx->done(s, ctx->done_ctx, code, msg);
 		goto out;
@@ -163,7 +165,7 @@ int svr_startjob(struct server *s, struct job *j, const char *dest, run_done_cb 
 
 	msg[0] = '\0';
 	buf_init(&eh);
-	if (j->run_busy || j->ckpt_busy) {
+	if (j->call != MOM_CALL_NONE || ckmig_busy(j)) {
 		snprintf(msg, msglen, "job is being started or checkpointed");
 		return PBSE_BADSTATE;
 	}
@@ -217,10 +219,12 @@ int svr_startjob(struct server *s, struct job *j, const char *dest, run_done_cb 
 	}
 	node_release(s, j);
 	node_assign(s, j, eh.data);
-	j->run_busy = 1;
+	j->call = MOM_CALL_START;
 	/* saved as R/PRERUN before the MOM answers: after a crash the job is
 	 * reconciled with the MOM instead of being started a second time */
 	svr_setjobstate(s, j, JOB_STATE_RUNNING, JOB_SUBSTATE_PRERUN);
+	if (ctx->restart)
+		ckmig_set(s, j, CKMIG_RESTARTING, job_attr(j, ATTR_exechost));
 	rc = 0;
 out:
 	buf_free(&eh);

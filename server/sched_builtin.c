@@ -50,16 +50,13 @@ static void sched_run_done(struct server *s, void *ctx, int code, const char *ms
 static void preempt_done(struct server *s, void *ctx, int code, int aux, const char *msg)
 {
 	char *id = ctx;
-	struct job *j = find_job(s, id);
 
+	(void)s;
 	(void)aux;
-	if (code && j) {
+	/* a refusal left the job FAILED with the reason: not tried again */
+	if (code)
 		log_event(PBSEVENT_SCHED, PBS_EVENTCLASS_JOB, id, "preemption by checkpoint refused: %s",
 			  msg ? msg : pbse_to_txt(code));
-		job_unset(j, "ckmig_preempted");
-		job_set(j, "ckmig_nopreempt", msg ? msg : pbse_to_txt(code));
-		job_save(s, j);
-	}
 	free(id);
 }
 
@@ -87,10 +84,11 @@ static int try_preempt(struct server *s, struct job *hi)
 
 			if (!v)
 				continue;
-			if (v->ckpt_busy || job_attr(v, "ckmig_preempted"))
+			if (ckmig_busy(v))
 				busy = 1;
-			else if (job_prio(v) < job_prio(hi) && job_checkpointable(v) && job_node_count(v) == 1 &&
-				 !job_attr(v, "ckmig_nopreempt") && v->substate == JOB_SUBSTATE_RUNNING)
+			else if (job_prio(v) < job_prio(hi) && job_checkpointable(v) &&
+				 job_node_count(v) == 1 && !ckmig_refused_move(v) &&
+				 v->substate == JOB_SUBSTATE_RUNNING)
 				could++;
 		}
 		if (busy)
@@ -101,22 +99,20 @@ static int try_preempt(struct server *s, struct job *hi)
 			struct job *v = n->slot[k];
 			char msg[256];
 
-			if (!v || job_prio(v) >= job_prio(hi) || !job_checkpointable(v) || job_node_count(v) > 1 ||
-			    job_attr(v, "ckmig_nopreempt") || v->ckpt_busy)
+			if (!v || job_prio(v) >= job_prio(hi) || !job_checkpointable(v) ||
+			    job_node_count(v) > 1 || ckmig_refused_move(v) || ckmig_busy(v))
 				continue;
 			char *id = xstrdup(v->id);
 
-			job_set(v, "ckmig_preempted", hi->id);
-			if (job_migrate(s, v, "", preempt_done, id, msg, sizeof(msg))) {
+			free(v->ck.by);
+			v->ck.by = xstrdup(hi->id);
+			/* the preempted job waits for the scheduler, not a fixed target */
+			if (job_migrate(s, v, CKMIG_BY_PREEMPT, NULL, preempt_done, id, msg,
+					sizeof(msg))) {
 				free(id);
-				job_unset(v, "ckmig_preempted");
-				job_set(v, "ckmig_nopreempt", msg);
-				job_save(s, v);
+				ckmig_failed(s, v, "cannot be preempted: %s", msg);
 				continue;
 			}
-			/* the preempted job waits for the scheduler, not a fixed target */
-			job_unset(v, "ckmig_migrate");
-			job_save(s, v);
 			log_event(PBSEVENT_SCHED, PBS_EVENTCLASS_JOB, v->id,
 				  "preempted by checkpoint for job %s (Priority %ld > %ld)", hi->id,
 				  job_prio(hi), job_prio(v));
@@ -139,7 +135,7 @@ void schedule(struct server *s)
 	    strcasecmp(attrl_get(&s->qattrs, ATTR_start, NULL), "true"))
 		return;
 	for (j = s->jobs; j; j = j->next)
-		if (j->state == JOB_STATE_QUEUED && !j->run_busy && !j->ckpt_busy) {
+		if (j->state == JOB_STATE_QUEUED && j->call == MOM_CALL_NONE && !ckmig_busy(j)) {
 			list = xrealloc(list, (n + 1) * sizeof(*list));
 			list[n++] = j;
 		}
@@ -173,15 +169,13 @@ void schedule(struct server *s)
 static void drain_done(struct server *s, void *ctx, int code, int aux, const char *msg)
 {
 	char *id = ctx;
-	struct job *j = find_job(s, id);
 
+	(void)s;
 	(void)aux;
-	if (code && j) {
-		job_setf(j, "ckmig_nomove", "%s", msg ? msg : pbse_to_txt(code));
-		job_save(s, j);
+	/* a refusal left the job FAILED with the reason that pbsnodes lists */
+	if (code)
 		log_event(PBSEVENT_ADMIN, PBS_EVENTCLASS_JOB, id, "drain: job cannot move: %s",
 			  msg ? msg : pbse_to_txt(code));
-	}
 	free(id);
 }
 
@@ -206,21 +200,20 @@ void check_drains(struct server *s)
 			left++;
 			if (k > 0 && n->slot[k - 1] == j)
 				continue;
-			if (j->ckpt_busy || job_attr(j, "ckmig_migrate"))
+			if (ckmig_busy(j))
 				continue;
-			if (job_attr(j, "ckmig_nomove")) {
+			if (ckmig_refused_move(j)) {
 				buf_printf(&stuck, "%s%s (%s)", stuck.len ? ", " : "", j->id,
-					   job_attr(j, "ckmig_nomove"));
+					   j->ck.reason ? j->ck.reason : "?");
 				continue;
 			}
 			if (j->substate != JOB_SUBSTATE_RUNNING)
 				continue;
 			char *id = xstrdup(j->id);
 
-			if (job_migrate(s, j, "", drain_done, id, msg, sizeof(msg))) {
+			if (job_migrate(s, j, CKMIG_BY_DRAIN, "", drain_done, id, msg, sizeof(msg))) {
 				free(id);
-				job_set(j, "ckmig_nomove", msg);
-				job_save(s, j);
+				ckmig_failed(s, j, "%s", msg);
 				buf_printf(&stuck, "%s%s (%s)", stuck.len ? ", " : "", j->id, msg);
 				continue;
 			}

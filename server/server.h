@@ -20,7 +20,47 @@ extern "C" {
 struct server;
 struct conn;
 
+/* --- the checkpoint/migration state machine (svr_ckmig.c) ---------------- */
+enum ckmig_state {
+	CKMIG_NONE,            /* nothing under way */
+	CKMIG_PENDING,         /* qmigrate accepted; relayed once its client hung up */
+	CKMIG_CHECKPOINTING,   /* a checkpoint request is at the MOM */
+	CKMIG_STOPPING,        /* checkpoint taken, the job ends; its obit requeues it */
+	CKMIG_CHECKPOINTED,    /* off its nodes, Q or H, waits to restart from its checkpoint */
+	CKMIG_RESTARTING,      /* QueueJob restart=1 sent to a MOM */
+	CKMIG_FAILED,          /* the last checkpoint, move or restart failed: see reason */
+	CKMIG_NSTATES
+};
+/* Who asked: decides what the job's end becomes (held, requeued, restarted). */
+enum ckmig_cause {
+	CKMIG_BY_NONE,
+	CKMIG_BY_HOLD,         /* qhold: H afterwards */
+	CKMIG_BY_QCHKPT,       /* qchkpt: the job runs on */
+	CKMIG_BY_MIGRATE,      /* qmigrate: restarted at once on dest */
+	CKMIG_BY_PREEMPT,      /* scheduler: Q afterwards, runs where there is room */
+	CKMIG_BY_DRAIN,        /* pbsnodes -M: restarted at once anywhere else */
+	CKMIG_BY_MOM,          /* the MOM's own checkpoint (periodic, its shutdown) */
+	CKMIG_NCAUSES
+};
+struct job_ckmig {
+	enum ckmig_state state;
+	enum ckmig_cause cause;
+	int migratable;                /* MOM's word on the last checkpoint: -1 unknown, 0, 1 */
+	char *dest;                    /* migration target, "" = anywhere */
+	char *reason;                  /* why the last attempt failed (FAILED) */
+	char *by;                      /* preempted for this job */
+	char *lost_node;               /* requeued as lost by this node's MOM */
+	char *lost_session;            /* ... and the session of that lost run */
+	/* not saved */
+	unsigned long pend_serial;     /* PENDING: the qmigrate client's connection */
+	long long pend_deadline;       /* PENDING: relay by then even if it stays */
+};
+
 /* --- jobs ------------------------------------------------------------- */
+/* What the server has asked of the job's MOM and not heard back (not
+ * saved: the call dies with the process; the saved states say what a
+ * recovered job waits for). */
+enum mom_call { MOM_CALL_NONE, MOM_CALL_START, MOM_CALL_CHECKPOINT };
 struct job {
 	struct job *next, *prev;       /* server's list, submission order */
 	struct job *hnext;             /* id hash chain */
@@ -30,11 +70,10 @@ struct job {
 	unsigned svrflags;             /* JOB_SVFLG_* */
 	struct attr_list attrs;        /* every attribute but state/substate/flags */
 	char *script;
+	struct job_ckmig ck;           /* checkpoint/migration state (saved) */
 	/* not saved: rebuilt at recovery */
-	int ckpt_busy;                 /* a hold/checkpoint relay is under way */
-	int ckpt_aux;                  /* aux of the MOM's last checkpoint ack */
+	enum mom_call call;            /* a request to its MOM is under way */
 	int lost_reports;              /* MOM status lists that lacked this job */
-	int run_busy;                  /* a QueueJob to a MOM is under way */
 	time_t purge_at;               /* completed: when keep_completed ends */
 };
 
@@ -93,8 +132,7 @@ struct server {
 	long long started_ms;
 	int no_fsync;                  /* tests of pure logic only */
 	int jobs_dir_dirty;            /* job files renamed since the last directory fsync */
-	void *pmig;                    /* qmigrate requests waiting for their client to hang up */
-	size_t npmig;
+	int ckmig_pending;             /* jobs in CKMIG_PENDING (kept by ckmig_set) */
 	time_t (*now)(void);           /* time source (tests can set it) */
 };
 
@@ -292,14 +330,13 @@ int chk_checkpoint_placement(const struct job *j, const char *dest, char *msg, s
 /* req_holdjob.c: checkpoint relays shared by hold, qchkpt, migrate, drain,
  * preemption. hold_bits_to_set 0 = no hold (migration). */
 typedef void (*ckpt_done_cb)(struct server *s, void *ctx, int code, int aux, const char *msg);
-int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set, int migrate,
-		     ckpt_done_cb done, void *ctx);
+int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set,
+		     enum ckmig_cause cause, ckpt_done_cb done, void *ctx);
 
 /* req_migratejob.c */
 int job_migrate_check(struct server *s, struct job *j, const char *dest, char *msg, size_t msglen);
-void migrate_pending_run(struct server *s, int all);
-int job_migrate(struct server *s, struct job *j, const char *dest, ckpt_done_cb done, void *ctx,
-		char *msg, size_t msglen);
+int job_migrate(struct server *s, struct job *j, enum ckmig_cause cause, const char *dest,
+		ckpt_done_cb done, void *ctx, char *msg, size_t msglen);
 
 /* req_jobobit.c */
 void job_complete(struct server *s, struct job *j, int exit_status);
@@ -311,6 +348,42 @@ void job_abort(struct server *s, struct job *j, const char *why);
 /* sched_builtin.c */
 void schedule(struct server *s);
 void check_drains(struct server *s);
+
+/* svr_ckmig.c: the checkpoint/migration state machine. Every change of
+ * j->ck.state goes through ckmig_set: it checks the move is legal, logs it
+ * and saves the job file (the answer that follows waits for it). */
+const char *ckmig_state_name(enum ckmig_state st);
+int ckmig_state_parse(const char *name);               /* state or -1 */
+const char *ckmig_cause_name(enum ckmig_cause c);
+int ckmig_cause_parse(const char *name);               /* cause or -1 */
+int ckmig_transition_ok(enum ckmig_state from, enum ckmig_state to);
+int ckmig_set(struct server *s, struct job *j, enum ckmig_state to, const char *why);
+int ckmig_busy(const struct job *j);                   /* a checkpoint or move under way */
+int ckmig_refused_move(const struct job *j);           /* a drain/preemption failed */
+void ckmig_clear(struct job_ckmig *ck);                /* free the strings */
+/* Inputs. A checkpoint request leaves for the MOM (relay_checkpoint). */
+void ckmig_requested(struct server *s, struct job *j, enum ckmig_cause cause, const char *dest,
+		     const char *by);
+/* The MOM's answer to that request (news path 1: the hold reply). */
+void ckmig_answered(struct server *s, struct job *j, int code, int aux, int hold_set,
+		    const char *text);
+/* The MOM's checkpoint report (news path 2: ModifyJob checkpoint_hold/cont).
+ * migratable: -1 when the MOM did not say. */
+void ckmig_reported(struct server *s, struct job *j, int hold, int migratable);
+/* The MOM gave up a hold checkpoint (its "uos" release). */
+void ckmig_mom_gave_up(struct server *s, struct job *j, const char *why);
+/* The job's end (news path 3: the obit). 1 when the machine took it. */
+int ckmig_ended(struct server *s, struct job *j, int exit_status, const char *comment);
+void ckmig_failed(struct server *s, struct job *j, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ckmig_cancel(struct server *s, struct job *j, const char *why);   /* a delete wins */
+/* Back in the queue (start refused, lost by its MOM): its checkpoint, if any, waits. */
+void ckmig_requeued(struct server *s, struct job *j, const char *why);
+void ckmig_recover(struct server *s, struct job *j);  /* after a server restart */
+/* A version 1 job file's ckmig_* attributes into j->ck. */
+void ckmig_upgrade_v1(struct job *j);
+/* qmigrate's pending relays: run those whose client hung up (all: every one). */
+void migrate_pending_run(struct server *s, int all);
 
 /* svr_task.c: the loop's "periodic" task (svr_connect.c) runs it every second */
 void svr_periodic(struct server *s);

@@ -38,10 +38,12 @@ static void on_close(struct wconn *w)
 		mom_reply_cb cb = c->cb;
 
 		c->cb = NULL;
-		cb(s, c->cb_ctx, PBSE_NORELYMOM, NULL);
+		/* sent and unanswered: the MOM may have acted on it (server.h) */
+		cb(s, c->cb_ctx, w->connecting || w->pend.len || wconn_pending(w) ? PBSE_NORELYMOM :
+		   PBSE_TIMEOUT, NULL);
 	}
 	/* a qmigrate waits for its client to hang up */
-	if (c->kind == CONN_CLIENT && s->npmig && s->pmig_task)
+	if (c->kind == CONN_CLIENT && s->ckmig_pending && s->pmig_task)
 		wtask_wake(s->pmig_task);
 	free(c);
 }
@@ -254,7 +256,7 @@ static void task_migrate_pending(void *arg)
 {
 	struct server *s = arg;
 
-	if (s->npmig)
+	if (s->ckmig_pending)
 		migrate_pending_run(s, 0);
 }
 
@@ -290,7 +292,7 @@ void svr_loop(struct server *s)
 		/* handlers ask for work by flag; the loop turns it into tasks */
 		if (s->sched_wanted)
 			wtask_wake(s->sched_task);
-		if (s->npmig)
+		if (s->ckmig_pending)
 			wtask_at(s->pmig_task, now_ms() + 250);
 		if (wloop_turn(s->loop, 500, NULL) < 0) {
 			pr_perror("poll");

@@ -120,7 +120,8 @@ static int next_job(const char **p, char *id, size_t len)
 
 /* The server drains (node attribute drain=True): it migrates every movable
  * job off the node and marks the node offline once it is empty; a job
- * that cannot move carries the reason in ckmig_nomove. We mark the node
+ * that cannot move is in migration_state "failed" with its
+ * migration_reason. We mark the node
  * offline at once (nothing new starts there), then follow the drain and
  * list what could not move. Returns how many jobs stay. */
 static int drain(int connect, const char *node)
@@ -157,18 +158,20 @@ static int drain(int connect, const char *node)
 		stuck = 0;
 		while (p && next_job(&p, id, sizeof(id))) {
 			struct batch_status *j;
-			const char *nomove;
+			const char *nomove, *mstate;
 
 			snprintf(key, sizeof(key), " %s ", id);
 			if (strstr(why.data ? why.data : "", key))
 				continue;          /* a job on several slots */
 			buf_puts(&why, key);
 			j = pbs_statjob(connect, id, NULL, NULL);
-			nomove = j ? ifl_attrl_get(j->attribs, "ckmig_nomove", NULL) : NULL;
-			if (nomove) {
+			mstate = j ? ifl_attrl_get(j->attribs, ATTR_migration_state, NULL) : NULL;
+			nomove = mstate && !strcmp(mstate, "failed") ?
+				 ifl_attrl_get(j->attribs, ATTR_migration_reason, NULL) : NULL;
+			if (mstate && !strcmp(mstate, "failed")) {
 				if (!strstr(seen.data, key)) {
 					fprintf(stderr, "pbsnodes: %s: cannot migrate %s: %s\n", node, id,
-						nomove);
+						nomove ? nomove : "?");
 					buf_puts(&seen, key + 1);
 				}
 				stuck++;
@@ -176,7 +179,7 @@ static int drain(int connect, const char *node)
 				const char *st = ifl_attrl_get(j->attribs, ATTR_state, NULL);
 				const char *sub = ifl_attrl_get(j->attribs, ATTR_substate, NULL);
 				/* say "migrating" once the server has started on it */
-				int started = ifl_attrl_get(j->attribs, "ckmig_migrate", NULL) ||
+				int started = (mstate && strcmp(mstate, "none")) ||
 					      (st && st[0] != 'R') || (sub && atoi(sub) != 42);
 
 				if (started && !strstr(seen.data, key)) {

@@ -59,18 +59,20 @@ static void print_hosts(const char *id, const char *exec_host)
 }
 
 /* Wait until the job has left its old run and runs again: seen stopped
- * (state other than R, or a new checkpoint) and now R/42 again. The server
- * writes what went wrong after it accepted the request (a checkpoint
- * directory that is not shared, a failed checkpoint) into the comment. */
+ * (state other than R, or a new checkpoint) and now R/42 again. What went
+ * wrong after the server accepted the request (a checkpoint directory
+ * that is not shared, a failed checkpoint) is its migration_state
+ * "failed", with migration_reason; the server set "pending" before it
+ * answered, so a "failed" seen now is this request's. */
 static int wait_running(int connect, const char *id, const char *old_ckpt, const char *old_host,
-			const char *old_comment, long old_starts)
+			long old_starts)
 {
 	struct timespec ts = { 0, 200 * 1000 * 1000 };
 	int stopped = 0;
 
 	for (;;) {
 		struct batch_status *bs = pbs_statjob(connect, id, NULL, NULL);
-		const char *state, *sub, *ckpt, *host, *comment, *starts;
+		const char *state, *sub, *ckpt, *host, *mstate, *starts;
 
 		if (bs == NULL)
 			return -1;
@@ -78,10 +80,11 @@ static int wait_running(int connect, const char *id, const char *old_ckpt, const
 		sub = ifl_attrl_get(bs->attribs, ATTR_substate, NULL);
 		ckpt = ifl_attrl_get(bs->attribs, ATTR_checkpoint_name, NULL);
 		host = ifl_attrl_get(bs->attribs, ATTR_exechost, NULL);
-		comment = ifl_attrl_get(bs->attribs, ATTR_comment, NULL);
-		if (comment && !same(comment, old_comment) &&
-		    strncmp(comment, "migration failed", 16) == 0) {
-			fprintf(stderr, "qmigrate: %s %s\n", comment, id);
+		mstate = ifl_attrl_get(bs->attribs, ATTR_migration_state, NULL);
+		if (mstate && !strcmp(mstate, "failed")) {
+			const char *why = ifl_attrl_get(bs->attribs, ATTR_migration_reason, NULL);
+
+			fprintf(stderr, "qmigrate: migration failed: %s %s\n", why ? why : "", id);
 			pbs_statfree(bs);
 			return -1;
 		}
@@ -121,7 +124,7 @@ static int migrate(int connect, const char *id, void *arg)
 static int migrate_and_wait(const char *arg, struct ctx *c)
 {
 	struct batch_status *before;
-	char *id = NULL, *old_ckpt = NULL, *old_host = NULL, *old_comment = NULL, *starts = NULL;
+	char *id = NULL, *old_ckpt = NULL, *old_host = NULL, *starts = NULL;
 	int connect, rc;
 
 	connect = cnt2server("qmigrate", NULL);
@@ -135,7 +138,6 @@ static int migrate_and_wait(const char *arg, struct ctx *c)
 	before = pbs_statjob(connect, id, NULL, NULL);
 	old_ckpt = attr_dup(before, ATTR_checkpoint_name);
 	old_host = attr_dup(before, ATTR_exechost);
-	old_comment = attr_dup(before, ATTR_comment);
 	starts = attr_dup(before, ATTR_start_count);
 	pbs_statfree(before);
 	rc = pbs_migratejob(connect, id, c->dest, NULL);
@@ -147,7 +149,7 @@ static int migrate_and_wait(const char *arg, struct ctx *c)
 	if (rc == 0) {
 		connect = cnt2server("qmigrate", NULL);
 		if (connect < 0 ||
-		    wait_running(connect, id, old_ckpt, old_host, old_comment,
+		    wait_running(connect, id, old_ckpt, old_host,
 				 starts ? atol(starts) : -1) < 0) {
 			if (connect >= 0 && pbs_errno)
 				prt_job_err("qmigrate", connect, id);
@@ -161,7 +163,6 @@ static int migrate_and_wait(const char *arg, struct ctx *c)
 	free(id);
 	free(old_ckpt);
 	free(old_host);
-	free(old_comment);
 	free(starts);
 	return rc;
 }

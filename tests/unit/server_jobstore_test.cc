@@ -66,7 +66,8 @@ TEST(ServerJobStore, DecodeRefusesDamage)
 {
 	char err[256];
 	const char *bad[] = {
-		"", "<job/>", "<job v=\"2\" id=\"1.h\" seq=\"1\" state=\"1\" substate=\"10\" svrflags=\"0\"/>",
+		"", "<job/>", "<job v=\"3\" id=\"1.h\" seq=\"1\" state=\"1\" substate=\"10\" svrflags=\"0\"/>",
+		"<job v=\"2\" id=\"1.h\" seq=\"1\" state=\"1\" substate=\"10\" svrflags=\"0\"><ckmig state=\"bogus\" cause=\"none\" migratable=\"-1\"/></job>",
 		"<job v=\"1\" id=\"1.h\" seq=\"1\" state=\"9\" substate=\"10\" svrflags=\"0\"/>",
 		"<job v=\"1\" id=\"1.h\" seq=\"1\" state=\"1\" substate=\"10\" svrflags=\"0\">",
 	};
