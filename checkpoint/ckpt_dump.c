@@ -5,6 +5,7 @@
  * has not run since its image was taken, and a failed commit just lets it
  * continue. */
 #include "checkpoint/ckpt_internal.h"
+#include "lib/fault.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -251,8 +252,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     struct stat st;
     const char *criu = ckpt_criu_path(o->secure);
     bool tmp_made = false, stopped = false;
-    pid_t init = -1, child, vpid = -1;
-    int rc = -1, ws = 0, vfd = -1, tfd = -1;
+    pid_t init = -1, child, vpid = -1, guard = -1;
+    int rc = -1, ws = 0, vfd = -1, tfd = -1, gfd = -1;
 
     memset(&m, 0, sizeof(m));
     tmp[0] = '\0';
@@ -338,6 +339,12 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     }
     m.hash_alg = hasher.alg;
     memcpy(m.hash_nonce, hasher.nonce, sizeof(m.hash_nonce));
+    /* before the tailer's threads: the guard is a plain fork */
+    guard = ckpt_guard_start(init, &gfd);
+    if (guard < 0) {
+        ckpt_err_set(e, errno, "cannot start the guard process: %s", strerror(errno));
+        goto out;
+    }
     tailer = ckpt_tailer_start(tdir, &hasher, !o->nosync, e);
     explicit_bzero(&hasher, sizeof(hasher));
     if (!tailer)
@@ -355,6 +362,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     snprintf(pidbuf, sizeof(pidbuf), "%d", (int)init);
     char *argv[] = { (char *)criu, "dump", "-t", pidbuf, "-D", tdir, "-W", tdir, "-o", "dump.log",
                      "--leave-stopped", "--file-locks", o->verbose ? "-v4" : "-v2", NULL };
+    fault_point(FAULT_CKPT_BEFORE_DUMP);
     if (ckpt_criu_run(criu, argv, &tfd, 1, ids, &child) < 0) {
         ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
         goto out;
@@ -415,11 +423,13 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         goto out;
     }
     ckpt_phase("ckpt_dump", "manifest");
+    fault_point(FAULT_CKPT_DUMPED);
     if (commit(tmp, target, o, e) < 0)
         goto out;
     tmp_made = false;
     if (!o->nosync)
         ckpt_fsync_path(parent, true);
+    fault_point(FAULT_CKPT_COMMITTED);
     stopped = false;
     if (ckpt_after_action(init, o->after, o->signo, e) < 0)
         goto out;
@@ -436,6 +446,7 @@ out:
         struct ckpt_err ignore;
         ckpt_after_action(init, CKPT_AFTER_CONT, 0, &ignore);
     }
+    ckpt_guard_release(guard, gfd);
     if (tfd >= 0)
         close(tfd);
     if (tmp_made)

@@ -30,6 +30,11 @@ int ckpt_tailer_finish(struct ckpt_tailer *t, struct ckpt_image **images, size_t
 int ckpt_criu_run(const char *criu, char *const argv[], const int *keep, size_t nkeep,
                   const char *ids, pid_t *child);
 int ckpt_criu_wait(pid_t child, int timeout, int *wstatus);
+/* ckpt_guard.c: resumes the job if the dumper dies while CRIU has it
+ * stopped. Start before any thread; release when the job is resumed or
+ * signalled. */
+pid_t ckpt_guard_start(pid_t init, int *fd);
+void ckpt_guard_release(pid_t guard, int fd);
 char *ckpt_criu_version(const char *criu);
 int ckpt_criu_version_start(const char *criu, pid_t *child);   /* returns a fd */
 char *ckpt_criu_version_finish(int fd, pid_t child);

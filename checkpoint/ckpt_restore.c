@@ -2,6 +2,7 @@
  * open, then let CRIU restore the namespace as our child (-d -S from a
  * child subreaper) so its exit status can be waited for. */
 #include "checkpoint/ckpt_internal.h"
+#include "lib/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +86,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         goto out;
     snprintf(ddir, sizeof(ddir), "/proc/self/fd/%d", pin.imgfd);
     ckpt_phase("ckpt_restore", "verify");
+    fault_point(FAULT_RESTART_VERIFIED);
     if (check_identity(o, m, dir, e) < 0)
         goto out;
     if (o->inherit) {

@@ -28,6 +28,7 @@
 
 #define LOG_PREFIX "checkpoint: "
 #include "lib/attr_names.h"
+#include "lib/fault.h"
 #include "lib/log.h"
 #include "lib/pbs_error.h"
 #include "checkpoint/libckpt.h"
@@ -335,6 +336,7 @@ int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int 
 	ck->started_ms = now_ms();
 	j->ck = ck;
 	ck = NULL;
+	mom_ckpt_started(m, j);   /* in the job file before anything else happens */
 	log_job(PBSEVENT_JOB, j->jobid, "%s checkpoint started: %s %s %s %s %s %s %s %s %s",
 		kind_name(kind), argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6],
 		argv[7], argv[8]);
@@ -408,6 +410,7 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 	struct ckpt_opts o;
 	int ok, remote;
 
+	fault_point(FAULT_MOM_CKPT_DONE);
 	drain_err(ck);
 	image = xasprintf("%s/%s", ck->dir, ck->name);
 	ok = !ck->timed_out && WIFEXITED(ck->status) && WEXITSTATUS(ck->status) == 0;
@@ -477,8 +480,10 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 	 * on hearing the refusal ("migration failed: ...") is what stays. */
 	if (ok && ck->reply_conn >= 0)
 		reply_deferred(m, ck->reply_conn, 0, remote ? PBS_CHECKPOINT_MIGRATE : 0, "");
+	fault_point(FAULT_MOM_CKPT_ANSWERED);
 	send_alterjob_args(m, j, &alter, ok ? (kind_ends_job(ck->kind) ? "checkpoint_hold" :
 					       "checkpoint_cont") : NULL, ok && remote);
+	fault_point(FAULT_MOM_CKPT_REPORTED);
 	if (!ok && ck->reply_conn >= 0)
 		reply_deferred(m, ck->reply_conn, PBSE_CKPSHORT, 0, why);
 	attrl_free(&alter);
@@ -503,6 +508,8 @@ void poll_checkpoints(struct mom *m)
 		if (!ck)
 			continue;
 		drain_err(ck);
+		if (ck->recovered)
+			mom_ckpt_recovered_poll(m, j);
 		if (ck->done) {
 			finish_checkpoint(m, j);
 			continue;

@@ -44,6 +44,16 @@ void mom_purge_checkpoints(struct mom *m, struct mom_job *j);
 /* Before a restart: bring spool files back if missing here. 0 or -1. */
 int mom_restore_spool(struct mom *m, struct mom_job *j);
 
+/* checkpoint_recov.c: a checkpoint in progress survives a MOM restart.
+ * The job file records it (mom_ckpt_save_args); the restarted MOM takes
+ * it back (mom_ckpt_load_args), waits for the old script to end, and
+ * judges it by the committed image (mom_ckpt_recovered_poll). */
+struct pbs_msg;
+void mom_ckpt_started(struct mom *m, struct mom_job *j);   /* saved; fault point 202 */
+void mom_ckpt_save_args(const struct mom_job *j, struct pbs_msg *msg);
+void mom_ckpt_load_args(struct mom_job *j, const struct pbs_msg *msg);
+void mom_ckpt_recovered_poll(struct mom *m, struct mom_job *j);
+
 #ifdef __cplusplus
 }
 #endif

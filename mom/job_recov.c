@@ -16,6 +16,7 @@
 #include "lib/pbs_error.h"
 #include "lib/protocol.h"
 #include "lib/util.h"
+#include "mom/checkpoint.h"
 #include "mom/mom.h"
 
 #define MAX_JOB_FILE (PROTO_MAX_BODY + 65536)
@@ -38,6 +39,13 @@ void mom_job_free(struct mom_job *j)
 	attrl_free(&j->attrs);
 	free(j->script);
 	free(j->end_comment);
+	if (j->ck) {
+		if (j->ck->err_fd >= 0)
+			close(j->ck->err_fd);
+		free(j->ck->dir);
+		free(j->ck->name);
+		free(j->ck);
+	}
 	free(j);
 }
 
@@ -129,6 +137,7 @@ char *mom_job_to_xml(const struct mom_job *j, size_t *len)
 	arg_long(&msg, "mom_obit_sent", j->obit_sent);
 	if (j->end_comment)
 		msg_add_arg(&msg, "mom_end_comment", j->end_comment);
+	mom_ckpt_save_args(j, &msg);
 	buf_init(&b);
 	proto_encode(&msg, &b);
 	msg_free(&msg);
@@ -175,6 +184,7 @@ struct mom_job *mom_job_from_xml(const char *xml, size_t len, char *err, size_t 
 	j->obit_sent = (int)get_long(&msg, "mom_obit_sent");
 	v = msg_arg(&msg, "mom_end_comment");
 	j->end_comment = v ? xstrdup(v) : NULL;
+	mom_ckpt_load_args(j, &msg);
 out:
 	msg_free(&msg);
 	return j;

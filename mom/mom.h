@@ -47,6 +47,10 @@ struct ckpt_run {
 	int reply_conn;          /* connection id waiting for the reply, or -1 */
 	int done;                /* reaped: status holds its wait status */
 	int status;
+	/* saved in the job file while it runs (checkpoint_recov.c): a MOM
+	 * restarted meanwhile finds the script again and learns its outcome */
+	unsigned long long pid_start; /* its /proc start time: pid reuse guard */
+	int recovered;           /* started by an earlier MOM: not our child */
 };
 
 struct mom_job {

@@ -11,6 +11,7 @@
 
 #define LOG_PREFIX "requests: "
 #include "lib/attr_names.h"
+#include "lib/fault.h"
 #include "lib/log.h"
 #include "lib/pbs_error.h"
 #include "lib/util.h"
@@ -70,6 +71,8 @@ static int req_queuejob(struct mom *m, int conn, struct pbs_msg *req, struct pbs
 		j->walltime_prior = used && mom_parse_hms(used) > 0 ? mom_parse_hms(used) : 0;
 		j->walltime_ckpt = j->walltime_prior;
 	}
+	if (j->restart)
+		fault_point(FAULT_MOM_RESTART_QUEUED);
 	rc = start_exec(m, j, err, sizeof(err));
 	if (rc == JOB_EXEC_BADRESRT) {
 		/* The checkpoint cannot be used: say so in the job's end, as
@@ -95,6 +98,8 @@ static int req_queuejob(struct mom *m, int conn, struct pbs_msg *req, struct pbs
 	}
 	mom_job_link(m, j);
 	mom_job_save(m, j);
+	if (j->restart)
+		fault_point(FAULT_MOM_RESTART_STARTED);
 	msg_reply(reply, 0, 0, "");
 	mom_job_status_obj(j, msg_add_obj(reply, "job", j->jobid));
 	return 0;
@@ -195,6 +200,7 @@ static int checkpoint_request(struct mom *m, int conn, struct pbs_msg *req, stru
 		reject(reply, PBSE_IVALREQ, err);
 		return 0;
 	}
+	fault_point(FAULT_MOM_CKPT_REQUEST);
 	rc = start_checkpoint(m, j, kind, conn, err, sizeof(err));
 	if (rc) {
 		log_job(PBSEVENT_ERROR, j->jobid, "checkpoint refused: %s", err);

@@ -12,6 +12,7 @@
  * (CHECKPOINT_FILE) is decided in one place, set_kind(). NOTES section 7
  * has the table as a picture. */
 #include "server/server.h"
+#include "lib/fault.h"
 #include "lib/log.h"
 #include "lib/pbs_error.h"
 
@@ -118,6 +119,19 @@ int ckmig_set(struct server *s, struct job *j, enum ckmig_state to, const char *
 			ckmig_state_name(from), ckmig_state_name(to), ckmig_cause_name(j->ck.cause),
 			why ? ": " : "", why ? why : "");
 	job_save(s, j);
+	if (from != to) {
+		/* a crash right after each step is saved: tests/cluster/faults.test */
+		static const int point[CKMIG_NSTATES] = {
+			[CKMIG_PENDING] = FAULT_SVR_PENDING,
+			[CKMIG_CHECKPOINTING] = FAULT_SVR_CHECKPOINTING,
+			[CKMIG_STOPPING] = FAULT_SVR_STOPPING,
+			[CKMIG_CHECKPOINTED] = FAULT_SVR_CHECKPOINTED,
+			[CKMIG_RESTARTING] = FAULT_SVR_RESTARTING,
+		};
+
+		if (point[to])
+			fault_point(point[to]);
+	}
 	return 0;
 }
 

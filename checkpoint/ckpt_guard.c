@@ -1,0 +1,64 @@
+/* A guard for a job that CRIU leaves stopped. ckpt_dump runs CRIU with
+ * --leave-stopped and resumes (or signals) the job only after the commit;
+ * if the dumping process itself dies in between (SIGKILL, OOM, a fault
+ * point), nobody would ever resume it and the job would hang, stopped,
+ * for good. The guard is a child forked before any thread exists; it
+ * waits on a pipe and, if the pipe closes without the word that all went
+ * through, resumes the job (SIGCONT to every process of its namespace). */
+#include "checkpoint/ckpt_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+pid_t ckpt_guard_start(pid_t init, int *fd)
+{
+    int p[2];
+    pid_t pid;
+
+    *fd = -1;
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        char c = 0;
+        ssize_t n;
+
+        close(p[1]);
+        /* the dumper's own group may be signalled (a timeout): not us */
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        do
+            n = read(p[0], &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1 || c != 'd') {
+            struct ckpt_err ignore;
+
+            ckpt_after_action(init, CKPT_AFTER_CONT, 0, &ignore);
+        }
+        _exit(0);
+    }
+    close(p[0]);
+    *fd = p[1];
+    return pid;
+}
+
+void ckpt_guard_release(pid_t guard, int fd)
+{
+    if (guard <= 0)
+        return;
+    if (write(fd, "d", 1) != 1) {
+        /* it resumes the job; that is what the dumper did anyway */
+    }
+    close(fd);
+    while (waitpid(guard, NULL, 0) < 0 && errno == EINTR)
+        ;
+}

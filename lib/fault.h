@@ -1,0 +1,42 @@
+/* Fault points (CRIU's CRIU_FAULT is the model): CKMIG_FAULT=N in a
+ * component's environment makes it SIGKILL itself when it reaches point
+ * N, so a test can crash every step of a checkpoint, a hold, a migration
+ * and a restart and check what the restarted component makes of it.
+ * Unset (the normal case) a fault point costs one cached integer test.
+ * The numbers are the table below; NOTES section 10 lists them too. */
+#ifndef CKMIG_LIB_FAULT_H
+#define CKMIG_LIB_FAULT_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum fault_point {
+	/* server/: the job file holds the new migration_state (svr_ckmig.c) */
+	FAULT_SVR_PENDING = 111,        /* qmigrate accepted, not yet relayed */
+	FAULT_SVR_CHECKPOINTING = 112,  /* checkpoint asked of the MOM */
+	FAULT_SVR_STOPPING = 113,       /* the MOM answered: checkpoint taken */
+	FAULT_SVR_CHECKPOINTED = 114,   /* requeued/held after the obit */
+	FAULT_SVR_RESTARTING = 115,     /* restart being sent to a MOM */
+	/* mom/ */
+	FAULT_MOM_CKPT_REQUEST = 201,   /* hold/checkpoint request taken, no script yet */
+	FAULT_MOM_CKPT_RUNNING = 202,   /* checkpoint script started */
+	FAULT_MOM_CKPT_DONE = 203,      /* script done, nothing told to the server */
+	FAULT_MOM_CKPT_ANSWERED = 204,  /* answered, checkpoint_hold not yet sent */
+	FAULT_MOM_CKPT_REPORTED = 205,  /* checkpoint_hold sent, obit not yet */
+	FAULT_MOM_RESTART_QUEUED = 206, /* restart QueueJob taken, nothing started */
+	FAULT_MOM_RESTART_STARTED = 207,/* restart task started, not yet answered */
+	/* checkpoint/: cr_checkpoint and cr_restart */
+	FAULT_CKPT_BEFORE_DUMP = 301,   /* before CRIU dumps the job */
+	FAULT_CKPT_DUMPED = 302,        /* images written, not committed */
+	FAULT_CKPT_COMMITTED = 303,     /* committed, the job not yet signalled */
+	FAULT_RESTART_VERIFIED = 311,   /* manifest and images checked, no restore yet */
+};
+
+/* SIGKILL this process if CKMIG_FAULT names point n (a line on stderr first). */
+void fault_point(int n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
