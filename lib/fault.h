@@ -2,6 +2,7 @@
  * component's environment makes it SIGKILL itself when it reaches point
  * N, so a test can crash every step of a checkpoint, a hold, a migration
  * and a restart and check what the restarted component makes of it.
+ * With CKMIG_FAULT_LOG=FILE it also appends "N PID" to FILE first.
  * Unset (the normal case) a fault point costs one cached integer test.
  * The numbers are the table below; NOTES section 10 lists them too. */
 #ifndef CKMIG_LIB_FAULT_H

@@ -187,8 +187,19 @@ static void send_obit(struct mom *m, struct mom_job *j)
 		msg_add_attr(&req, a->name, a->resource, a->value);
 	if (j->end_comment)
 		msg_add_attr(&req, ATTR_comment, NULL, j->end_comment);
-	if (j->held)
+	if (j->held) {
+		static const char *const names[] = { ATTR_checkpoint_name, ATTR_checkpoint_time,
+						     ATTR_checkpoint_dir };
+		size_t i;
+
+		/* the checkpoint_hold ModifyJob again: it is lost if the server
+		 * was down, the obit is retried until taken */
 		msg_add_arg(&req, "checkpointed", "1");
+		msg_add_arg(&req, "migratable", mom_job_ckpt_remote(m, j) ? "1" : "0");
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (attrl_get(&j->attrs, names[i], NULL))
+				msg_add_attr(&req, names[i], NULL, attrl_get(&j->attrs, names[i], NULL));
+	}
 	j->obit_inflight = 1;
 	mom_server_send(m, &req, obit_done, xstrdup(j->jobid));
 	attrl_free(&res);

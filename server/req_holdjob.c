@@ -36,8 +36,11 @@ static void ckpt_relay_cb(struct server *s, void *vctx, int code, struct pbs_msg
 	}
 	j->call = MOM_CALL_NONE;
 	if (code) {
-		if (code == PBSE_NORELYMOM || code == PBSE_TIMEOUT)
+		if (code == PBSE_NORELYMOM)
 			text = pbse_message(tmp, sizeof(tmp), code, NULL);
+		else if (code == PBSE_TIMEOUT)
+			text = "no answer from the MOM; what became of the checkpoint follows from its "
+			       "reports (see migration_state)";
 		log_job(PBSEVENT_JOB, j->id, "MOM rejected %s request: %d (%s)",
 			proto_type_name(ctx->type), code, text ? text : pbse_to_txt(code));
 	} else {

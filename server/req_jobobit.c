@@ -44,6 +44,28 @@ static void take_usage(struct job *j, const struct attr_list *l)
 	}
 }
 
+/* ckmig's MOM repeats a hold checkpoint's report in the obit (the
+ * ModifyJob may have been lost with a server restart): one more input to
+ * the state machine, the same as the report itself. */
+static void take_checkpoint(struct server *s, struct job *j, const struct pbs_msg *rq)
+{
+	static const char *const names[] = { ATTR_checkpoint_name, ATTR_checkpoint_time,
+					     ATTR_checkpoint_dir };
+	const char *ck = msg_arg(rq, "checkpointed"), *mg = msg_arg(rq, "migratable");
+	size_t i;
+
+	if (!ck || strcmp(ck, "1") || j->state != JOB_STATE_RUNNING)
+		return;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = msg_attr(rq, names[i], NULL);
+
+		if (v && *v)
+			job_set(j, names[i], v);
+	}
+	if (job_attr(j, ATTR_checkpoint_name))
+		ckmig_reported(s, j, 1, mg ? !strcmp(mg, "1") : -1);
+}
+
 int req_jobobit(struct batch_request *br)
 {
 	struct server *s = br->s;
@@ -95,6 +117,7 @@ int req_jobobit(struct batch_request *br)
 		j->call = MOM_CALL_NONE;
 		job_started(s, j, is_restart(j));
 	}
+	take_checkpoint(s, j, &br->rq);
 	if (ckmig_ended(s, j, status, comment && *comment ? comment : NULL)) {
 		/* requeued from its checkpoint, or held because its restart failed */
 	} else if (j->substate == JOB_SUBSTATE_RERUN1) {

@@ -115,6 +115,17 @@ static void start_reply_cb(struct server *s, void *vctx, int code, struct pbs_ms
 			ctx->done(s, ctx->done_ctx, code, NULL);
 		goto out;
 	}
+	if (code == PBSE_TIMEOUT) {
+		/* the QueueJob went out and no answer came: the MOM may run the
+		 * job. Requeueing it now could run it twice (a restart from its
+		 * checkpoint, even); as after a server restart, the MOM's next
+		 * reports decide: listed = running, missing = requeued. */
+		log_job(PBSEVENT_JOB, j->id, "no answer from the MOM to the start; its reports "
+			"decide whether the job runs");
+		if (ctx->done)
+			ctx->done(s, ctx->done_ctx, code, NULL);
+		goto out;
+	}
 	if (code) {
 		int st, sub;
 

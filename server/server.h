@@ -284,8 +284,10 @@ void conn_process(struct server *s, struct conn *c);
  * fsync), then let answers out. */
 int svr_sync_jobs(struct server *s);   /* decode + dispatch buffered input */
 /* Ask a MOM. Returns 0 and later calls cb exactly once (from the loop,
- * never from inside this call; code PBSE_NORELYMOM/PBSE_TIMEOUT and reply
- * NULL on failure), or returns a PBSE code at once and never calls cb. */
+ * never from inside this call; reply NULL on failure: PBSE_NORELYMOM when
+ * the request never reached the MOM, PBSE_TIMEOUT when it went out and no
+ * answer came, so the MOM may have acted on it), or returns a PBSE code at
+ * once and never calls cb. */
 int issue_to_mom(struct server *s, const struct node *n, const struct pbs_msg *m,
 		 int timeout_ms, mom_reply_cb cb, void *ctx);
 
