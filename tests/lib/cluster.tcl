@@ -83,7 +83,7 @@ proc cluster_up {n args} {
     file attributes [file join $::cl::dir bin cr_run] -owner root -permissions 04755
     ::cl::start_server
     for {set k 1} {$k <= $n} {incr k} { ::cl::start_mom node$k }
-    wait_for_condition {[::cl::all_free]} 20000 100
+    wait_for_condition {[::cl::all_free]} 120000 100
 }
 
 proc ::cl::start_server {} {
@@ -92,7 +92,7 @@ proc ::cl::start_server {} {
         [ckmig_bin ckmig_server] -D -d $home -k $::cl::key -p $::cl::port {*}$::cl::server_args \
         >>& [file join $::cl::dir server.out] &]
     wait_for_condition {[file exists $::env(PBS_SERVER_SOCKET)] &&
-                        [lindex [q qstat -B] 0] == 0} 10000 50
+                        [lindex [q qstat -B] 0] == 0} 60000 50
     # the same parents the MOMs allow ($allowed_checkpoint_dirs)
     q qmgr -c "set server allowed_checkpoint_dirs = \"/var/spool/ckmig-shared,/var/spool/ckmig,/tmp,$::cl::dir\""
 }

@@ -70,10 +70,11 @@ proc mom::kill_jobs {} {
 proc mom_start {} {
     set mom::pid [spawn_bg [file join $mom::dir mom.out] [ckmig_bin ckmig_mom] -D \
                       -d $mom::home -k $mom::key -M $mom::port]
-    # Up when it has registered with the "server".
+    # Up when it has registered with the "server": a MOM that recovers
+    # jobs on a loaded machine can take far longer than on a quiet one
     set n [llength [split [file_contents $mom::log] \n]]
     wait_for_condition {[llength [split [file_contents $mom::log] \n]] > $n &&
-        [string match "*IsStatus*" [file_contents $mom::log]]} 10000
+        [string match "*IsStatus*" [file_contents $mom::log]]} 120000 100
 }
 
 proc mom_stop {{sig TERM}} {

@@ -22,7 +22,7 @@ proc qt_server_start {args} {
     set ::qt_server_pid [spawn_bg [file join $home server.out] \
         [ckmig_bin ckmig_server] -D -d $home -k $key -p $port]
     wait_for_condition {[file exists $::env(PBS_SERVER_SOCKET)] &&
-                        ![catch {ckmig::server_name}]} 10000
+                        ![catch {ckmig::server_name}]} 60000
     return $home
 }
 

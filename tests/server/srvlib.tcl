@@ -40,7 +40,7 @@ proc srv_start {args} {
 proc srv::launch {} {
     set srv::pid [spawn_bg [file join $srv::home server.out.[incr srv::n]] \
         [ckmig_bin ckmig_server] -D -d $srv::home -k $srv::key -p $srv::port -M $srv::momport]
-    wait_for_condition {[srv::up]} 30000
+    wait_for_condition {[srv::up]} 60000
 }
 
 proc srv::up {} {
