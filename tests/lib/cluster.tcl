@@ -88,6 +88,7 @@ proc cluster_up {n args} {
 
 proc ::cl::start_server {} {
     set home [file join $::cl::dir server]
+    watch_log [file join $::cl::dir server.out] server
     set ::cl::server_pid [exec [file join $::env(CKMIG_TOP) tests cluster vcluster] head \
         [ckmig_bin ckmig_server] -D -d $home -k $::cl::key -p $::cl::port {*}$::cl::server_args \
         >>& [file join $::cl::dir server.out] &]
@@ -112,6 +113,7 @@ proc ::cl::start_mom {node} {
     append cfg "\$checkpoint_timeout 120\n"
     append cfg $::cl::momlines\n
     ::cl::write [file join $mhome mom_priv config] $cfg
+    watch_log [file join $::cl::dir mom-$node.out] mom-$node
     dict set ::cl::mom_pids $node [exec [file join $::env(CKMIG_TOP) tests cluster vcluster] on $node \
         [ckmig_bin ckmig_mom] -D -d /var/spool/ckmig -k $::cl::key \
         >>& [file join $::cl::dir mom-$node.out] &]

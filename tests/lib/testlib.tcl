@@ -16,6 +16,9 @@
 #   vc_on NODE CMD...           exec CMD on NODE; vc_head CMD... on the head
 #   vc_env                      dict of the cluster's description (VC_ROOT, VC_HEAD_ADDR, ...)
 #   file_contents PATH          whole file, "" if missing
+#   watch_log PATH NAME         a daemon's output: kept as build/test-logs/FILE.NAME.log
+#                               when the test file ends, and its error lines
+#                               printed if a test of the file failed
 # Environment (set by tests/run): CKMIG_TOP, CKMIG_BUILD, CKMIG_CRIU.
 
 package require tcltest 2
@@ -125,6 +128,35 @@ proc spawn_bg {log args} {
     set pid [exec {*}$args >& $log &]
     at_cleanup [list stop_bg $pid KILL]
     return $pid
+}
+
+# Daemon logs (-D: Torque's log lines on stderr). The copy is named after
+# the test file; a failed test's report ends with every error event
+# (Torque's PBSEVENT_ERROR, ";0001;") and fault point the daemons logged.
+namespace eval ::ckmigtest { variable watched {} }
+proc watch_log {path name} {
+    set stem [file rootname [string map {/ _} [file join {*}[lrange [file split $::argv0] end-1 end]]]]
+    set keep [file join $::env(CKMIG_BUILD) test-logs $stem.$name.log]
+    if {[dict exists $::ckmigtest::watched $keep]} { return }
+    dict set ::ckmigtest::watched $keep $path
+    file delete $keep
+    # LIFO: runs before the cleanups that stop the daemon's directory going
+    at_cleanup [list ::ckmigtest::keep_log $path $keep]
+}
+proc ::ckmigtest::keep_log {path keep} {
+    catch {file mkdir [file dirname $keep]}
+    # a daemon restarted on the same path appends; keep every run
+    if {[catch {set f [open $keep a]}]} return
+    puts -nonewline $f [file_contents $path]
+    close $f
+    if {[info exists ::tcltest::numTests(Failed)] && $::tcltest::numTests(Failed) > 0} {
+        set errs [lsearch -all -inline -regexp [split [file_contents $keep] \n] \
+                      {;0001;|ckmig fault point|AddressSanitizer|runtime error}]
+        if {[llength $errs]} {
+            puts "---- error lines of [file tail $keep] ([llength $errs]; whole log: $keep)"
+            puts [join [lrange $errs end-40 end] \n]
+        }
+    }
 }
 
 proc stop_bg {pid {sig TERM}} {

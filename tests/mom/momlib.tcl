@@ -68,6 +68,7 @@ proc mom::kill_jobs {} {
 }
 
 proc mom_start {} {
+    watch_log [file join $mom::dir mom.out] mom
     set mom::pid [spawn_bg [file join $mom::dir mom.out] [ckmig_bin ckmig_mom] -D \
                       -d $mom::home -k $mom::key -M $mom::port]
     # Up when it has registered with the "server": a MOM that recovers

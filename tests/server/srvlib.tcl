@@ -38,7 +38,8 @@ proc srv_start {args} {
 }
 
 proc srv::launch {} {
-    set srv::pid [spawn_bg [file join $srv::home server.out.[incr srv::n]] \
+    watch_log [file join $srv::home server.out.[incr srv::n]] server$srv::n
+    set srv::pid [spawn_bg [file join $srv::home server.out.$srv::n] \
         [ckmig_bin ckmig_server] -D -d $srv::home -k $srv::key -p $srv::port -M $srv::momport]
     wait_for_condition {[srv::up]} 60000
 }
@@ -94,6 +95,7 @@ proc srv_mom_start {{config ""}} {
     puts $f "\$kill_delay 1"
     puts $f $config
     close $f
+    watch_log [file join $srv::home mom.out] mom
     set srv::mompid [spawn_bg [file join $srv::home mom.out] [ckmig_bin ckmig_mom] -D \
         -d $mhome -k $srv::key -M $srv::momport]
     set host [info hostname]
