@@ -88,10 +88,8 @@ proc cluster_up {n args} {
 
 proc ::cl::start_server {} {
     set home [file join $::cl::dir server]
-    watch_log [file join $::cl::dir server.out] server
-    set ::cl::server_pid [exec [file join $::env(CKMIG_TOP) tests cluster vcluster] head \
-        [ckmig_bin ckmig_server] -D -d $home -k $::cl::key -p $::cl::port {*}$::cl::server_args \
-        >>& [file join $::cl::dir server.out] &]
+    set ::cl::server_pid [start_server $home $::cl::key -on head -port $::cl::port \
+        -args $::cl::server_args -out [file join $::cl::dir server.out]]
     wait_for_condition {[file exists $::env(PBS_SERVER_SOCKET)] &&
                         [lindex [q qstat -B] 0] == 0} 60000 50
     # the same parents the MOMs allow ($allowed_checkpoint_dirs)
@@ -113,10 +111,8 @@ proc ::cl::start_mom {node} {
     append cfg "\$checkpoint_timeout 120\n"
     append cfg $::cl::momlines\n
     ::cl::write [file join $mhome mom_priv config] $cfg
-    watch_log [file join $::cl::dir mom-$node.out] mom-$node
-    dict set ::cl::mom_pids $node [exec [file join $::env(CKMIG_TOP) tests cluster vcluster] on $node \
-        [ckmig_bin ckmig_mom] -D -d /var/spool/ckmig -k $::cl::key \
-        >>& [file join $::cl::dir mom-$node.out] &]
+    dict set ::cl::mom_pids $node [start_mom /var/spool/ckmig $::cl::key -on $node -name mom-$node \
+        -out [file join $::cl::dir mom-$node.out]]
 }
 
 proc ::cl::all_free {} {

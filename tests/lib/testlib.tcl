@@ -16,6 +16,7 @@
 #   vc_on NODE CMD...           exec CMD on NODE; vc_head CMD... on the head
 #   vc_env                      dict of the cluster's description (VC_ROOT, VC_HEAD_ADDR, ...)
 #   file_contents PATH          whole file, "" if missing
+#   start_server / start_mom / start_cluster   the daemons (tests/lib/daemons.tcl)
 #   watch_log PATH NAME         a daemon's output: kept as build/test-logs/FILE.NAME.log
 #                               when the test file ends, and its error lines
 #                               printed if a test of the file failed
@@ -198,3 +199,5 @@ proc vc_env {} {
     }
     return $d
 }
+
+source [file join [file dirname [info script]] daemons.tcl]

@@ -68,9 +68,10 @@ proc mom::kill_jobs {} {
 }
 
 proc mom_start {} {
-    watch_log [file join $mom::dir mom.out] mom
-    set mom::pid [spawn_bg [file join $mom::dir mom.out] [ckmig_bin ckmig_mom] -D \
-                      -d $mom::home -k $mom::key -M $mom::port]
+    # tests read mom.out of the MOM now running: a fresh file per start
+    # (the kept log, build/test-logs/..., has only the last one)
+    close [open [file join $mom::dir mom.out] w]
+    set mom::pid [start_mom $mom::home $mom::key -port $mom::port -out [file join $mom::dir mom.out]]
     # Up when it has registered with the "server": a MOM that recovers
     # jobs on a loaded machine can take far longer than on a quiet one
     set n [llength [split [file_contents $mom::log] \n]]

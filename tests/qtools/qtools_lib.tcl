@@ -19,9 +19,7 @@ proc qt_server_start {args} {
     set port [free_port]
     set ::qt_port $port
     set ::qt_key $key
-    watch_log [file join $home server.out] server
-    set ::qt_server_pid [spawn_bg [file join $home server.out] \
-        [ckmig_bin ckmig_server] -D -d $home -k $key -p $port]
+    set ::qt_server_pid [start_server $home $key -port $port]
     wait_for_condition {[file exists $::env(PBS_SERVER_SOCKET)] &&
                         ![catch {ckmig::server_name}]} 60000
     return $home
@@ -36,9 +34,7 @@ proc qt_mom_start {{config ""}} {
     file mkdir [file join $home mom_priv]
     qt_write [file join $home mom_priv config] \
         "\$pbsserver localhost:$::qt_port\n\$mom_host localhost\n\$status_update_time 1\n\$kill_delay 1\n$config\n"
-    watch_log [file join $::qt_home mom.out] mom
-    set ::qt_mom_pid [spawn_bg [file join $::qt_home mom.out] \
-        [ckmig_bin ckmig_mom] -D -d $home -k $::qt_key -M [free_port]]
+    set ::qt_mom_pid [start_mom $home $::qt_key -port [free_port] -out [file join $::qt_home mom.out]]
     wait_for_condition {[qt_node_state localhost] eq "free"} 60000
 }
 

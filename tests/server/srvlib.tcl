@@ -38,9 +38,7 @@ proc srv_start {args} {
 }
 
 proc srv::launch {} {
-    watch_log [file join $srv::home server.out.[incr srv::n]] server$srv::n
-    set srv::pid [spawn_bg [file join $srv::home server.out.$srv::n] \
-        [ckmig_bin ckmig_server] -D -d $srv::home -k $srv::key -p $srv::port -M $srv::momport]
+    set srv::pid [start_server $srv::home $srv::key -port $srv::port -momport $srv::momport]
     wait_for_condition {[srv::up]} 60000
 }
 
@@ -95,9 +93,7 @@ proc srv_mom_start {{config ""}} {
     puts $f "\$kill_delay 1"
     puts $f $config
     close $f
-    watch_log [file join $srv::home mom.out] mom
-    set srv::mompid [spawn_bg [file join $srv::home mom.out] [ckmig_bin ckmig_mom] -D \
-        -d $mhome -k $srv::key -M $srv::momport]
+    set srv::mompid [start_mom $mhome $srv::key -port $srv::momport -out [file join $srv::home mom.out]]
     set host [info hostname]
     wait_for_condition {[string match "*state = free*" [lindex [srv_cmd pbsnodes $host] 1]]} 60000
 }
