@@ -115,7 +115,8 @@ proc free_port {} {
 
 proc test_user {name} {
     if {[catch {exec id -u $name} uid]} {
-        exec useradd -m -s /bin/bash $name
+        # files running at once (tests/run -j) may both create it
+        exec flock /tmp/ckmig-useradd.lock sh -c "id -u $name >/dev/null 2>&1 || useradd -m -s /bin/bash $name"
         set uid [exec id -u $name]
     }
     return $uid
