@@ -88,7 +88,7 @@ proc cluster_up {n args} {
 
 proc ::cl::start_server {} {
     set home [file join $::cl::dir server]
-    set ::cl::server_pid [start_server $home $::cl::key -on head -port $::cl::port \
+    set ::cl::server_pid [::start_server $home $::cl::key -on head -port $::cl::port \
         -args $::cl::server_args -out [file join $::cl::dir server.out]]
     wait_for_condition {[file exists $::env(PBS_SERVER_SOCKET)] &&
                         [lindex [q qstat -B] 0] == 0} 60000 50
@@ -111,7 +111,7 @@ proc ::cl::start_mom {node} {
     append cfg "\$checkpoint_timeout 120\n"
     append cfg $::cl::momlines\n
     ::cl::write [file join $mhome mom_priv config] $cfg
-    dict set ::cl::mom_pids $node [start_mom /var/spool/ckmig $::cl::key -on $node -name mom-$node \
+    dict set ::cl::mom_pids $node [::start_mom /var/spool/ckmig $::cl::key -on $node -name mom-$node \
         -out [file join $::cl::dir mom-$node.out]]
 }
 
