@@ -44,7 +44,6 @@ struct server *server_create(const char *home, const char *name)
 void server_destroy(struct server *s)
 {
 	struct job *j, *n;
-	size_t i;
 
 	if (!s)
 		return;
