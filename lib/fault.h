@@ -4,7 +4,7 @@
  * and a restart and check what the restarted component makes of it.
  * With CKMIG_FAULT_LOG=FILE it also appends "N PID" to FILE first.
  * Unset (the normal case) a fault point costs one cached integer test.
- * The numbers are the table below; NOTES section 12 lists them too. */
+ * The numbers are the table below; NOTES section 15 lists them too. */
 #ifndef CKMIG_LIB_FAULT_H
 #define CKMIG_LIB_FAULT_H
 
