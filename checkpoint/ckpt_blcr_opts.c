@@ -12,7 +12,8 @@
 enum {
     O_ATOMIC = 1000, O_BACKUP, O_CLOBBER, O_NOCLOBBER, O_RUN, O_STOP, O_TERM, O_ABORT, O_KILL,
     O_CONT, O_SYNC, O_NOSYNC, O_IGNORED, O_VERSION, O_OWNER, O_HOOK_OK, O_HOOK_ARGS,
-    O_HOOK_TEMP, O_HOOK_ENV, O_HOOK_PERM, O_HOOK_ALL, O_RELOCATE, O_VERBOSE,
+    O_HOOK_TEMP, O_HOOK_ENV, O_HOOK_PERM, O_HOOK_ALL, O_RELOCATE, O_VERBOSE, O_SAVE_EXE,
+    O_SAVE_PRIVATE, O_SAVE_SHARED, O_SAVE_ALL, O_SAVE_NONE, O_CONTEXT,
 };
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -66,11 +67,12 @@ static const struct option ckpt_longopts[] = {
     { "cont", no_argument, NULL, O_CONT },
     { "sync", no_argument, NULL, O_SYNC },
     { "nosync", no_argument, NULL, O_NOSYNC },
-    { "save-exe", no_argument, NULL, O_IGNORED },
-    { "save-private", no_argument, NULL, O_IGNORED },
-    { "save-shared", no_argument, NULL, O_IGNORED },
-    { "save-all", no_argument, NULL, O_IGNORED },
-    { "save-none", no_argument, NULL, O_IGNORED },
+    { "save-exe", no_argument, NULL, O_SAVE_EXE },
+    { "save-private", no_argument, NULL, O_SAVE_PRIVATE },
+    { "save-shared", no_argument, NULL, O_SAVE_SHARED },
+    { "save-all", no_argument, NULL, O_SAVE_ALL },
+    { "save-none", no_argument, NULL, O_SAVE_NONE },
+    { "context", required_argument, NULL, O_CONTEXT },
     { "ptraced-error", no_argument, NULL, O_IGNORED },
     { "ptraced-skip", no_argument, NULL, O_IGNORED },
     { "ptraced-allow", no_argument, NULL, O_IGNORED },
@@ -164,6 +166,22 @@ int ckpt_parse_checkpoint_args(int argc, char *const argv[], struct ckpt_checkpo
         case O_SYNC: a->dump.nosync = false; break;
         case O_NOSYNC: a->dump.nosync = true; break;
         case O_IGNORED: break;
+        /* BLCR: the --save-* options add up; --save-none clears them. */
+        case O_SAVE_EXE: a->dump.save |= CKPT_SAVE_EXE; break;
+        case O_SAVE_PRIVATE: a->dump.save |= CKPT_SAVE_PRIVATE; break;
+        case O_SAVE_SHARED: a->dump.save |= CKPT_SAVE_SHARED; break;
+        case O_SAVE_ALL: a->dump.save |= CKPT_SAVE_ALL; break;
+        case O_SAVE_NONE: a->dump.save = 0; break;
+        case O_CONTEXT:
+            if (!strcmp(optarg, "file")) {
+                a->dump.form = CKPT_FORM_FILE;
+            } else if (!strcmp(optarg, "dir") || !strcmp(optarg, "directory")) {
+                a->dump.form = CKPT_FORM_DIR;
+            } else {
+                usage(e, "bad --context '%s': file or dir", optarg);
+                goto out;
+            }
+            break;
         case 't':
             if (parse_int(optarg, 0, 1 << 30, &n) < 0)
                 goto bad_arg;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -71,7 +72,8 @@ static bool lacks_sys_resource(void)
 /* ckpt_criu_ids.so: next to our programs, or where $CKMIG_CRIU_PRELOAD says. */
 static bool find_shim(char *out, size_t len)
 {
-    const char *env = getenv("CKMIG_CRIU_PRELOAD");
+    /* Never from the environment of a setuid caller: CRIU runs as root. */
+    const char *env = getauxval(AT_SECURE) ? NULL : getenv("CKMIG_CRIU_PRELOAD");
     char exe[4096];
     if (env && *env) {
         snprintf(out, len, "%s", env);

@@ -159,7 +159,30 @@ static bool dir_empty(int dfd)
     return empty;
 }
 
-static int commit(const char *tmp, const char *target, const struct ckpt_dump_opts *o,
+/* Is path a checkpoint of the given form (a directory with a manifest, or
+ * a context file)?  Only those are ever replaced or backed up. */
+static bool is_checkpoint(const char *path, bool file)
+{
+    struct stat st, mst;
+    char m[4300];
+
+    if (lstat(path, &st) < 0)
+        return false;
+    if (!file) {
+        snprintf(m, sizeof(m), "%s/%s", path, CKPT_MANIFEST);
+        return S_ISDIR(st.st_mode) && lstat(m, &mst) == 0 && S_ISREG(mst.st_mode);
+    }
+    if (!S_ISREG(st.st_mode))
+        return false;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    bool is = fd >= 0 && ckpt_archive_is(fd);
+    if (fd >= 0)
+        close(fd);
+    return is;
+}
+
+/* Puts tmp (a directory, or a context file) in place as target. */
+static int commit(const char *tmp, const char *target, const struct ckpt_dump_opts *o, bool file,
                   struct ckpt_err *e)
 {
     struct stat st;
@@ -174,12 +197,13 @@ static int commit(const char *tmp, const char *target, const struct ckpt_dump_op
         return ckpt_err_set(e, EEXIST, "%s exists and --noclobber was given", target);
     /* Replace or back up only an earlier checkpoint, never anything else
      * that happens to have the name. */
-    struct stat mst;
     if (snprintf(other, sizeof(other), "%s/%s", target, CKPT_MANIFEST) >= (int)sizeof(other))
         return ckpt_err_set(e, ENAMETOOLONG, "name too long: %s", target);
-    if (!S_ISDIR(st.st_mode) || lstat(other, &mst) < 0 || !S_ISREG(mst.st_mode))
-        return ckpt_err_set(e, EEXIST, "%s exists and is not a checkpoint: not replacing it",
-                            target);
+    if (!is_checkpoint(target, file))
+        return ckpt_err_set(e, EEXIST, "%s exists and is not a checkpoint%s: not replacing it",
+                            target, is_checkpoint(target, !file)
+                                        ? (file ? " file (it is a checkpoint directory)"
+                                                : " directory (it is a context file)") : "");
     if (o->clobber == CKPT_BACKUP) {
         if (o->backup && *o->backup) {
             snprintf(other, sizeof(other), "%s", o->backup);
@@ -192,12 +216,9 @@ static int commit(const char *tmp, const char *target, const struct ckpt_dump_op
             }
         }
         if (lstat(other, &st) == 0) {
-            char om[4300];
-            struct stat bst;
-            snprintf(om, sizeof(om), "%s/%s", other, CKPT_MANIFEST);
-            if (!S_ISDIR(st.st_mode) || lstat(om, &bst) < 0 || !S_ISREG(bst.st_mode))
+            if (!is_checkpoint(other, file))
                 return ckpt_err_set(e, EEXIST, "backup %s exists and is not a checkpoint", other);
-            if (ckpt_rmtree(other) < 0)
+            if (!file && ckpt_rmtree(other) < 0)
                 return ckpt_err_set(e, errno, "cannot replace backup %s: %s", other,
                                     strerror(errno));
         }
@@ -210,6 +231,12 @@ static int commit(const char *tmp, const char *target, const struct ckpt_dump_op
             return ckpt_err_set(e, err, "cannot rename %s to %s: %s", tmp, target, strerror(err));
         }
         return 0;
+    }
+    /* A file is replaced in one step by rename itself. */
+    if (file) {
+        if (rename(tmp, target) == 0)
+            return 0;
+        return ckpt_err_set(e, errno, "cannot replace %s: %s", target, strerror(errno));
     }
     /* Swap in one step: there is never a moment without a good checkpoint. */
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, target, RENAME_EXCHANGE) == 0) {
@@ -225,6 +252,30 @@ static int commit(const char *tmp, const char *target, const struct ckpt_dump_op
     }
     ckpt_rmtree(other);
     return 0;
+}
+
+/* The context file: the finished directory packed into tmp (created
+ * here, never followed), owned by the job's owner as BLCR's was, 0400. */
+static int pack(int tfd, const char *tmp, uid_t uid, gid_t gid, bool sync, struct ckpt_err *e)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+    int rc = -1;
+
+    if (fd < 0)
+        return ckpt_err_set(e, errno, "cannot create %s: %s", tmp, strerror(errno));
+    if (ckpt_archive_write(tfd, fd, uid, gid, sync, e) < 0)
+        goto out;
+    if (fchown(fd, uid, gid) < 0 || fchmod(fd, 0400) < 0 || (sync && fsync(fd) < 0)) {
+        ckpt_err_set(e, errno, "cannot finish %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (close(fd) < 0 && rc == 0)
+        rc = ckpt_err_set(e, errno, "cannot write %s: %s", tmp, strerror(errno));
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
 }
 
 static int owner_ok(pid_t init, const char *owner, struct ckpt_err *e)
@@ -245,13 +296,15 @@ static int owner_ok(pid_t init, const char *owner, struct ckpt_err *e)
 int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
 {
     char *pathcopy = NULL, *basecopy = NULL;
-    char tmp[4200], target[4200], logpath[4300], tdir[64];
+    char tmp[4200], target[4200], logpath[4300], tdir[64], ctx[4300];
     unsigned char key[CKPT_KEY_LEN];
     struct ckpt_manifest m;
     struct ckpt_tailer *tailer = NULL;
+    struct ckpt_save_plan *saves = NULL;
+    struct ckpt_hasher hasher;
     struct stat st;
     const char *criu = ckpt_criu_path(o->secure);
-    bool tmp_made = false, stopped = false;
+    bool tmp_made = false, stopped = false, file = false;
     pid_t init = -1, child, vpid = -1, guard = -1;
     int rc = -1, ws = 0, vfd = -1, tfd = -1, gfd = -1;
 
@@ -265,6 +318,12 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     init = o->init > 0 ? o->init : ckpt_find_init(o->id, o->scope, e);
     if (init < 0)
         goto out;
+    if (ckpt_init_omitted(init)) {
+        /* BLCR: an omitted process is not there for a checkpoint. */
+        ckpt_err_set(e, ESRCH, "process %d belongs to a job started with cr_run --omit: "
+                     "it cannot be checkpointed", (int)(o->id > 0 ? o->id : init));
+        goto out;
+    }
     if (o->owner && owner_ok(init, o->owner, e) < 0)
         goto out;
     if (!o->path || !*o->path) {
@@ -291,6 +350,12 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         goto out;
     }
     snprintf(target, sizeof(target), "%s/%s", parent, base);
+    if (o->form != CKPT_FORM_AUTO)
+        file = o->form == CKPT_FORM_FILE;
+    else if (lstat(target, &st) == 0)
+        file = !S_ISDIR(st.st_mode);    /* an earlier checkpoint keeps its form */
+    else
+        file = o->new_form == CKPT_FORM_FILE;
     if (o->clobber == CKPT_NOCLOBBER && lstat(target, &st) == 0) {
         ckpt_err_set(e, EEXIST, "%s exists and --noclobber was given", target);
         goto out;
@@ -331,7 +396,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         goto out;
     }
     snprintf(tdir, sizeof(tdir), "/proc/self/fd/%d", tfd);
-    struct ckpt_hasher hasher = { .alg = ckpt_hash_alg_default(o->secure) };
+    memset(&hasher, 0, sizeof(hasher));
+    hasher.alg = ckpt_hash_alg_default(o->secure);
     memcpy(hasher.key, key, CKPT_KEY_LEN);
     if (getrandom(hasher.nonce, sizeof(hasher.nonce), 0) != (ssize_t)sizeof(hasher.nonce)) {
         ckpt_err_set(e, errno, "getrandom: %s", strerror(errno));
@@ -345,8 +411,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         ckpt_err_set(e, errno, "cannot start the guard process: %s", strerror(errno));
         goto out;
     }
-    tailer = ckpt_tailer_start(tdir, &hasher, !o->nosync, e);
-    explicit_bzero(&hasher, sizeof(hasher));
+    tailer = ckpt_tailer_start(tdir, &hasher, !o->nosync && !file, e);
     if (!tailer)
         goto out;
 
@@ -360,10 +425,27 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     snprintf(ids, sizeof(ids), "%u:%u", (unsigned)juid, (unsigned)jgid);
     char pidbuf[16];
     snprintf(pidbuf, sizeof(pidbuf), "%d", (int)init);
-    char *argv[] = { (char *)criu, "dump", "-t", pidbuf, "-D", tdir, "-W", tdir, "-o", "dump.log",
-                     "--leave-stopped", "--file-locks", o->verbose ? "-v4" : "-v2", NULL };
+    /* --save-*: what to copy, opened now; CRIU dumps those as external. */
+    if (!(saves = ckpt_save_plan(init, o->save, e)))
+        goto out;
+    size_t nsave;
+    char *const *savev = ckpt_save_criu_args(saves, &nsave);
+    char *base_argv[] = { (char *)criu, "dump", "-t", pidbuf, "-D", tdir, "-W", tdir, "-o",
+                          "dump.log", "--leave-stopped", "--file-locks",
+                          o->verbose ? "-v4" : "-v2" };
+    size_t nbase = sizeof(base_argv) / sizeof(base_argv[0]);
+    char **argv = calloc(nbase + nsave + 1, sizeof(char *));
+    if (!argv) {
+        ckpt_err_set(e, ENOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(argv, base_argv, sizeof(base_argv));
+    if (nsave)
+        memcpy(argv + nbase, savev, nsave * sizeof(char *));
     fault_point(FAULT_CKPT_BEFORE_DUMP);
-    if (ckpt_criu_run(criu, argv, &tfd, 1, ids, &child) < 0) {
+    int crc = ckpt_criu_run(criu, argv, &tfd, 1, ids, &child);
+    free(argv);
+    if (crc < 0) {
         ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
         goto out;
     }
@@ -400,6 +482,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         ckpt_err_set(e, ENOMEM, "out of memory");
         goto out;
     }
+    if (ckpt_save_copy(saves, tfd, tdir, &hasher, &m, e) < 0)
+        goto out;
     if (scan_files(init, &m) < 0) {
         ckpt_err_set(e, errno ? errno : ENOMEM, "cannot list the job's open files: %s", strerror(errno));
         goto out;
@@ -418,15 +502,26 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     ckpt_manifest_sign(&m, key);
     if (ckpt_manifest_write(tdir, &m, e) < 0)
         goto out;
-    if (!o->nosync && ckpt_fsync_tree(tdir) < 0) {
+    if (!file && !o->nosync && ckpt_fsync_tree(tdir) < 0) {
         ckpt_err_set(e, errno, "cannot sync %s: %s", tmp, strerror(errno));
         goto out;
     }
     ckpt_phase("ckpt_dump", "manifest");
     fault_point(FAULT_CKPT_DUMPED);
-    if (commit(tmp, target, o, e) < 0)
-        goto out;
-    tmp_made = false;
+    if (file) {
+        snprintf(ctx, sizeof(ctx), "%s.ctx", tmp);
+        if (pack(tfd, ctx, m.uid, m.gid, !o->nosync, e) < 0)
+            goto out;
+        ckpt_phase("ckpt_dump", "pack");
+        if (commit(ctx, target, o, true, e) < 0) {
+            unlink(ctx);
+            goto out;
+        }
+    } else {
+        if (commit(tmp, target, o, false, e) < 0)
+            goto out;
+        tmp_made = false;
+    }
     if (!o->nosync)
         ckpt_fsync_path(parent, true);
     fault_point(FAULT_CKPT_COMMITTED);
@@ -452,6 +547,8 @@ out:
     if (tmp_made)
         ckpt_rmtree(tmp);
     explicit_bzero(key, sizeof(key));
+    explicit_bzero(&hasher, sizeof(hasher));
+    ckpt_save_free(saves);
     ckpt_manifest_free(&m);
     free(pathcopy);
     free(basecopy);

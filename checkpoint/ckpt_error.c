@@ -39,9 +39,13 @@ int ckpt_err_setc(struct ckpt_err *e, int code, enum ckpt_class cls, const char 
     return -1;
 }
 
-/* BLCR's cr_restart: temp = ENOMEM, EBUSY; env = EACCES, EPERM, ENOENT,
- * EEXIST, EISDIR, ENOTDIR; everything else is permanent.  Argument failures
- * are classified where they are detected (ckpt_err_setc). */
+/* BLCR's cr_restart (util/cr_restart/cr_restart.c, failure()): temporary =
+ * ENOMEM, EBUSY ("PID in use"); environmental = EACCES, EPERM, ENOENT,
+ * EEXIST, EISDIR, ENOTDIR; every other errno, known or not, is permanent.
+ * Two codes BLCR never produced are ckmig's own and environmental, since a
+ * person can put them right: ESTALE (a file the job had open changed after
+ * the checkpoint) and ENOKEY (this node lacks the checkpoint key).  Argument
+ * failures are classified where they are detected (ckpt_err_setc). */
 enum ckpt_class ckpt_classify(int code)
 {
     switch (code) {
@@ -49,7 +53,6 @@ enum ckpt_class ckpt_classify(int code)
         return CKPT_OK;
     case ENOMEM:
     case EBUSY:
-    case EAGAIN:
         return CKPT_FAIL_TEMP;
     case EACCES:
     case EPERM:

@@ -115,7 +115,8 @@ static void __attribute__((noreturn)) exec_job(char *const argv[], const struct 
     _exit(err == ENOENT ? 127 : 126);
 }
 
-static void __attribute__((noreturn)) init_main(char *const argv[], const struct ckpt_cred *cred)
+static void __attribute__((noreturn)) init_main(char *const argv[], const struct ckpt_cred *cred,
+                                                bool omit)
 {
     sigset_t set;
     siginfo_t si;
@@ -123,7 +124,7 @@ static void __attribute__((noreturn)) init_main(char *const argv[], const struct
     int status = 0;
 
     setsid();   /* CRIU refuses a namespace whose session leader is outside */
-    prctl(PR_SET_NAME, CKPT_INIT_COMM);
+    prctl(PR_SET_NAME, omit ? CKPT_OMIT_COMM : CKPT_INIT_COMM);
     close_from(3);
     become_owner_keep_caps(cred);
     /* If cr_run (or cr_restart) is killed, the whole job goes: a batch
@@ -168,6 +169,12 @@ static void __attribute__((noreturn)) init_main(char *const argv[], const struct
 
 pid_t ckpt_spawn(char *const argv[], const struct ckpt_cred *cred, struct ckpt_err *e)
 {
+    return ckpt_spawn_omit(argv, cred, false, e);
+}
+
+pid_t ckpt_spawn_omit(char *const argv[], const struct ckpt_cred *cred, bool omit,
+                      struct ckpt_err *e)
+{
     fflush(NULL);
     pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, 0);
     if (pid < 0)
@@ -176,7 +183,7 @@ pid_t ckpt_spawn(char *const argv[], const struct ckpt_cred *cred, struct ckpt_e
                             "run it as root with --user, or install it setuid root)",
                             strerror(errno));
     if (pid == 0)
-        init_main(argv, cred);
+        init_main(argv, cred, omit);
     return pid;
 }
 

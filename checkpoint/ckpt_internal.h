@@ -102,6 +102,45 @@ int ckpt_reopen_files(int imgfd, const struct ckpt_manifest *m,
                       const struct ckpt_relocation *reloc, size_t nreloc,
                       struct ckpt_inherits *s, struct ckpt_err *e);
 
+/* ckpt_archive.c: the context as one file (a ustar archive of the
+ * checkpoint directory, manifest.xml first). */
+int ckpt_archive_write(int dfd, int out, uid_t uid, gid_t gid, bool writeback, struct ckpt_err *e);
+bool ckpt_archive_is(int fd);   /* leaves the offset at 0 */
+int ckpt_archive_extract(int in, int dfd, const char *shown, struct ckpt_err *e);
+/* Reads and parses the manifest of context file path (not verified). */
+int ckpt_archive_manifest(const char *path, struct ckpt_manifest *m, struct ckpt_err *e);
+
+/* ckpt_source.c: a checkpoint of either form, opened for reading. */
+struct ckpt_source {
+    int dfd;            /* the checkpoint directory (for a context file: its unpacked copy) */
+    bool file;          /* a context file */
+    int xparent;        /* directory holding the unpacked copy, or -1 */
+    char xname[64];     /* the copy's name there */
+    char shown[4096];   /* the checkpoint's real path, for messages */
+};
+/* secure: a setuid caller must be able to read a context file itself. */
+int ckpt_source_open(const char *path, bool secure, struct ckpt_source *s, struct ckpt_err *e);
+/* Closes; removes an unpacked copy. */
+void ckpt_source_close(struct ckpt_source *s);
+
+/* ckpt_save.c: --save-* (see there). */
+struct ckpt_save_plan;
+/* Before the dump: opens what is to be saved (what = CKPT_SAVE_*; files
+ * saved by an earlier checkpoint are always saved again). */
+struct ckpt_save_plan *ckpt_save_plan(pid_t init, unsigned what, struct ckpt_err *e);
+/* CRIU's --external options for the plan (n strings). */
+char *const *ckpt_save_criu_args(const struct ckpt_save_plan *p, size_t *n);
+/* After the dump: copies into the checkpoint (tfd, reached as tdir), hashed
+ * as images and listed in m->saved. */
+int ckpt_save_copy(const struct ckpt_save_plan *p, int tfd, const char *tdir,
+                   const struct ckpt_hasher *h, struct ckpt_manifest *m, struct ckpt_err *e);
+void ckpt_save_free(struct ckpt_save_plan *p);
+/* At restore: a fresh copy of each saved file, added to s under CRIU's
+ * external name (--inherit-fd fd[N]:file[MNT:INO]). */
+struct ckpt_inherits;
+int ckpt_saved_inherit(int imgfd, const struct ckpt_manifest *m, struct ckpt_inherits *s,
+                       struct ckpt_err *e);
+
 /* ckpt_target.c */
 int ckpt_proc_ns_inode(pid_t pid, unsigned long *ino);
 int ckpt_proc_uid(pid_t pid, uid_t *uid, gid_t *gid);

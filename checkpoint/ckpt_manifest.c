@@ -32,6 +32,12 @@ void ckpt_manifest_free(struct ckpt_manifest *m)
     for (size_t i = 0; i < m->nimages; i++)
         free(m->images[i].name);
     free(m->images);
+    for (size_t i = 0; i < m->nsaved; i++) {
+        free(m->saved[i].path);
+        free(m->saved[i].image);
+        free(m->saved[i].ext);
+    }
+    free(m->saved);
     memset(m, 0, sizeof(*m));
 }
 
@@ -115,6 +121,15 @@ char *ckpt_manifest_canonical(const struct ckpt_manifest *m, size_t *len)
         ckpt_hash_hex(m->images[i].digest, 32, hex);
         sb_printf(&b, "size=%lld\ndigest=%s\n", m->images[i].size, hex);
         sb_field(&b, "image", m->images[i].name);
+    }
+    /* Only checkpoints with saved files say so: older MACs stay valid. */
+    if (m->nsaved)
+        sb_printf(&b, "saved=%zu\n", m->nsaved);
+    for (size_t i = 0; i < m->nsaved; i++) {
+        sb_printf(&b, "mode=%u\nkind=%u\n", m->saved[i].mode, m->saved[i].kind);
+        sb_field(&b, "path", m->saved[i].path);
+        sb_field(&b, "image", m->saved[i].image);
+        sb_field(&b, "ext", m->saved[i].ext);
     }
     if (b.oom) {
         free(b.s);
@@ -208,6 +223,16 @@ char *ckpt_manifest_to_xml(const struct ckpt_manifest *m, size_t *len)
         ckpt_hash_hex(m->images[i].digest, 32, hex);
         xmlNewProp(n, BAD_CAST "digest", BAD_CAST hex);
     }
+    if (m->nsaved) {
+        list = xmlNewChild(root, NULL, BAD_CAST "saved", NULL);
+        for (size_t i = 0; i < m->nsaved; i++) {
+            n = xmlNewTextChild(list, NULL, BAD_CAST "file", BAD_CAST m->saved[i].path);
+            xmlNewProp(n, BAD_CAST "image", BAD_CAST m->saved[i].image);
+            xmlNewProp(n, BAD_CAST "ext", BAD_CAST m->saved[i].ext);
+            set_num(n, "mode", m->saved[i].mode);
+            set_num(n, "kind", m->saved[i].kind);
+        }
+    }
     ckpt_hash_hex(m->mac, 32, hex);
     n = xmlNewTextChild(root, NULL, BAD_CAST "mac", BAD_CAST hex);
     xmlNewProp(n, BAD_CAST "alg", BAD_CAST "HMAC-SHA256");
@@ -275,7 +300,7 @@ static int count_children(xmlNodePtr list, const char *name)
 int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, struct ckpt_err *e)
 {
     xmlDocPtr doc = NULL;
-    xmlNodePtr root, job, src, files, images, mac;
+    xmlNodePtr root, job, src, files, images, mac, saved;
     long long v;
     int rc = -1;
     const char *what = "";
@@ -307,6 +332,7 @@ int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, st
     files = child(root, "files");
     images = child(root, "images");
     mac = child(root, "mac");
+    saved = child(root, "saved");
     what = "job";
     if (!job)
         goto bad;
@@ -382,6 +408,29 @@ int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, st
         free(h);
         if (!plain_name(im->name) || prop_num(c, "size", &im->size, true) < 0 || hr < 0)
             goto bad;
+    }
+    what = "saved";
+    if (saved) {
+        m->saved = calloc((size_t)count_children(saved, "file") + 1, sizeof(*m->saved));
+        if (!m->saved)
+            goto bad;
+        for (xmlNodePtr c = saved->children; c; c = c->next) {
+            if (c->type != XML_ELEMENT_NODE || xmlStrcmp(c->name, BAD_CAST "file"))
+                continue;
+            struct ckpt_saved *sv = &m->saved[m->nsaved++];
+            xmlChar *t = xmlNodeGetContent(c);
+            sv->path = t ? strdup((char *)t) : NULL;
+            xmlFree(t);
+            sv->image = prop(c, "image");
+            sv->ext = prop(c, "ext");
+            long long mode, kind;
+            if (!sv->path || !plain_name(sv->image) || !sv->ext ||
+                prop_num(c, "mode", &mode, true) < 0 || prop_num(c, "kind", &kind, true) < 0 ||
+                mode < 0 || mode > 0xffffffffLL || kind < 0 || kind > CKPT_SAVE_ALL)
+                goto bad;
+            sv->mode = (unsigned)mode;
+            sv->kind = (unsigned)kind;
+        }
     }
     what = "mac";
     if (!mac)

@@ -43,7 +43,9 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
 {
     unsigned char key[CKPT_KEY_LEN];
     char work[] = "/tmp/ckmig-restore.XXXXXX";
-    char dir[4096], ddir[64], pidfile[64], logpath[64], keptlog[64];
+    char ddir[64], pidfile[64], logpath[64], keptlog[64];
+    struct ckpt_source src = { .dfd = -1, .xparent = -1 };
+    const char *dir = src.shown;
     struct ckpt_inherits inh = { 0 };
     char **argv = NULL, **fdargs = NULL;
     int *keep = NULL;
@@ -59,24 +61,18 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         ckpt_err_set(e, EPERM, "restarting needs root (CRIU must be root)");
         goto out;
     }
-    if (!realpath(o->path, dir)) {
-        ckpt_err_setc(e, errno, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", o->path,
-                      strerror(errno));
+    /* Everything below goes through this one descriptor: what is verified
+     * is what the identity checks read and what CRIU restores, whatever
+     * happens to the name meanwhile.  A context file (one file, BLCR's
+     * form) is unpacked into a fresh root-only directory first, and
+     * anything that is neither is a permanent failure (ckpt_source.c). */
+    if (ckpt_source_open(o->path, o->secure, &src, e) < 0)
         goto out;
-    }
+    dfd = src.dfd;
     if (ckpt_key_load(ckpt_key_path(o->secure), false, key, e) < 0)
         goto out;
     if (access(criu, X_OK) < 0) {
         ckpt_err_set(e, ENOENT, "cannot run CRIU %s: %s (set $CKMIG_CRIU)", criu, strerror(errno));
-        goto out;
-    }
-    /* Everything below goes through this one descriptor: what is verified
-     * is what the identity checks read and what CRIU restores, whatever
-     * happens to the name meanwhile. */
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-        ckpt_err_setc(e, errno, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", dir,
-                      strerror(errno));
         goto out;
     }
     ckpt_phase("ckpt_restore", "prepare");
@@ -101,6 +97,9 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
             }
         }
     }
+    /* --save-*: fresh copies of the saved files stand in for them. */
+    if (ckpt_saved_inherit(pin.imgfd, m, &inh, e) < 0)
+        goto out;
     if (ckpt_reopen_files(pin.imgfd, m, o->reloc, o->nreloc, &inh, e) < 0)
         goto out;
     ckpt_phase("ckpt_restore", "files");
@@ -180,8 +179,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
 out:
     explicit_bzero(key, sizeof(key));
     ckpt_unpin(&pin);
-    if (dfd >= 0)
-        close(dfd);
+    ckpt_source_close(&src);    /* an unpacked context file goes: CRIU has read it */
     ckpt_inherits_free(&inh);
     for (size_t i = 0; fdargs && fdargs[i]; i++)
         free(fdargs[i]);

@@ -164,6 +164,9 @@ void ckpt_self_serve(int lfd, pid_t init, bool secure)
         .init = init, .path = path, .after = req.r.after, .signo = req.r.signo,
         .clobber = req.r.clobber, .backup = req.r.backup[0] ? backup : NULL,
         .nosync = req.r.nosync, .secure = secure, .requester = inner_pid(cred.pid),
+        /* A job checkpointing itself is a BLCR-era script's habit: a new
+         * name becomes one context file, as BLCR made it. */
+        .form = req.r.form, .new_form = CKPT_FORM_FILE, .save = req.r.save,
     };
     struct ckpt_err e;
     ckpt_err_clear(&e);

@@ -150,6 +150,12 @@ static int match_init(pid_t pid, void *arg)
     return 1;
 }
 
+bool ckpt_init_omitted(pid_t init)
+{
+    char comm[32];
+    return proc_comm(init, comm, sizeof(comm)) == 0 && !strcmp(comm, CKPT_OMIT_COMM);
+}
+
 static bool is_ckmig_init(pid_t pid)
 {
     char comm[32];

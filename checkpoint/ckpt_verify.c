@@ -356,12 +356,11 @@ fail:
 int ckpt_verify(const char *dir, const unsigned char key[CKPT_KEY_LEN], struct ckpt_manifest *m,
                 struct ckpt_err *e)
 {
+    struct ckpt_source src;
     memset(m, 0, sizeof(*m));
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return ckpt_err_setc(e, errno, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", dir,
-                             errno == ENOTDIR ? "not a directory" : strerror(errno));
-    int rc = ckpt_verify_fd(dfd, dir, key, m, NULL, e);
-    close(dfd);
+    if (ckpt_source_open(dir, false, &src, e) < 0)
+        return -1;
+    int rc = ckpt_verify_fd(src.dfd, src.shown, key, m, NULL, e);
+    ckpt_source_close(&src);
     return rc;
 }

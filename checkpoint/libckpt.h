@@ -24,6 +24,11 @@ extern "C" {
 #define CKPT_KEY_LEN        32
 #define CKPT_HASH_CHUNK     (8u << 20)  /* images are hashed in 8 MiB chunks */
 #define CKPT_INIT_COMM      "ckmig-init"
+/* The init of a job started with cr_run --omit (BLCR: cannot be
+ * checkpointed).  Only root and the init itself can rename the init: it
+ * keeps root's capabilities, so the job's own processes may not write its
+ * /proc/PID/comm; so the mark cannot be set on anyone else's job. */
+#define CKPT_OMIT_COMM      "ckmig-omit"
 #define CKPT_VERSION_STRING "ckmig 0.1 (BLCR-compatible command line, CRIU engine)"
 
 /* ---- errors (BLCR's classes decide which --run-on-fail-* hook runs) ---- */
@@ -71,6 +76,12 @@ int ckpt_cred_for_user(const char *name, struct ckpt_cred *cred, struct ckpt_err
  * namespace; the job runs in its own session with fds 0-2 only.  Returns
  * the init's pid (in the caller's namespace). */
 pid_t ckpt_spawn(char *const argv[], const struct ckpt_cred *cred, struct ckpt_err *e);
+/* As ckpt_spawn; omit marks the job as one that cannot be checkpointed
+ * (cr_run --omit): cr_checkpoint of it fails with ESRCH, as in BLCR. */
+pid_t ckpt_spawn_omit(char *const argv[], const struct ckpt_cred *cred, bool omit,
+                      struct ckpt_err *e);
+/* True when init (a job's namespace init) was started with cr_run --omit. */
+bool ckpt_init_omitted(pid_t init);
 
 struct ckpt_supervise_opts {
     bool serve_self;        /* accept checkpoint requests from inside the job */
@@ -99,6 +110,17 @@ bool ckpt_inside_job(void);
 enum ckpt_after { CKPT_AFTER_RUN, CKPT_AFTER_SIGNAL, CKPT_AFTER_STOP, CKPT_AFTER_TERM,
                   CKPT_AFTER_ABORT, CKPT_AFTER_KILL, CKPT_AFTER_CONT };
 enum ckpt_clobber { CKPT_CLOBBER, CKPT_NOCLOBBER, CKPT_BACKUP };
+/* A checkpoint is a directory or one context file (BLCR's form: a ustar
+ * archive of the directory, owned by the job's owner, mode 0400, so scripts
+ * may rm -f, cp, mv and stat it).  AUTO: an existing checkpoint of that
+ * name keeps its form; a new one takes new_form. */
+enum ckpt_form { CKPT_FORM_AUTO = 0, CKPT_FORM_DIR, CKPT_FORM_FILE };
+/* --save-* (BLCR): copies of the executable and of mapped files go into the
+ * checkpoint and are handed back to CRIU at restore. */
+#define CKPT_SAVE_EXE     1u
+#define CKPT_SAVE_PRIVATE 2u
+#define CKPT_SAVE_SHARED  4u
+#define CKPT_SAVE_ALL     (CKPT_SAVE_EXE | CKPT_SAVE_PRIVATE | CKPT_SAVE_SHARED)
 
 struct ckpt_dump_opts {
     pid_t id;
@@ -117,6 +139,9 @@ struct ckpt_dump_opts {
                                which the job itself could have changed) */
     pid_t requester;        /* ns pid of a self-checkpointing process, or 0 */
     pid_t init;             /* known init (skips ckpt_find_init), or 0 */
+    enum ckpt_form form;    /* DIR, FILE, or AUTO (see enum ckpt_form) */
+    enum ckpt_form new_form;    /* AUTO: the form of a new name (DIR unless FILE) */
+    unsigned save;          /* CKPT_SAVE_* */
 };
 int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e);
 
@@ -131,6 +156,16 @@ struct ckpt_file {
     bool has_id;
     unsigned long long dev, ino;
     uid_t owner;
+};
+/* A file saved into the checkpoint by --save-*: CRIU dumped it as the
+ * external file ext ("file[MNT:INO]"), and the restore hands CRIU a copy of
+ * image under that name. */
+struct ckpt_saved {
+    char *path;             /* where it was, for people */
+    char *image;            /* its copy among the images (hashed like them) */
+    char *ext;              /* CRIU's external name */
+    unsigned mode;          /* st_mode, which CRIU checks */
+    unsigned kind;          /* CKPT_SAVE_EXE, _PRIVATE or _SHARED */
 };
 struct ckpt_image {
     char *name;
@@ -172,6 +207,8 @@ struct ckpt_manifest {
     size_t nfiles;
     struct ckpt_image *images;
     size_t nimages;
+    struct ckpt_saved *saved;   /* --save-* copies (none: not in the MAC text at all) */
+    size_t nsaved;
     unsigned char mac[32];
 };
 void ckpt_manifest_free(struct ckpt_manifest *m);
@@ -250,6 +287,8 @@ struct ckpt_self_request {
     char backup[1024];
     bool nosync;
     char path[4096];        /* absolute, as seen by the job */
+    enum ckpt_form form;    /* AUTO: a new name becomes a context file */
+    unsigned save;          /* CKPT_SAVE_* */
 };
 /* Called inside the job: asks the supervisor (cr_run / cr_restart) to
  * checkpoint this job; returns 0 after the checkpoint and after a restart. */

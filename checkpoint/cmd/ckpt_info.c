@@ -1,12 +1,13 @@
 /* ckpt_info [-x] [-q] CHECKPOINT...   print a checkpoint's manifest and
  *                                     whether it verifies
  * ckpt_info --keep N DIR [PREFIX]     retention: keep the newest N */
-#include "checkpoint/libckpt.h"
+#include "checkpoint/ckpt_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void usage(FILE *f)
@@ -66,7 +67,9 @@ static int info(const char *path, bool xml, bool quiet)
 
     ckpt_err_clear(&e);
     ckpt_err_clear(&ve);
-    if (ckpt_manifest_read(path, &m, &e) < 0) {
+    struct stat st;
+    bool file = stat(path, &st) == 0 && S_ISREG(st.st_mode);     /* a context file */
+    if ((file ? ckpt_archive_manifest(path, &m, &e) : ckpt_manifest_read(path, &m, &e)) < 0) {
         fprintf(stderr, "ckpt_info: %s: %s\n", path, e.msg);
         return e.code;
     }

@@ -2,6 +2,9 @@
 #include "checkpoint/libckpt.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/fsuid.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +22,11 @@ static void usage(FILE *f)
             "After:  --run (default)  -S, --signal N  --stop  --term  --abort  --kill  --cont\n"
             "Other:  --sync (default)  --nosync  -t, --time SEC  --owner USER  --job JOBID\n"
             "        -q, --quiet  -v, --verbose  -h, --help  --version\n"
-            "Accepted and ignored: --save-*, --ptraced-*, --ptracer-*, --kmsg-*\n"
+            "Form:   NAME/ or --context=dir: a directory; --context=file: one context file\n"
+            "        (an existing NAME keeps its form; a new NAME is a file when an ordinary\n"
+            "        user or the job itself asks, a directory when root asks)\n"
+            "Saved:  --save-exe  --save-private  --save-shared  --save-all  --save-none\n"
+            "Accepted and ignored: --ptraced-*, --ptracer-*, --kmsg-*\n"
             "Exit status: 0, the errno of the failure, or 255 for bad usage.\n");
 }
 
@@ -87,6 +94,35 @@ static int take_job(int *argc, char **argv, const char **job)
     return 0;
 }
 
+/* The directory of path, opened with the caller's ids and writable by
+ * them; fdpath becomes /proc/self/fd/N/BASE. */
+static int caller_dir(const char *path, char *fdpath, size_t len, struct ckpt_err *e)
+{
+    char parent[4096];
+    snprintf(parent, sizeof(parent), "%s", path);
+    char *slash = strrchr(parent, '/');
+    const char *base = path + (slash - parent) + 1;
+    if (slash == parent)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    uid_t ou = (uid_t)setfsuid(getuid());
+    gid_t og = (gid_t)setfsgid(getgid());
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int err = errno;
+    setfsuid(ou);
+    setfsgid(og);
+    if (fd < 0)
+        return ckpt_err_set(e, err, "cannot open %s: %s", parent, strerror(err));
+    if (faccessat(fd, ".", W_OK | X_OK, 0) < 0) {     /* real ids: the caller's */
+        err = errno;
+        close(fd);
+        return ckpt_err_set(e, err, "you may not write to %s: %s", parent, strerror(err));
+    }
+    snprintf(fdpath, len, "/proc/self/fd/%d/%s", fd, base);
+    return fd;
+}
+
 int main(int argc, char **argv)
 {
     struct ckpt_checkpoint_args a;
@@ -112,14 +148,34 @@ int main(int argc, char **argv)
     }
     if (output_path(&a, path, sizeof(path), &e) < 0)
         return fail(&a, &e);
+    /* NAME/ asks for a directory (the slash goes: the name is NAME). */
+    size_t pl = strlen(path);
+    if (pl > 1 && path[pl - 1] == '/') {
+        while (pl > 1 && path[pl - 1] == '/')
+            path[--pl] = '\0';
+        if (a.dump.form == CKPT_FORM_AUTO)
+            a.dump.form = CKPT_FORM_DIR;
+    }
+    /* BLCR-era scripts run cr_checkpoint as the job's owner (here: a
+     * setuid cr_checkpoint) and treat the context as one file; root's
+     * callers (the batch system's scripts) get the faster directory. */
+    a.dump.new_form = getuid() != 0 ? CKPT_FORM_FILE : CKPT_FORM_DIR;
     if (ckpt_inside_job()) {
-        /* A job checkpointing itself: the supervisor outside does it. */
+        /* A job checkpointing itself: the supervisor outside does it.  A
+         * setuid cr_checkpoint drops root first: this process is part of
+         * the dump, and must be as much the job's as the rest of it. */
+        if ((getegid() != getgid() && setresgid(getgid(), getgid(), getgid()) < 0) ||
+            (geteuid() != getuid() && setresuid(getuid(), getuid(), getuid()) < 0)) {
+            ckpt_err_set(&e, errno, "cannot drop privileges: %s", strerror(errno));
+            return fail(&a, &e);
+        }
         if (kill(a.dump.id, 0) < 0 && errno == ESRCH) {
             ckpt_err_set(&e, ESRCH, "no process %d in this job", (int)a.dump.id);
             return fail(&a, &e);
         }
         struct ckpt_self_request r = { .after = a.dump.after, .signo = a.dump.signo,
-                                       .clobber = a.dump.clobber, .nosync = a.dump.nosync };
+                                       .clobber = a.dump.clobber, .nosync = a.dump.nosync,
+                                       .form = a.dump.form, .save = a.dump.save };
         memcpy(r.path, path, sizeof(r.path));
         if (a.dump.backup)
             snprintf(r.backup, sizeof(r.backup), "%s", a.dump.backup);
@@ -130,7 +186,24 @@ int main(int argc, char **argv)
     a.dump.path = path;
     a.dump.jobid = job;
     a.dump.secure = getuid() != geteuid();
-    if (ckpt_dump(&a.dump, &e) < 0)
-        return fail(&a, &e);
-    return 0;
+    char fdpath[4200];
+    int pfd = -1;
+    if (a.dump.secure && getuid() != 0) {
+        /* Installed setuid root for an ordinary user (BLCR's habit: users
+         * checkpoint their own jobs): only their own job, and only where
+         * they may write themselves, through the directory's fd. */
+        if ((pfd = caller_dir(path, fdpath, sizeof(fdpath), &e)) < 0)
+            return fail(&a, &e);
+        struct passwd *pw = getpwuid(getuid());
+        if (!pw) {
+            ckpt_err_set(&e, EPERM, "who are you (uid %u)?", (unsigned)getuid());
+            return fail(&a, &e);
+        }
+        a.dump.owner = pw->pw_name;
+        a.dump.path = fdpath;
+    }
+    int rc = ckpt_dump(&a.dump, &e);
+    if (pfd >= 0)
+        close(pfd);
+    return rc < 0 ? fail(&a, &e) : 0;
 }

@@ -51,16 +51,18 @@ static int run_hook(const char *cmd)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
+/* As BLCR's die(): the hook of the failure's class runs first; a hook
+ * that fails ends cr_restart silently with its status. */
 static int fail(const struct ckpt_restart_args *a, const struct ckpt_err *e, int code)
 {
-    if (!a->quiet)
-        fprintf(stderr, "cr_restart: Restart failed: %s\n", e->msg);
     const char *hook = a->hook_fail[e->cls];
     if (hook) {
         int hc = run_hook(hook);
         if (hc)
-            return hc;  /* as BLCR: a failing hook's status becomes ours */
+            return hc;
     }
+    if (!a->quiet)
+        fprintf(stderr, "cr_restart: Restart failed: %s\n", e->msg);
     return code;
 }
 
@@ -125,7 +127,6 @@ int main(int argc, char **argv)
     if (take_identity(&argc, argv, &id) < 0)
         return 255;
     if (ckpt_parse_restart_args(argc, argv, &a, &e) < 0) {
-        fprintf(stderr, "cr_restart: %s\nTry 'cr_restart --help'.\n", e.msg);
         /* The args hook sees bad options too (BLCR's --run-on-fail-args);
          * find it without trusting the rest of the command line. */
         for (int i = 1; i + 1 < argc; i++)
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
                     return hc;
                 break;
             }
+        fprintf(stderr, "cr_restart: %s\nTry 'cr_restart --help'.\n", e.msg);
         return 255;
     }
     if (a.help) {

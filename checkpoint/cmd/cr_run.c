@@ -18,6 +18,8 @@ static void usage(FILE *f)
             "Runs COMMAND as the only child of a small init in a new PID namespace, in its\n"
             "own session, so that cr_checkpoint can checkpoint it and cr_restart restore it\n"
             "on any node.  cr_run forwards signals and exits with the job's status.\n"
+            "--omit: the job cannot be checkpointed (cr_checkpoint fails with ESRCH);\n"
+            "--run (the default) undoes it; the last of the two wins.\n"
             "Needs root: run it as root with --user USER, or install it setuid root.\n");
 }
 
@@ -26,6 +28,7 @@ int main(int argc, char **argv)
     struct ckpt_err e;
     struct ckpt_cred cred = { 0 };
     const char *user = NULL;
+    bool omit = false;
     int i = 1;
 
     ckpt_err_clear(&e);
@@ -35,7 +38,7 @@ int main(int argc, char **argv)
             i++;
             break;
         } else if (!strcmp(a, "--omit") || !strcmp(a, "--run")) {
-            continue;   /* BLCR's preload choices: nothing to preload here */
+            omit = a[2] == 'o';     /* BLCR: the last of the two wins */
         } else if ((!strcmp(a, "-u") || !strcmp(a, "--user")) && i + 1 < argc) {
             user = argv[++i];
         } else if (!strncmp(a, "--user=", 7)) {
@@ -79,7 +82,7 @@ int main(int argc, char **argv)
     sigset_t set;
     ckpt_forward_set(&set);
     sigprocmask(SIG_BLOCK, &set, NULL);     /* nothing is lost before we supervise */
-    pid_t init = ckpt_spawn(argv + i, &cred, &e);
+    pid_t init = ckpt_spawn_omit(argv + i, &cred, omit, &e);
     if (init < 0) {
         fprintf(stderr, "cr_run: %s\n", e.msg);
         return 126;

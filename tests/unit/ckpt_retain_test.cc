@@ -95,9 +95,10 @@ TEST(CkptErrors, BlcrsRestartFailureClasses)
 {
     EXPECT_EQ(CKPT_FAIL_TEMP, ckpt_classify(ENOMEM));
     EXPECT_EQ(CKPT_FAIL_TEMP, ckpt_classify(EBUSY));
-    for (int env : { EACCES, EPERM, ENOENT, EEXIST, EISDIR, ENOTDIR, ESTALE })
+    for (int env : { EACCES, EPERM, ENOENT, EEXIST, EISDIR, ENOTDIR, ESTALE, ENOKEY })
         EXPECT_EQ(CKPT_FAIL_ENV, ckpt_classify(env)) << env;
-    for (int perm : { ENOSYS, EIO, EINVAL, EBADMSG, EPROTO })
+    // BLCR: everything else, known or not, is permanent (EAGAIN too).
+    for (int perm : { ENOSYS, EIO, EINVAL, EBADMSG, EPROTO, EAGAIN, ENOSPC, EROFS, ESRCH, ETIMEDOUT, 9999 })
         EXPECT_EQ(CKPT_FAIL_PERM, ckpt_classify(perm)) << perm;
     EXPECT_EQ(CKPT_OK, ckpt_classify(0));
 }
