@@ -136,22 +136,15 @@ not_one:
 
 void ckpt_source_close(struct ckpt_source *s)
 {
-    if (s->xparent >= 0 && s->dfd >= 0) {
-        int d2 = dup(s->dfd);
-        DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
-        struct dirent *de;
-        while (d && (de = readdir(d)))
-            if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-                unlinkat(s->dfd, de->d_name, 0);
-        if (d)
-            closedir(d);
-        else if (d2 >= 0)
-            close(d2);
-        unlinkat(s->xparent, s->xname, AT_REMOVEDIR);
-    }
-    if (s->xparent >= 0)
-        close(s->xparent);
     if (s->dfd >= 0)
         close(s->dfd);
+    if (s->xparent >= 0) {
+        /* Through the parent's fd: whatever is in the copy (the restore's
+         * private link directory too) goes with it. */
+        char p[128];
+        snprintf(p, sizeof(p), "/proc/self/fd/%d/%s", s->xparent, s->xname);
+        ckpt_rmtree(p);
+        close(s->xparent);
+    }
     s->dfd = s->xparent = -1;
 }
