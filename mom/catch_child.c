@@ -60,35 +60,6 @@ static void supervisor_lost(struct mom *m, struct mom_job *j)
 	(void)m;
 }
 
-/* A restart whose script failed before the job was back: the restart
- * script and cr_restart write only failures to their log (.RS), the
- * restored job writes to its own files. Report Torque's JOB_EXEC_BADRESRT
- * with the reason, so the server holds the job instead of ending it, and
- * keep the output for the next try. */
-static void check_restart_failed(struct mom *m, struct mom_job *j)
-{
-	char *path, *text = NULL, *line, *last = NULL, *save = NULL;
-	size_t len;
-
-	if (!j->restart || j->exit_status == 0 || j->kill_reason != KILL_NONE)
-		return;
-	path = mom_job_path(m, j->jobid, ".RS");
-	if (read_file(path, 65536, &text, &len) == 0) {
-		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			if (*line)
-				last = line;
-	}
-	if (last) {
-		log_job(PBSEVENT_ERROR, j->jobid, "restart failed (exit %d): %s", j->exit_status, last);
-		free(j->end_comment);
-		j->end_comment = xasprintf("Restart failed: %s", last);
-		j->exit_status = JOB_EXEC_BADRESRT;
-		j->keep_output = 1;
-	}
-	free(text);
-	free(path);
-}
-
 static int supervisor_alive(struct mom_job *j)
 {
 	unsigned long long st;
@@ -131,7 +102,6 @@ void catch_child(struct mom *m)
 		j->substate = JOB_SUBSTATE_EXITING;
 		if (j->kill_reason == KILL_WALLTIME)
 			j->exit_status = JOB_EXEC_OVERLIMIT_WT;
-		check_restart_failed(m, j);
 		/* No save here: the supervisor's exit file keeps this end,
 		 * and the obit's save below records it. */
 		log_job(PBSEVENT_JOB, j->jobid, "task ended, exit status %d", j->exit_status);
@@ -219,14 +189,10 @@ void job_exited(struct mom *m, struct mom_job *j)
 {
 	char err[1024];
 
-	if (j->held) {
-		/* Ended by a hold checkpoint: the output goes with the
-		 * checkpoint, where any restart looks for it (a failed restart
-		 * can then be tried again: its copy stays). */
-		if (mom_save_spool(m, j) < 0)
-			log_job(PBSEVENT_ERROR, j->jobid,
-				"cannot keep the output files with the checkpoint; they stay in the spool");
-	} else if (!j->keep_output && deliver_output(m, j, err, sizeof(err)) < 0) {
+	/* Ended by a hold checkpoint too: pbs_mom delivers the output then
+	 * and removes its spool files; the checkpoint script kept a copy of
+	 * what the image expects, and the restart script puts it back. */
+	if (!j->keep_output && deliver_output(m, j, err, sizeof(err)) < 0) {
 		char *c = j->end_comment ? xasprintf("%s; %s", j->end_comment, err) : xstrdup(err);
 
 		free(j->end_comment);

@@ -12,6 +12,7 @@
  *     answered PBSE_CKPSHORT with that text.
  * The hold is answered after the script, not before as Torque's MOM does:
  * only then does the answer mean something (ckmig patch 0003). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -101,7 +102,6 @@ static const char *kind_name(enum ckpt_kind k)
 	return "?";
 }
 
-static int open_root_dir(int parent, const char *path, int create);
 
 /* The parent of a job's <jobid>.CK, opened from the allowed directory it
  * lies under (mom_config_ckpt_parent: the MOM's own, $remote_checkpoint_dirs,
@@ -258,22 +258,31 @@ int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int 
 	ck->dir = mom_job_checkpoint_dir(m, j);
 	{
 		/* Only under a parent this MOM's operator allowed, reached
-		 * without following links; and images are root's: a directory
-		 * the owner made or can write (or a link elsewhere) is not used. */
+		 * without following links.  Then as pbs_mom does
+		 * (blcr_checkpoint_job): mkdir 0755 and, when it made it, chown
+		 * to the job's owner; through the new directory's fd, so a name
+		 * swapped meanwhile is never followed.  The images inside stay
+		 * root's (cr_checkpoint writes them through an fd). */
 		int pfd = open_ckpt_parent(m, ck->dir, err, errlen), dfd = -1;
 		const char *last = strrchr(ck->dir, '/') + 1;
+		struct passwd *owner = user ? getpwnam(user) : NULL;
 
 		if (pfd < 0)
 			goto out;
-		if (mkdirat(pfd, last, 0700) < 0 && errno != EEXIST) {
+		if (mkdirat(pfd, last, 0755) == 0) {
+			dfd = openat(pfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (dfd < 0 || !owner || fchown(dfd, owner->pw_uid, owner->pw_gid) < 0)
+				log_job(PBSEVENT_ERROR, j->jobid, "cannot change checkpoint directory owner");
+		} else if (errno != EEXIST) {
 			snprintf(err, errlen, "cannot create %s: %s", ck->dir, strerror(errno));
 			close(pfd);
 			goto out;
+		} else {
+			dfd = openat(pfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
-		dfd = open_root_dir(pfd, last, 0);
 		close(pfd);
 		if (dfd < 0) {
-			snprintf(err, errlen, "checkpoint directory %s is not a directory only root can write",
+			snprintf(err, errlen, "checkpoint directory %s is a symbolic link or not a directory",
 				 ck->dir);
 			goto out;
 		}
@@ -590,166 +599,98 @@ int checkpoint_at_shutdown(struct mom *m)
 	return n;
 }
 
-/* --- spool files beside the checkpoint ------------------------------------ */
+/* --- around a restart, as pbs_mom --------------------------------------- */
 
-/* The checkpoint directory's path may pass through directories the job's
- * owner controls (checkpoint_dir is theirs to set): open it without
- * following links and accept it only if it is root's and nobody else can
- * write it, then work relative to that fd. */
-static int open_root_dir(int parent, const char *path, int create)
-{
-	struct stat st;
-	int fd;
-
-	if (create && mkdirat(parent, path, 0700) < 0 && errno != EEXIST)
-		return -1;
-	fd = openat(parent, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
-		close(fd);
-		errno = EPERM;
-		return -1;
-	}
-	return fd;
-}
-
-/* Copy src (opened by the caller) to name in dirfd, atomically. */
-static int copy_into(int in, int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid)
-{
-	char buf[65536], *tmp = xasprintf("%s.tmp", name);
-	int out = -1, rc = -1;
-	ssize_t n;
-
-	unlinkat(dirfd, tmp, 0);
-	out = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (out < 0)
-		goto out;
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write_full(out, buf, (size_t)n) < 0)
-			goto out;
-	if (n < 0 || fchown(out, uid, gid) < 0 || fchmod(out, mode) < 0 || fsync(out) < 0)
-		goto out;
-	if (close(out) < 0) {
-		out = -1;
-		goto out;
-	}
-	out = -1;
-	if (renameat(dirfd, tmp, dirfd, name) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (out >= 0)
-		close(out);
-	if (rc < 0)
-		unlinkat(dirfd, tmp, 0);
-	free(tmp);
-	return rc;
-}
-
-static char *spool_copy_name(const char *name, int err_stream)
-{
-	return xasprintf("%s.%s", name, err_stream ? "ER" : "OU");
-}
-
-/* dir/spool as an fd (made if create), or -1. */
-static int open_spool_copies(const struct mom *m, const char *dir, int create)
+/* <dir>/<jobid>.CK of a job, opened without following links below the
+ * allowed parent, or -1. */
+static int open_job_ckdir(struct mom *m, const char *dir)
 {
 	char err[512];
-	int pfd = open_ckpt_parent(m, dir, err, sizeof(err)), dfd, sfd = -1;
+	int pfd = open_ckpt_parent(m, dir, err, sizeof(err)), dfd;
 
 	if (pfd < 0)
 		return -1;
-	dfd = open_root_dir(pfd, strrchr(dir, '/') + 1, 0);
+	dfd = openat(pfd, strrchr(dir, '/') + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	close(pfd);
-	if (dfd < 0)
-		return -1;
-	sfd = open_root_dir(dfd, "spool", create);
-	close(dfd);
-	return sfd;
+	return dfd;
 }
 
-int mom_save_spool(struct mom *m, struct mom_job *j)
+int mom_restart_chown(struct mom *m, struct mom_job *j, uid_t uid, gid_t gid)
 {
 	const char *name = attrl_get(&j->attrs, ATTR_checkpoint_name, NULL);
 	char *dir = mom_job_checkpoint_dir(m, j);
-	int s, rc = -1, sfd = -1;
+	int dfd = -1, cfd = -1, rc = -1;
 
-	if (!name || strchr(name, '/'))
+	if (!name || !*name || strchr(name, '/'))
 		goto out;
-	sfd = open_spool_copies(m, dir, 1);
-	if (sfd < 0)
+	dfd = open_job_ckdir(m, dir);
+	if (dfd < 0)
 		goto out;
-	for (s = 0; s < 2; s++) {
-		char *src = exec_spool_path(m, j->jobid, s);
-		char *dst = spool_copy_name(name, s);
-		int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), r = 0;
-		struct stat st;
-
-		if (in >= 0) {
-			r = fstat(in, &st) < 0 ? -1 : copy_into(in, sfd, dst, 0600, st.st_uid, st.st_gid);
-			close(in);
-			if (r == 0)
-				unlink(src);    /* the restart, wherever, takes the copy */
-		}
-		free(src);
-		free(dst);
-		if (r < 0)
-			goto out;
-	}
+	/* pbs_mom chown()s the path, following links; here the fd */
+	cfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd < 0 || fchown(cfd, uid, gid) < 0)
+		goto out;
 	rc = 0;
 out:
 	if (rc < 0)
-		log_job(PBSEVENT_ERROR, j->jobid, "cannot save spool files into %s/spool: %s", dir,
+		log_job(PBSEVENT_ERROR, j->jobid, "cannot change checkpoint restart file owner: %s",
 			strerror(errno));
-	if (sfd >= 0)
-		close(sfd);
+	if (cfd >= 0)
+		close(cfd);
+	if (dfd >= 0)
+		close(dfd);
 	free(dir);
 	return rc;
 }
 
-int mom_restore_spool(struct mom *m, struct mom_job *j)
+/* Removes what is in an owner's <jobid>.CK through fds only: its owner can
+ * rename and replace entries meanwhile, so no path below it is walked.
+ * A checkpoint (a root-owned directory of flat files) is emptied and
+ * removed; anything else there is unlinked as an entry (a link or a
+ * file of the owner's). */
+static int purge_ckdir(int dfd)
 {
-	const char *name = attrl_get(&j->attrs, ATTR_checkpoint_name, NULL);
-	char *dir = mom_job_checkpoint_dir(m, j);
-	int s, rc = 0, sfd = -1;
+	DIR *d;
+	struct dirent *de;
+	int rc = 0, fd = dup(dfd);
 
-	if (!name || strchr(name, '/'))
-		goto out;
-	sfd = open_spool_copies(m, dir, 0);
-	if (sfd < 0)
-		goto out;       /* no copies (an older checkpoint): nothing to do */
-	for (s = 0; s < 2; s++) {
-		char *local = exec_spool_path(m, j->jobid, s);
-		char *copy = spool_copy_name(name, s);
-		struct stat st;
-		int in;
-
-		if (lstat(local, &st) < 0 && errno == ENOENT &&
-		    (in = openat(sfd, copy, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-			int dfd = open(m->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			const char *base = strrchr(local, '/') + 1;
-
-			if (dfd < 0 || fstat(in, &st) < 0 ||
-			    copy_into(in, dfd, base, 0600, st.st_uid, st.st_gid) < 0) {
-				log_job(PBSEVENT_ERROR, j->jobid, "cannot copy %s/spool/%s to %s: %s", dir,
-					copy, local, strerror(errno));
-				rc = -1;
-			} else {
-				log_job(PBSEVENT_JOB, j->jobid, "output file %s taken from the checkpoint",
-					local);
-			}
-			if (dfd >= 0)
-				close(dfd);
-			close(in);
-		}
-		free(local);
-		free(copy);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
-out:
-	if (sfd >= 0)
-		close(sfd);
-	free(dir);
+	while ((de = readdir(d))) {
+		struct stat st;
+		int cfd;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			if (unlinkat(dfd, de->d_name, 0) < 0)
+				rc = -1;
+			continue;
+		}
+		cfd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0 || fstat(cfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
+			rc = -1;        /* not a checkpoint of ours: left alone */
+		} else {
+			DIR *cd = fdopendir(dup(cfd));
+			struct dirent *ce;
+
+			while (cd && (ce = readdir(cd)))
+				if (strcmp(ce->d_name, ".") && strcmp(ce->d_name, ".."))
+					unlinkat(cfd, ce->d_name, 0);
+			if (cd)
+				closedir(cd);
+			if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) < 0)
+				rc = -1;
+		}
+		if (cfd >= 0)
+			close(cfd);
+	}
+	closedir(d);
 	return rc;
 }
 
@@ -762,16 +703,16 @@ void mom_purge_checkpoints(struct mom *m, struct mom_job *j)
 		return;
 	dir = mom_job_checkpoint_dir(m, j);
 	/* Torque's MOM removes an ended job's local checkpoints and spares
-	 * the shared ones (the server, or an operator, owns those). Only a
-	 * directory that is root's is touched: checkpoint_dir is the user's. */
+	 * the shared ones (the server, or an operator, owns those). */
 	if (!mom_config_is_remote_dir(&m->cfg, dir) &&
 	    mom_config_ckpt_parent(&m->cfg, m->checkpoint_base, dir) &&
-	    (fd = open_root_dir(AT_FDCWD, dir, 0)) >= 0) {
-		close(fd);
-		if (ckpt_rmtree(dir) < 0)
-			log_job(PBSEVENT_ERROR, j->jobid, "cannot remove %s: %s", dir, strerror(errno));
+	    (fd = open_job_ckdir(m, dir)) >= 0) {
+		if (purge_ckdir(fd) < 0 || rmdir(dir) < 0)
+			log_job(PBSEVENT_ERROR, j->jobid, "cannot remove all of %s: %s", dir,
+				strerror(errno));
 		else
 			log_job(PBSEVENT_JOB, j->jobid, "removed its checkpoints in %s", dir);
+		close(fd);
 	}
 	free(dir);
 }

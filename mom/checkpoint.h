@@ -4,6 +4,8 @@
 #ifndef CKMIG_MOM_CHECKPOINT_H
 #define CKMIG_MOM_CHECKPOINT_H
 
+#include <sys/types.h>
+
 #include "mom/mom.h"
 
 #ifdef __cplusplus
@@ -34,15 +36,13 @@ int checkpoint_at_shutdown(struct mom *m);
 /* fds of running scripts' stderr, for the poll loop. */
 int checkpoint_fds(struct mom *m, int *fds, int max);
 
-/* After a hold checkpoint, move the job's spool files beside it
- * (DIR/spool/NAME.OU, .ER), so a restart finds them, on another node too
- * when DIR is shared (CRIU reopens them by path and checks their sizes). */
-int mom_save_spool(struct mom *m, struct mom_job *j);
 /* A job that ended for good: remove its checkpoints when they are local
  * (Torque's MOM does; shared ones are spared). */
 void mom_purge_checkpoints(struct mom *m, struct mom_job *j);
-/* Before a restart: bring spool files back if missing here. 0 or -1. */
-int mom_restore_spool(struct mom *m, struct mom_job *j);
+/* Before a restart, as pbs_mom's blcr_restart_job: <dir>/<checkpoint_name>
+ * (the checkpoint itself) is given to the job's owner (through an fd).
+ * 0 or -1 (logged; the restart goes on, as in pbs_mom). */
+int mom_restart_chown(struct mom *m, struct mom_job *j, uid_t uid, gid_t gid);
 
 /* checkpoint_recov.c: a checkpoint in progress survives a MOM restart.
  * The job file records it (mom_ckpt_save_args); the restarted MOM takes

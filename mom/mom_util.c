@@ -128,54 +128,41 @@ unsigned long long mom_proc_starttime(pid_t pid)
 	return start;
 }
 
-/* The fixed PATH, after the bin/ beside this MOM's sbin/ (where make
- * install puts qalter and the cr_* tools): the restart script's hooks
- * call qalter by name. */
-static char *script_path(void)
-{
-	static const char fixed[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	char exe[4096], *slash, *bin;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *out;
-
-	if (n <= 0)
-		return xasprintf("PATH=%s", fixed);
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return xasprintf("PATH=%s", fixed);
-	*slash = '\0';
-	bin = xasprintf("%s/../bin", exe);
-	if (access(bin, X_OK) == 0) {
-		char *norm = realpath(bin, NULL);
-
-		out = xasprintf("PATH=%s:%s", norm ? norm : bin, fixed);
-		free(norm);
-	} else {
-		out = xasprintf("PATH=%s", fixed);
-	}
-	free(bin);
-	return out;
-}
-
+/* The environment pbs_mom gives its checkpoint and restart scripts: its
+ * own, which it replaced at start with $PBS_HOME/pbs_environment
+ * (setup_env(), lib/Liblog/setup_env.c): NAME=VALUE lines as they are, a
+ * bare NAME takes that variable from the environment the MOM was started
+ * with, lines starting with '#', a space or empty are skipped, at most 64;
+ * PBSDEBUG is kept.  No file: an empty environment.  The user's
+ * Variable_List never reaches a root process. */
 char **mom_script_env(const struct mom *m, const struct mom_job *j)
 {
-	extern char **environ;
-	char **env = xcalloc(32, sizeof(char *));
+	enum { MAX_ENV = 64 };
+	char **env = xcalloc(MAX_ENV + 2, sizeof(char *)), *path, line[256];
 	int n = 0;
-	char **e;
+	FILE *f;
 
-	env[n++] = script_path();
-	env[n++] = xasprintf("PBS_HOME=%s", m->home);
-	env[n++] = xasprintf("PBS_JOBID=%s", j->jobid);
-	env[n++] = xstrdup("HOME=/root");
-	env[n++] = xstrdup("LANG=C");
-	/* The MOM's own settings for the checkpoint tools (which CRIU, which
-	 * key, where the server's socket is): the operator's, not the user's. */
-	for (e = environ; *e && n < 30; e++)
-		if (strncmp(*e, "CKMIG_", 6) == 0 || strncmp(*e, "PBS_SERVER_SOCKET=", 18) == 0 ||
-		    strncmp(*e, "TCLLIBPATH=", 11) == 0)
-			env[n++] = xstrdup(*e);
+	(void)j;
+	path = xasprintf("%s/pbs_environment", m->home);
+	f = fopen(path, "re");
+	free(path);
+	while (f && n < MAX_ENV && fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+		const char *val;
+
+		if (line[0] == '#' || line[0] == ' ' || line[0] == '\n')
+			continue;
+		if (len && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (strchr(line, '='))
+			env[n++] = xstrdup(line);
+		else if ((val = getenv(line)))
+			env[n++] = xasprintf("%s=%s", line, val);
+	}
+	if (f)
+		fclose(f);
+	if (getenv("PBSDEBUG"))
+		env[n++] = xasprintf("PBSDEBUG=%s", getenv("PBSDEBUG"));
 	env[n] = NULL;
 	return env;
 }

@@ -21,9 +21,10 @@ void mom_format_hms(long secs, char *out, size_t n);
 void mom_count_exec_host(const char *exec_host, int *np, int *nnodes);
 /* Start time of pid from /proc/PID/stat (clock ticks), 0 if gone. */
 unsigned long long mom_proc_starttime(pid_t pid);
-/* Clean environment for root scripts (checkpoint, restart): never the
- * user's Variable_List, which could carry LD_PRELOAD into a root process.
- * Keeps PATH fixed and passes on the MOM's own CKMIG_* settings. */
+/* Environment for root scripts (checkpoint, restart), as pbs_mom gives
+ * it: $PBS_HOME/pbs_environment only (a bare NAME there passes the MOM's
+ * own NAME on).  Never the user's Variable_List, which could carry
+ * LD_PRELOAD into a root process. */
 char **mom_script_env(const struct mom *m, const struct mom_job *j);
 
 #ifdef __cplusplus

@@ -531,12 +531,10 @@ int start_exec(struct mom *m, struct mom_job *j, char *err, size_t errlen)
 	}
 	outp = exec_spool_path(m, j->jobid, 0);
 	errp = exec_spool_path(m, j->jobid, 1);
-	if (j->restart && mom_restore_spool(m, j) < 0) {
-		snprintf(err, errlen, "cannot bring the job's output files back from its checkpoint");
-		rc = JOB_EXEC_BADRESRT;
-		goto out;
-	}
-	/* Join_Path oe: stderr into stdout's file; eo: the other way. */
+	/* A restart finds its .OU/.ER delivered at the hold: as pbs_mom
+	 * (create_missing_files) it makes them again, empty (O_CREAT below,
+	 * no O_TRUNC); the restart script puts back what the image expects.
+	 * Join_Path oe: stderr into stdout's file; eo: the other way. */
 	if (join && strcmp(join, "eo") == 0) {
 		l.err_fd = open_spool(errp, l.uid, l.gid, j->restart);
 		l.out_fd = l.err_fd;
@@ -580,20 +578,16 @@ int start_exec(struct mom *m, struct mom_job *j, char *err, size_t errlen)
 			rc = JOB_EXEC_BADRESRT;
 			goto out;
 		}
-		/* The restart script's own chatter must not touch the job's
-		 * spool files: CRIU checks their sizes. */
+		/* pbs_mom (blcr_restart_job): the script runs with the MOM's
+		 * own stdio, /dev/null: what it says goes to its log and to the
+		 * job's comment (qalter), nowhere else. */
 		close(l.out_fd);
 		if (l.err_fd != l.out_fd)
 			close(l.err_fd);
-		{
-			char *rs = mom_job_path(m, j->jobid, ".RS");
-
-			l.out_fd = open(rs, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			free(rs);
-		}
+		l.out_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		l.err_fd = l.out_fd;
 		if (l.out_fd < 0) {
-			snprintf(err, errlen, "cannot open the restart log: %s", strerror(errno));
+			snprintf(err, errlen, "cannot open /dev/null: %s", strerror(errno));
 			rc = JOB_EXEC_RETRY;
 			goto out;
 		}

@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/pbs_error.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,24 @@ static void take_checkpoint(struct server *s, struct job *j, const struct pbs_ms
 	}
 	if (job_attr(j, ATTR_checkpoint_name))
 		ckmig_reported(s, j, 1, mg ? !strcmp(mg, "1") : -1);
+}
+
+/* Torque's check_if_checkpoint_restart_failed() (req_jobobit.c): a
+ * restart script whose restore failed sets checkpoint_restart_status to
+ * "<Class> failure ..." with qalter (its MOM cannot tell a failed restore
+ * from a job that failed).  "Temporary failure" requeues the job (1),
+ * another capitalised class holds it (2); anything else: 0. */
+static int restart_failure(struct job *j)
+{
+	const char *st = job_attr(j, ATTR_checkpoint_restart_status);
+	char cls[32];
+	int n = 0;
+
+	if (!st || sscanf(st, "%31s failure%n", cls, &n) != 1 || n == 0)
+		return 0;
+	if (!strcmp(cls, "Temporary"))
+		return 1;
+	return isupper((unsigned char)cls[0]) ? 2 : 0;
 }
 
 int req_jobobit(struct batch_request *br)
@@ -134,6 +153,21 @@ int req_jobobit(struct batch_request *br)
 		svr_evaljobstate(s, j, &st, &sub);
 		svr_setjobstate(s, j, st, sub);
 		s->sched_wanted = 1;
+	} else if (restart_failure(j) == 1) {
+		/* Torque: "Temporary failure ..." requeues */
+		node_release(s, j);
+		log_job(PBSEVENT_JOB, j->id, "Requeueing job after checkpoint restart failure: %s",
+			job_attr(j, ATTR_checkpoint_restart_status));
+		svr_setjobstate(s, j, JOB_STATE_QUEUED, JOB_SUBSTATE_QUEUED);
+		s->sched_wanted = 1;
+	} else if (restart_failure(j) == 2) {
+		node_release(s, j);
+		log_job(PBSEVENT_JOB, j->id, "Placing job on hold after checkpoint restart failure: %s",
+			job_attr(j, ATTR_checkpoint_restart_status));
+		job_set(j, ATTR_h, "s");
+		if (!job_attr(j, ATTR_comment))
+			job_set(j, ATTR_comment, job_attr(j, ATTR_checkpoint_restart_status));
+		svr_setjobstate(s, j, JOB_STATE_HELD, JOB_SUBSTATE_HELD);
 	} else {
 		job_complete(s, j, status);
 	}

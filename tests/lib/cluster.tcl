@@ -111,6 +111,7 @@ proc ::cl::start_mom {node} {
     append cfg "\$checkpoint_timeout 120\n"
     append cfg $::cl::momlines\n
     ::cl::write [file join $mhome mom_priv config] $cfg
+    write_pbs_environment $mhome
     dict set ::cl::mom_pids $node [::start_mom /var/spool/ckmig $::cl::key -on $node -name mom-$node \
         -out [file join $::cl::dir mom-$node.out]]
 }

@@ -202,3 +202,15 @@ proc vc_env {} {
 }
 
 source [file join [file dirname [info script]] daemons.tcl]
+
+# $PBS_HOME/pbs_environment for a ckmig_mom, as an operator writes it for
+# pbs_mom: the scripts get only this (a bare NAME passes the MOM's own on).
+proc write_pbs_environment {home} {
+    set f [open [file join $home pbs_environment] w]
+    puts $f "PATH=/bin:/usr/bin\nLANG=C"
+    foreach v {CKMIG_CRIU CKMIG_CKPT_KEY CKMIG_CRIU_PRELOAD CKMIG_IMAGE_HASH CKMIG_BIN
+               CKMIG_LOG_DIR CKMIG_QALTER PBS_SERVER_SOCKET TCLLIBPATH} {
+        puts $f $v
+    }
+    close $f
+}

@@ -41,6 +41,7 @@ proc mom_setup {{config ""} {prepare ""}} {
     set mom::port [free_port]
     set mom::log [file join $mom::dir server.log]
     close [open $mom::log w]
+    write_pbs_environment $mom::home
     set f [open [file join $mom::home mom_priv config] w]
     puts $f "\$pbsserver localhost:$mom::sport"
     puts $f "\$status_update_time 1"

@@ -87,6 +87,7 @@ proc srv_cmd {args} {
 proc srv_mom_start {{config ""}} {
     set mhome [file join $srv::home mom]
     file mkdir [file join $mhome mom_priv]
+    write_pbs_environment $mhome
     set f [open [file join $mhome mom_priv config] w]
     puts $f "\$pbsserver localhost:$srv::port"
     puts $f "\$status_update_time 1"
