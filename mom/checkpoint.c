@@ -699,7 +699,11 @@ void mom_purge_checkpoints(struct mom *m, struct mom_job *j)
 	char *dir;
 	int fd;
 
-	if (j->held || j->keep_output)
+	/* A restart that did not end well may have been a restore that
+	 * failed: the MOM cannot tell (only the server hears of it, through
+	 * checkpoint_restart_status), and the server holds such a job for
+	 * another try; so its checkpoints stay. */
+	if (j->held || j->keep_output || (j->restart && j->exit_status != 0))
 		return;
 	dir = mom_job_checkpoint_dir(m, j);
 	/* Torque's MOM removes an ended job's local checkpoints and spares
