@@ -645,9 +645,9 @@ out:
 
 /* Removes what is in an owner's <jobid>.CK through fds only: its owner can
  * rename and replace entries meanwhile, so no path below it is walked.
- * A checkpoint (a root-owned directory of flat files) is emptied and
- * removed; anything else there is unlinked as an entry (a link or a
- * file of the owner's). */
+ * A checkpoint (a directory of flat files) is emptied and removed;
+ * anything else there is unlinked as an entry (a link or a file of the
+ * owner's); nothing is followed. */
 static int purge_ckdir(int dfd)
 {
 	DIR *d;
@@ -672,9 +672,11 @@ static int purge_ckdir(int dfd)
 				rc = -1;
 			continue;
 		}
+		/* a checkpoint: root's, or the owner's once a restart used it
+		 * (pbs_mom gives it away); emptied through its fd either way */
 		cfd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (cfd < 0 || fstat(cfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
-			rc = -1;        /* not a checkpoint of ours: left alone */
+		if (cfd < 0) {
+			rc = -1;
 		} else {
 			DIR *cd = fdopendir(dup(cfd));
 			struct dirent *ce;
