@@ -125,6 +125,18 @@ int req_jobobit(struct batch_request *br)
 			req_ack(br);
 			return 0;
 		}
+		/* the end of an earlier run on another node (its MOM was killed
+		 * and restarted after a failed restart, and reports it late)
+		 * must not end the run the job has now: the current session is
+		 * known once its start was confirmed (faults.test 311) */
+		lsid = job_attr(j, ATTR_session);
+		if (osid && *osid && lsid && *lsid && strcmp(osid, lsid) &&
+		    j->substate != JOB_SUBSTATE_PRERUN) {
+			log_job(PBSEVENT_JOB, j->id, "obit for session %s, not the job's session %s: "
+				"an earlier run's, ignored", osid, lsid);
+			req_ack(br);
+			return 0;
+		}
 	}
 	take_usage(j, &br->rq.attrs);
 	if (comment && *comment)
