@@ -141,9 +141,15 @@ static int take_lock(struct mom *m)
 {
 	char *path = xasprintf("%s/mom.lock", m->priv_dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	int rc = -1;
+	int rc = -1, tries = 0, locked = -1;
 
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	/* a MOM started right after its predecessor was killed waits a
+	 * little: a child the old one forked (not yet exec'd) may still hold
+	 * the lock for a moment; a MOM that really runs holds it for good */
+	while (fd >= 0 && (locked = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK &&
+	       tries++ < 100)
+		usleep(100 * 1000);
+	if (fd < 0 || locked < 0) {
 		fprintf(stderr, "ckmig_mom: another MOM runs on %s (%s: %s)\n", m->home, path,
 			strerror(errno));
 		goto out;
