@@ -129,8 +129,10 @@ int req_jobobit(struct batch_request *br)
 		 * and restarted after a failed restart, and reports it late)
 		 * must not end the run the job has now: the current session is
 		 * known once its start was confirmed (faults.test 311) */
+		/* (session 0: the MOM never started a task, e.g. the restart
+		 * failed before it: that is this run's end) */
 		lsid = job_attr(j, ATTR_session);
-		if (osid && *osid && lsid && *lsid && strcmp(osid, lsid) &&
+		if (osid && atol(osid) > 0 && lsid && *lsid && strcmp(osid, lsid) &&
 		    j->substate != JOB_SUBSTATE_PRERUN) {
 			log_job(PBSEVENT_JOB, j->id, "obit for session %s, not the job's session %s: "
 				"an earlier run's, ignored", osid, lsid);
