@@ -4,6 +4,7 @@
  * passed ckpt_verify (the manifest's MAC covers every member).  Sizes of
  * 8 GiB and more use GNU tar's base-256 field, which tar reads too. */
 #include "checkpoint/ckpt_internal.h"
+#include "lib/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -71,38 +72,14 @@ static int get_size(const char f[12], unsigned long long *v)
     return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
+/* lib's read_full, where a short read is a cut-off archive */
+static int read_exact(int fd, void *buf, size_t n)
 {
-    const char *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
+    ssize_t r = read_full(fd, buf, n);
 
-static int read_full(int fd, void *buf, size_t n)
-{
-    char *p = buf;
-    while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0) {
-            errno = EBADMSG;    /* cut short */
-            return -1;
-        }
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
+    if (r >= 0 && (size_t)r < n)
+        errno = EBADMSG;    /* cut short */
+    return r == (ssize_t)n ? 0 : -1;
 }
 
 /* Copies n bytes from in (at its offset) to out; the kernel copies (or
@@ -119,7 +96,7 @@ static int copy_bytes(int in, int out, unsigned long long n)
             ssize_t r = read(in, buf, n < sizeof(buf) ? (size_t)n : sizeof(buf));
             if (r < 0 && errno == EINTR)
                 continue;
-            if (r <= 0 || write_all(out, buf, (size_t)r) < 0) {
+            if (r <= 0 || write_full(out, buf, (size_t)r) < 0) {
                 if (r == 0)
                     errno = EBADMSG;
                 return -1;
@@ -164,10 +141,10 @@ static int add_member(int dfd, const char *name, int out, uid_t uid, gid_t gid, 
     memcpy(h.version, "00", 2);
     snprintf(h.chksum, sizeof(h.chksum), "%06o", header_sum(&h));
     h.chksum[7] = ' ';
-    if (write_all(out, &h, sizeof(h)) < 0 || copy_bytes(in, out, (unsigned long long)st.st_size) < 0)
+    if (write_full(out, &h, sizeof(h)) < 0 || copy_bytes(in, out, (unsigned long long)st.st_size) < 0)
         goto out;
     size_t pad = (size_t)((BLOCK - st.st_size % BLOCK) % BLOCK);
-    rc = pad ? write_all(out, zeros, pad) : 0;
+    rc = pad ? write_full(out, zeros, pad) : 0;
     /* Start writing each member to disk now, so the final fsync waits for
      * the tail only (as the hashing threads do for a directory). */
     if (rc == 0 && writeback)
@@ -222,7 +199,7 @@ int ckpt_archive_write(int dfd, int out, uid_t uid, gid_t gid, bool writeback, s
                          strerror(errno));
             goto out;
         }
-    if (write_all(out, end, sizeof(end)) < 0) {
+    if (write_full(out, end, sizeof(end)) < 0) {
         ckpt_err_set(e, errno, "cannot write the context file: %s", strerror(errno));
         goto out;
     }
@@ -244,7 +221,7 @@ static int read_header(int fd, char name[101], unsigned long long *size)
     struct ustar h;
     static const char zero[BLOCK];
 
-    if (read_full(fd, &h, sizeof(h)) < 0)
+    if (read_exact(fd, &h, sizeof(h)) < 0)
         return -1;
     if (!memcmp(&h, zero, BLOCK))
         return 0;
@@ -323,7 +300,7 @@ int ckpt_archive_manifest(const char *path, struct ckpt_manifest *m, struct ckpt
         ckpt_err_setc(e, EINVAL, CKPT_FAIL_PERM, "%s is not a ckmig checkpoint", path);
         goto out;
     }
-    if (!(buf = malloc((size_t)size + 1)) || read_full(fd, buf, (size_t)size) < 0) {
+    if (!(buf = malloc((size_t)size + 1)) || read_exact(fd, buf, (size_t)size) < 0) {
         ckpt_err_set(e, buf ? EBADMSG : ENOMEM, "cannot read the manifest of %s", path);
         goto out;
     }

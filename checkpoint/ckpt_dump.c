@@ -181,6 +181,32 @@ static bool is_checkpoint(const char *path, bool file)
     return is;
 }
 
+/* --backup=NAME: the old checkpoint is renamed within its own directory,
+ * never moved elsewhere (a setuid cr_checkpoint would otherwise let its
+ * caller have root put their file anywhere on the file system).  out is
+ * the target's directory, as the target names it (through the caller's
+ * directory descriptor in setuid mode), plus NAME's last component. */
+static int backup_name(const char *target, const char *backup, char *out, size_t len,
+                       struct ckpt_err *e)
+{
+    char tdir[4200], bdir[4200];
+    struct stat ts, bs;
+
+    snprintf(tdir, sizeof(tdir), "%s", target);
+    snprintf(bdir, sizeof(bdir), "%s", backup);
+    const char *tparent = dirname(tdir), *bparent = dirname(bdir);
+    const char *base = strrchr(backup, '/') ? strrchr(backup, '/') + 1 : backup;
+    if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+        return ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, "bad backup name %s", backup);
+    if (stat(tparent, &ts) < 0 || stat(bparent, &bs) < 0 || ts.st_dev != bs.st_dev ||
+        ts.st_ino != bs.st_ino)
+        return ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS,
+                             "backup %s is not in the checkpoint's directory: refused", backup);
+    if (snprintf(out, len, "%s/%s", tparent, base) >= (int)len)
+        return ckpt_err_set(e, ENAMETOOLONG, "name too long: %s", backup);
+    return 0;
+}
+
 /* Puts tmp (a directory, or a context file) in place as target. */
 static int commit(const char *tmp, const char *target, const struct ckpt_dump_opts *o, bool file,
                   struct ckpt_err *e)
@@ -206,7 +232,8 @@ static int commit(const char *tmp, const char *target, const struct ckpt_dump_op
                                                 : " directory (it is a context file)") : "");
     if (o->clobber == CKPT_BACKUP) {
         if (o->backup && *o->backup) {
-            snprintf(other, sizeof(other), "%s", o->backup);
+            if (backup_name(target, o->backup, other, sizeof(other), e) < 0)
+                return -1;
         } else {
             for (int i = 1;; i++) {
                 if (snprintf(other, sizeof(other), "%s.~%d~", target, i) >= (int)sizeof(other))

@@ -32,6 +32,11 @@ static int check_identity(const struct ckpt_restore_opts *o, const struct ckpt_m
                                 "checkpoint %s belongs to uid %u, not to %s: refused",
                                 dir, (unsigned)m->uid, o->owner);
     }
+    /* setuid cr_restart: the caller's own checkpoint only (CRIU restores
+     * the credentials the image records) */
+    if (o->secure && m->uid != getuid())
+        return ckpt_err_set(e, EACCES, "checkpoint %s belongs to uid %u, not to you (uid %u): "
+                            "refused", dir, (unsigned)m->uid, (unsigned)getuid());
     /* Manifests written before names were recorded carry none. */
     if (o->name && m->name && strcmp(o->name, m->name) != 0)
         return ckpt_err_set(e, EACCES, "checkpoint %s was written as %s, not as %s: refused", dir,

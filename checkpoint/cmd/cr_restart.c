@@ -41,6 +41,11 @@ static int run_hook(const char *cmd)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        /* setuid: the caller's command runs as the caller, whatever the
+         * shell would do about it */
+        if ((getegid() != getgid() && setresgid(getgid(), getgid(), getgid()) < 0) ||
+            (geteuid() != getuid() && setresuid(getuid(), getuid(), getuid()) < 0))
+            _exit(126);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
