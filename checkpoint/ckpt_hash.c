@@ -551,72 +551,201 @@ out:
     return rc;
 }
 
-/* ---- whole-file hashing for verification, chunks spread over threads ---- */
-struct hash_job {
-    int fd;
+/* ---- whole-file hashing: a set of images, chunks spread over threads ----
+ * Verification hands over every image of a checkpoint (of any layer) at
+ * once, so small images do not each pay for threads of their own, and the
+ * restore can leave the page images' set running in the background while
+ * CRIU reads them (ckpt_verify.c). */
+struct set_file {
+    int fd;                     /* our own dup */
     long long size;
     enum ckpt_hash_alg alg;
     unsigned char ikey[32];
+    size_t first;               /* its first chunk's number in the set */
     size_t nchunks;
-    atomic_size_t next;
-    unsigned char *digests;
-    atomic_int err;
+    unsigned char *digests;     /* 32 bytes per chunk */
+    int err;
 };
 
-static void *hash_worker(void *arg)
+struct ckpt_hash_set {
+    struct set_file *f;
+    size_t n, cap;
+    size_t total;               /* chunks of every file */
+    atomic_size_t next;         /* next chunk to take */
+    atomic_int failed;          /* a file failed: the rest is not needed */
+    pthread_mutex_t lock;       /* guards the files' err */
+    pthread_t th[8];
+    int nth;
+};
+
+struct ckpt_hash_set *ckpt_hash_set_new(void)
 {
-    struct hash_job *j = arg;
+    struct ckpt_hash_set *s = calloc(1, sizeof(*s));
+    if (s)
+        pthread_mutex_init(&s->lock, NULL);
+    return s;
+}
+
+int ckpt_hash_set_add(struct ckpt_hash_set *s, int fd, long long size, const char *name,
+                      const struct ckpt_hasher *h)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        struct set_file *nf = realloc(s->f, cap * sizeof(*nf));
+        if (!nf)
+            return -1;
+        s->f = nf;
+        s->cap = cap;
+    }
+    struct set_file *f = &s->f[s->n];
+    memset(f, 0, sizeof(*f));
+    f->size = size;
+    f->alg = h->alg;
+    f->first = s->total;
+    f->nchunks = (size_t)((size + CKPT_HASH_CHUNK - 1) / CKPT_HASH_CHUNK);
+    f->digests = calloc(f->nchunks ? f->nchunks : 1, 32);
+    f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (!f->digests || f->fd < 0) {
+        free(f->digests);
+        if (f->fd >= 0)
+            close(f->fd);
+        return -1;
+    }
+    image_key(h, name, f->ikey);
+    s->total += f->nchunks;
+    return (int)s->n++;
+}
+
+static struct set_file *set_chunk_file(struct ckpt_hash_set *s, size_t c)
+{
+    size_t lo = 0, hi = s->n;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (s->f[mid].first <= c)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return &s->f[lo];
+}
+
+static void set_fail(struct ckpt_hash_set *s, struct set_file *f, int err)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!f->err)
+        f->err = err ? err : EIO;
+    pthread_mutex_unlock(&s->lock);
+    atomic_store(&s->failed, 1);
+}
+
+/* Chunk c (counted within its image) of f. */
+static int hash_chunk(struct set_file *f, size_t c, unsigned char *buf, struct chunk_ctx *ctx)
+{
+    long long off = (long long)c * CKPT_HASH_CHUNK;
+    long long end = off + CKPT_HASH_CHUNK < f->size ? off + CKPT_HASH_CHUNK : f->size;
+
+    if (chunk_begin(ctx, f->alg, f->ikey, c) < 0)
+        return ENOMEM;
+    /* Digest straight from the page cache: no copy into a buffer. */
+    void *map = mmap(NULL, (size_t)(end - off), PROT_READ, MAP_SHARED | MAP_POPULATE, f->fd, off);
+    if (map != MAP_FAILED) {
+        int ur = chunk_update(ctx, f->alg, map, (size_t)(end - off));
+        munmap(map, (size_t)(end - off));
+        if (ur < 0)
+            return EIO;
+        off = end;
+    }
+    while (off < end) {
+        size_t want = end - off > READ_SIZE ? READ_SIZE : (size_t)(end - off);
+        ssize_t r = pread(f->fd, buf, want, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? errno : EIO;     /* shorter than it was: EIO */
+        if (chunk_update(ctx, f->alg, buf, (size_t)r) < 0)
+            return EIO;
+        off += r;
+    }
+    return chunk_end(ctx, f->alg, f->digests + 32 * c) < 0 ? EIO : 0;
+}
+
+static void *set_worker(void *arg)
+{
+    struct ckpt_hash_set *s = arg;
     unsigned char *buf = malloc(READ_SIZE);
     struct chunk_ctx ctx;
     int cr = chunk_ctx_init(&ctx);
 
-    if (!buf || cr < 0) {
-        atomic_store(&j->err, ENOMEM);
-        goto out;
-    }
     for (;;) {
-        size_t c = atomic_fetch_add(&j->next, 1);
-        if (c >= j->nchunks || atomic_load(&j->err))
+        size_t c = atomic_fetch_add(&s->next, 1);
+        if (c >= s->total || atomic_load(&s->failed))
             break;
-        long long off = (long long)c * CKPT_HASH_CHUNK;
-        long long end = off + CKPT_HASH_CHUNK;
-        if (end > j->size)
-            end = j->size;
-        if (chunk_begin(&ctx, j->alg, j->ikey, c) < 0) {
-            atomic_store(&j->err, ENOMEM);
-            goto out;
-        }
-        /* Digest straight from the page cache: no copy into a buffer. */
-        void *map = mmap(NULL, (size_t)(end - off), PROT_READ, MAP_SHARED | MAP_POPULATE, j->fd, off);
-        if (map != MAP_FAILED) {
-            int ur = chunk_update(&ctx, j->alg, map, (size_t)(end - off));
-            munmap(map, (size_t)(end - off));
-            if (ur < 0) {
-                atomic_store(&j->err, EIO);
-                goto out;
-            }
-            off = end;
-        }
-        while (off < end) {
-            size_t want = end - off > READ_SIZE ? READ_SIZE : (size_t)(end - off);
-            ssize_t r = pread(j->fd, buf, want, off);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0 || chunk_update(&ctx, j->alg, buf, (size_t)r) < 0) {
-                atomic_store(&j->err, r < 0 ? errno : EIO);
-                goto out;
-            }
-            off += r;
-        }
-        if (chunk_end(&ctx, j->alg, j->digests + 32 * c) < 0) {
-            atomic_store(&j->err, EIO);
-            goto out;
+        struct set_file *f = set_chunk_file(s, c);
+        int err = !buf || cr < 0 ? ENOMEM : hash_chunk(f, c - f->first, buf, &ctx);
+        if (err) {
+            set_fail(s, f, err);
+            break;
         }
     }
-out:
     chunk_ctx_free(&ctx);
     free(buf);
     return NULL;
+}
+
+int ckpt_hash_set_start(struct ckpt_hash_set *s, int threads)
+{
+    if (threads > 8)
+        threads = 8;
+    if ((size_t)threads > s->total)
+        threads = (int)s->total;
+    while (s->nth < threads && pthread_create(&s->th[s->nth], NULL, set_worker, s) == 0)
+        s->nth++;
+    return s->nth;
+}
+
+int ckpt_hash_set_wait(struct ckpt_hash_set *s, size_t *bad)
+{
+    set_worker(s);      /* the caller joins in */
+    for (int i = 0; i < s->nth; i++)
+        pthread_join(s->th[i], NULL);
+    s->nth = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->f[i].err) {
+            *bad = i;
+            return s->f[i].err;
+        }
+    /* stopped early without an error of its own: cannot happen */
+    return atomic_load(&s->next) >= s->total ? 0 : EIO;
+}
+
+int ckpt_hash_set_digest(const struct ckpt_hash_set *s, size_t i, unsigned char out[32])
+{
+    const struct set_file *f = &s->f[i];
+    return image_digest(f->alg, f->digests, f->nchunks, out);
+}
+
+void ckpt_hash_set_free(struct ckpt_hash_set *s)
+{
+    if (!s)
+        return;
+    atomic_store(&s->failed, 1);    /* threads still running stop at their next chunk */
+    for (int i = 0; i < s->nth; i++)
+        pthread_join(s->th[i], NULL);
+    for (size_t i = 0; i < s->n; i++) {
+        close(s->f[i].fd);
+        free(s->f[i].digests);
+        explicit_bzero(s->f[i].ikey, sizeof(s->f[i].ikey));
+    }
+    free(s->f);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+/* Threads to use besides the caller's: one per other core. */
+int ckpt_hash_threads(void)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    return (int)(ncpu < 2 ? 0 : ncpu > 8 ? 7 : ncpu - 1);
 }
 
 int ckpt_hash_file(const char *path, const char *name, const struct ckpt_hasher *h,
@@ -633,46 +762,33 @@ int ckpt_hash_file(const char *path, const char *name, const struct ckpt_hasher 
 int ckpt_hash_fd(int fd, const char *path, const char *name, const struct ckpt_hasher *h,
                  long long *size, unsigned char out[32], struct ckpt_err *e)
 {
-    struct hash_job j = { .fd = fd, .alg = h->alg };
-    pthread_t th[8];
-    int nth = 0, rc = -1;
+    struct ckpt_hash_set *s = ckpt_hash_set_new();
     struct stat st;
+    size_t bad;
+    int rc = -1, err;
 
-    image_key(h, name, j.ikey);
-    if (fstat(j.fd, &st) < 0) {
+    if (!s)
+        return ckpt_err_set(e, ENOMEM, "out of memory");
+    if (fstat(fd, &st) < 0) {
         ckpt_err_set(e, errno, "cannot read %s: %s", path, strerror(errno));
         goto out;
     }
-    j.size = st.st_size;
-    j.nchunks = (size_t)((st.st_size + CKPT_HASH_CHUNK - 1) / CKPT_HASH_CHUNK);
-    j.digests = calloc(j.nchunks ? j.nchunks : 1, 32);
-    if (!j.digests) {
+    if (ckpt_hash_set_add(s, fd, st.st_size, name, h) < 0) {
+        ckpt_err_set(e, errno ? errno : ENOMEM, "cannot read %s: %s", path, strerror(errno));
+        goto out;
+    }
+    ckpt_hash_set_start(s, ckpt_hash_threads());
+    if ((err = ckpt_hash_set_wait(s, &bad)) != 0) {
+        ckpt_err_set(e, err, "cannot read %s: %s", path, strerror(err));
+        goto out;
+    }
+    if (ckpt_hash_set_digest(s, 0, out) < 0) {
         ckpt_err_set(e, ENOMEM, "out of memory");
         goto out;
     }
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int want = (int)(ncpu < 1 ? 1 : ncpu > 8 ? 8 : ncpu);
-    if ((size_t)want > j.nchunks)
-        want = j.nchunks ? (int)j.nchunks : 1;
-    for (nth = 0; nth < want - 1; nth++)
-        if (pthread_create(&th[nth], NULL, hash_worker, &j) != 0)
-            break;
-    hash_worker(&j);
-    for (int i = 0; i < nth; i++)
-        pthread_join(th[i], NULL);
-    if (atomic_load(&j.err)) {
-        ckpt_err_set(e, atomic_load(&j.err), "cannot read %s: %s", path,
-                     strerror(atomic_load(&j.err)));
-        goto out;
-    }
-    if (image_digest(j.alg, j.digests, j.nchunks, out) < 0) {
-        ckpt_err_set(e, ENOMEM, "out of memory");
-        goto out;
-    }
-    *size = j.size;
+    *size = st.st_size;
     rc = 0;
 out:
-    explicit_bzero(j.ikey, sizeof(j.ikey));
-    free(j.digests);
+    ckpt_hash_set_free(s);
     return rc;
 }

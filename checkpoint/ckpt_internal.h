@@ -24,6 +24,52 @@ struct ckpt_tailer *ckpt_tailer_start(const char *dir, const struct ckpt_hasher 
 int ckpt_tailer_finish(struct ckpt_tailer *t, struct ckpt_image **images, size_t *n,
                        struct ckpt_err *e);
 
+/* ckpt_hash.c: a set of image files whose chunks a pool of threads
+ * digests (ckpt_vimages.c uses it to verify a checkpoint). */
+struct ckpt_hash_set;
+struct ckpt_hash_set *ckpt_hash_set_new(void);
+/* Adds the image open on fd (dup'ed), named name in its checkpoint, of
+ * size bytes; returns its index or -1. */
+int ckpt_hash_set_add(struct ckpt_hash_set *s, int fd, long long size, const char *name,
+                      const struct ckpt_hasher *h);
+/* Starts up to threads threads in the background; returns how many. */
+int ckpt_hash_set_start(struct ckpt_hash_set *s, int threads);
+/* Joins in until every chunk is digested: 0, or the errno of image *bad. */
+int ckpt_hash_set_wait(struct ckpt_hash_set *s, size_t *bad);
+int ckpt_hash_set_digest(const struct ckpt_hash_set *s, size_t i, unsigned char out[32]);
+/* Stops the threads (unfinished work is dropped) and frees s. */
+void ckpt_hash_set_free(struct ckpt_hash_set *s);
+/* Threads to start besides the caller's own: one per other core. */
+int ckpt_hash_threads(void);
+
+/* ckpt_vimages.c: verifying a list of images, from any layer of a
+ * checkpoint.  The caller opens each (ckpt_verify.c: by name, without
+ * following links, root's and not writable by others) and says what the
+ * signed manifest records; the list may be checked at once, or, for page
+ * contents only, while CRIU restores (ckpt_restore.c). */
+struct ckpt_vimage {
+    int fd;                 /* the very inode CRIU will read (not owned) */
+    const char *path;       /* DIR/NAME, for messages */
+    const char *name;       /* its name in its checkpoint (selects the hash key) */
+    long long size;         /* as signed */
+    const unsigned char *digest;    /* as signed */
+    const struct ckpt_hasher *h;
+};
+/* pages-*.img: bytes CRIU only copies into the restored tasks' memory. */
+bool ckpt_image_is_pages(const char *name);
+struct ckpt_pending;
+/* Starts verifying v[0..n) (copied; the fds are dup'ed) on threads
+ * threads besides the caller's; NULL and e on failure to start. */
+struct ckpt_pending *ckpt_vimages_start(const struct ckpt_vimage *v, size_t n, int threads,
+                                        struct ckpt_err *e);
+/* Joins in, waits, compares: 0, or -1 with e naming the first image
+ * that does not verify (EBADMSG).  Frees p (NULL: nothing to do). */
+int ckpt_pending_finish(struct ckpt_pending *p, struct ckpt_err *e);
+/* Drops p unfinished. */
+void ckpt_pending_free(struct ckpt_pending *p);
+/* All at once: start and finish. */
+int ckpt_vimages_check(const struct ckpt_vimage *v, size_t n, struct ckpt_err *e);
+
 /* ckpt_criu.c: runs CRIU with argv; fds in keep stay open for it; ids
  * ("uid:gid" of the job, for a dump) lets it read the job's rlimits where
  * root lacks CAP_SYS_RESOURCE (see preload/ckpt_criu_ids.c). */
@@ -60,8 +106,14 @@ struct ckpt_pinned {
     int imgfd;              /* the directory CRIU reads, or -1 */
     char linkdir[64];       /* its name inside dfd, "" when CRIU reads dfd itself */
 };
+/* With pages, the page images (ckpt_image_is_pages) are only opened,
+ * size-checked and pinned, and their verification is left running in
+ * *pages: the caller lets CRIU restore them into stopped tasks meanwhile,
+ * and resumes the tasks only once ckpt_pending_finish succeeds.  Every
+ * other image is verified before this returns.  Without pages, all are. */
 int ckpt_verify_fd(int dfd, const char *shown, const unsigned char key[CKPT_KEY_LEN],
-                   struct ckpt_manifest *m, struct ckpt_pinned *pin, struct ckpt_err *e);
+                   struct ckpt_manifest *m, struct ckpt_pinned *pin,
+                   struct ckpt_pending **pages, struct ckpt_err *e);
 void ckpt_unpin(struct ckpt_pinned *pin);
 
 /* ckpt_criu_files.c: the reg_file_entry records of a verified image dir. */

@@ -1,6 +1,9 @@
-/* Restoring a job: verify everything first, check the files the job had
- * open, then let CRIU restore the namespace as our child (-d -S from a
- * child subreaper) so its exit status can be waited for. */
+/* Restoring a job: verify the manifest and every image CRIU parses, check
+ * the files the job had open, then let CRIU restore the namespace as our
+ * child (-d -S from a child subreaper) so its exit status can be waited
+ * for.  The page images are verified meanwhile: CRIU leaves the restored
+ * tasks stopped (--leave-stopped), and they are resumed only once every
+ * chunk has verified, or killed before they ever ran (NOTES section 5). */
 #include "checkpoint/ckpt_internal.h"
 #include "lib/fault.h"
 
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,6 +63,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     pid_t child, init = -1;
     int ws = 0, dfd = -1;
     struct ckpt_pinned pin = { .dfd = -1, .imgfd = -1 };
+    struct ckpt_pending *pages = NULL;
 
     memset(m, 0, sizeof(*m));
     ckpt_phase("ckpt_restore", NULL);
@@ -81,7 +86,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         goto out;
     }
     ckpt_phase("ckpt_restore", "prepare");
-    int vr = ckpt_verify_fd(dfd, dir, key, m, &pin, e);
+    int vr = ckpt_verify_fd(dfd, dir, key, m, &pin, &pages, e);
     explicit_bzero(key, sizeof(key));
     if (vr < 0)
         goto out;
@@ -138,6 +143,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     argv[a++] = "--pidfile";
     argv[a++] = pidfile;
     argv[a++] = "--file-locks";
+    argv[a++] = "--leave-stopped";     /* until the pages have verified */
     for (size_t i = 0; i < inh.n; i++) {
         if (asprintf(&fdargs[i], "fd[%d]:%s", inh.v[i].fd, inh.v[i].key) < 0) {
             fdargs[i] = NULL;
@@ -181,7 +187,24 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         init = pid;
     if (f)
         fclose(f);
+    if (init < 0)
+        goto out;
+    /* The restored tasks have not run yet: they run only on verified
+     * images, else they die here. */
+    int pr = ckpt_pending_finish(pages, e);
+    pages = NULL;
+    if (pr < 0 || ckpt_after_action(init, CKPT_AFTER_CONT, 0, e) < 0) {
+        kill(init, SIGKILL);    /* the namespace goes with its init */
+        waitpid(init, NULL, 0);
+        init = -1;
+        char msg[sizeof(e->msg)];
+        snprintf(msg, sizeof(msg), "%s", e->msg);
+        ckpt_err_set(e, e->code, "%s; the restored job was killed before it ran", msg);
+        goto out;
+    }
+    ckpt_phase("ckpt_restore", "pages");
 out:
+    ckpt_pending_free(pages);
     explicit_bzero(key, sizeof(key));
     ckpt_unpin(&pin);
     ckpt_source_close(&src);    /* an unpacked context file goes: CRIU has read it */

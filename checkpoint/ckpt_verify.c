@@ -253,8 +253,79 @@ void ckpt_unpin(struct ckpt_pinned *pin)
     pin->linkdir[0] = '\0';
 }
 
+/* The images the manifest lists, each opened once (as open_entry checks
+ * it), size-checked and pinned; then everything CRIU parses is verified
+ * now, and page contents now or, with pages, in the background. */
+static int check_images(int dfd, const char *shown, bool root_only, const struct ckpt_manifest *m,
+                        const struct ckpt_hasher *h, struct ckpt_pinned *pin, bool linking,
+                        struct ckpt_pending **pages, struct ckpt_err *e)
+{
+    struct ckpt_vimage *v = calloc(m->nimages + 1, sizeof(*v));
+    char **paths = calloc(m->nimages + 1, sizeof(char *));
+    size_t n = 0, npages = 0;
+    int rc = -1;
+
+    if (!v || !paths) {
+        ckpt_err_set(e, ENOMEM, "out of memory");
+        goto out;
+    }
+    /* Page images go last, so that v splits into [0, n - npages) and the
+     * page images after it. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < m->nimages; i++) {
+            const struct ckpt_image *im = &m->images[i];
+            struct stat st;
+            if (ckpt_image_is_pages(im->name) != (pass == 1))
+                continue;
+            int fd = open_entry(dfd, im->name, "image", shown, !root_only, &st, e);
+            if (fd < 0)
+                goto out;
+            v[n] = (struct ckpt_vimage){ .fd = fd, .name = im->name, .size = im->size,
+                                         .digest = im->digest, .h = h };
+            if (asprintf(&paths[n], "%s/%s", shown, im->name) < 0) {
+                paths[n] = NULL;
+                n++;
+                ckpt_err_set(e, ENOMEM, "out of memory");
+                goto out;
+            }
+            v[n].path = paths[n];
+            n++;
+            npages += pass;
+            if (st.st_size != im->size) {
+                ckpt_err_set(e, EBADMSG, "image %s is %s: %lld bytes, the manifest says %lld",
+                             paths[n - 1],
+                             st.st_size < im->size ? "truncated" : "longer than it was written",
+                             (long long)st.st_size, im->size);
+                goto out;
+            }
+            if (linking && pin_image(fd, im->name, shown, pin, e) < 0)
+                goto out;
+        }
+    }
+    if (ckpt_vimages_check(v, n - npages, e) < 0)
+        goto out;
+    if (!pages) {
+        rc = ckpt_vimages_check(v + n - npages, npages, e);
+        goto out;
+    }
+    /* CRIU needs a core to restore; the pages get the others, and all of
+     * them (ckpt_pending_finish joins in) once CRIU is done. */
+    int threads = ckpt_hash_threads();
+    *pages = ckpt_vimages_start(v + n - npages, npages, threads ? threads : 1, e);
+    rc = *pages ? 0 : -1;
+out:
+    for (size_t i = 0; i < n; i++) {
+        close(v[i].fd);
+        free(paths[i]);
+    }
+    free(v);
+    free(paths);
+    return rc;
+}
+
 int ckpt_verify_fd(int dfd, const char *shown, const unsigned char key[CKPT_KEY_LEN],
-                   struct ckpt_manifest *m, struct ckpt_pinned *pin, struct ckpt_err *e)
+                   struct ckpt_manifest *m, struct ckpt_pinned *pin,
+                   struct ckpt_pending **pages, struct ckpt_err *e)
 {
     struct stat st;
     struct ckpt_hasher h;
@@ -262,6 +333,8 @@ int ckpt_verify_fd(int dfd, const char *shown, const unsigned char key[CKPT_KEY_
 
     memset(m, 0, sizeof(*m));
     memset(&h, 0, sizeof(h));
+    if (pages)
+        *pages = NULL;
     if (pin) {
         pin->dfd = dfd;
         pin->imgfd = -1;
@@ -314,35 +387,9 @@ int ckpt_verify_fd(int dfd, const char *shown, const unsigned char key[CKPT_KEY_
     h.alg = m->hash_alg;
     memcpy(h.key, key, CKPT_KEY_LEN);
     memcpy(h.nonce, m->hash_nonce, sizeof(h.nonce));
-    for (size_t i = 0; i < m->nimages; i++) {
-        const struct ckpt_image *im = &m->images[i];
-        unsigned char sha[32];
-        long long size = 0;
-        char spath[4200];
-        int fd = open_entry(dfd, im->name, "image", shown, !root_only, &st, e);
-
-        if (fd < 0)
-            goto fail;
-        snprintf(spath, sizeof(spath), "%s/%s", shown, im->name);
-        int rc = -1;
-        if (st.st_size != im->size)
-            ckpt_err_set(e, EBADMSG, "image %s is %s: %lld bytes, the manifest says %lld", spath,
-                         st.st_size < im->size ? "truncated" : "longer than it was written",
-                         (long long)st.st_size, im->size);
-        else if (ckpt_hash_fd(fd, spath, im->name, &h, &size, sha, e) < 0)
-            ;
-        else if (size != im->size || memcmp(sha, im->digest, 32) != 0)
-            ckpt_err_set(e, EBADMSG,
-                         "image %s does not match its hash in the manifest (changed or corrupt)",
-                         spath);
-        else if (linking && pin_image(fd, im->name, shown, pin, e) < 0)
-            ;
-        else
-            rc = 0;
-        close(fd);
-        if (rc < 0)
-            goto fail;
-    }
+    /* (the pending set keeps its own per-image keys, not h) */
+    if (check_images(dfd, shown, root_only, m, &h, pin, linking, pages, e) < 0)
+        goto fail;
     explicit_bzero(&h, sizeof(h));
     return 0;
 fail:
@@ -360,7 +407,7 @@ int ckpt_verify(const char *dir, const unsigned char key[CKPT_KEY_LEN], struct c
     memset(m, 0, sizeof(*m));
     if (ckpt_source_open(dir, false, &src, e) < 0)
         return -1;
-    int rc = ckpt_verify_fd(src.dfd, src.shown, key, m, NULL, e);
+    int rc = ckpt_verify_fd(src.dfd, src.shown, key, m, NULL, NULL, e);
     ckpt_source_close(&src);
     return rc;
 }
