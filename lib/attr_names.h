@@ -58,6 +58,13 @@
 /* ckmig: the server's checkpoint/migration state machine (server/svr_ckmig.c) */
 #define ATTR_migration_state  "migration_state"   /* none pending checkpointing ... failed */
 #define ATTR_migration_reason "migration_reason"  /* why the last one failed */
+/* ckmig: a job longer than one run's walltime (issue 16; qsub -W
+ * walltime_total=HH:MM:SS). The budget is the user's; walltime_remaining
+ * is the server's word on what is left of it; run_count is Torque's
+ * (JOB_ATR_runcount): how many times the job has been run. */
+#define ATTR_walltime_total "walltime_total"
+#define ATTR_walltime_left  "walltime_total_remaining"
+#define ATTR_run_count      "run_count"
 
 /* --- queue and server attributes ----------------------------------------- */
 #define ATTR_qtype          "queue_type"

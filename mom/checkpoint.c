@@ -98,6 +98,7 @@ static const char *kind_name(enum ckpt_kind k)
 	case CKPT_CHKPT: return "qchkpt";
 	case CKPT_PERIODIC: return "periodic";
 	case CKPT_SHUTDOWN: return "shutdown";
+	case CKPT_WALLTIME: return "walltime";
 	}
 	return "?";
 }
@@ -196,7 +197,7 @@ out:
 
 static int kind_ends_job(enum ckpt_kind k)
 {
-	return k == CKPT_HOLD || k == CKPT_SHUTDOWN;
+	return k == CKPT_HOLD || k == CKPT_SHUTDOWN || k == CKPT_WALLTIME;
 }
 
 static void close_from(int lowfd)
@@ -467,6 +468,7 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 		why[0] = '\0';
 		log_job(PBSEVENT_JOB, j->jobid, "%s checkpoint done: %s%s", kind_name(ck->kind),
 			image, remote ? " (shared directory: migratable)" : "");
+		walltime_ckpt_measured(m, now_ms() - ck->started_ms, ckpt_dir_bytes(image));
 		if (kind_ends_job(ck->kind)) {
 			j->held = 1;
 			/* A script that checkpointed but left the job running
@@ -482,6 +484,11 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 		attrl_set(&alter, ATTR_comment, NULL, comment);
 		log_job(PBSEVENT_ERROR, j->jobid, "%s checkpoint failed: %s%s", kind_name(ck->kind),
 			why, j->exited ? " (the job ended meanwhile)" : "; the job keeps running");
+		if (ck->kind == CKPT_WALLTIME) {
+			/* its own comment ("... will be killed at its walltime") */
+			walltime_ckpt_failed(m, j, why);
+			attrl_remove(&alter, ATTR_comment, NULL);
+		}
 	}
 	/* Success: answer first, so the server knows the checkpoint is
 	 * migratable before the checkpoint_hold update (ckmig patch 0003).
@@ -705,8 +712,9 @@ void mom_purge_checkpoints(struct mom *m, struct mom_job *j)
 	 * failed: the MOM cannot tell (only the server hears of it, through
 	 * checkpoint_restart_status), and the server holds such a job for
 	 * another try; so its checkpoints stay. */
-	if (j->held || j->keep_output || (j->restart && j->exit_status != 0))
-		return;
+	if (j->held || j->keep_output || (j->restart && j->exit_status != 0) ||
+	    j->wt_ckpt == WT_FAILED)
+		return;   /* (a failed checkpoint before walltime: the earlier one stays) */
 	dir = mom_job_checkpoint_dir(m, j);
 	/* Torque's MOM removes an ended job's local checkpoints and spares
 	 * the shared ones (the server, or an operator, owns those). */

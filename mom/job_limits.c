@@ -69,7 +69,6 @@ void check_job_limits(struct mom *m)
 	long long nms = now_ms();
 
 	for (j = m->jobs; j; j = j->next) {
-		const char *wt;
 		long limit, used;
 
 		if (j->substate != JOB_SUBSTATE_RUNNING || j->exited)
@@ -82,18 +81,17 @@ void check_job_limits(struct mom *m)
 			}
 			continue;
 		}
-		wt = attrl_get(&j->attrs, ATTR_l, "walltime");
-		limit = wt ? mom_parse_hms(wt) : -1;
-		if (limit <= 0)
-			continue;
-		used = job_walltime_used(j, now);
-		if (used <= limit)
+		/* the checkpoint before walltime, when the job asked for one
+		 * (walltime_ckpt.c); -1: no limit applies now */
+		limit = walltime_ckpt_check(m, j, now, &used);
+		if (limit < 0 || used <= limit)
 			continue;
 		{
-			char msg[256];
+			char msg[1400];
 
-			snprintf(msg, sizeof(msg), "PBS: job killed: walltime %ld exceeded limit %ld",
-				 used, limit);
+			snprintf(msg, sizeof(msg), "PBS: job killed: walltime %ld exceeded limit %ld%s%s",
+				 used, limit, j->wt_reason ? "; the checkpoint before walltime failed: " : "",
+				 j->wt_reason ? j->wt_reason : "");
 			log_job(PBSEVENT_JOB, j->jobid, "%s", msg + 5);
 			tell_job(m, j, msg);
 			free(j->end_comment);

@@ -39,6 +39,7 @@ void mom_job_free(struct mom_job *j)
 	attrl_free(&j->attrs);
 	free(j->script);
 	free(j->end_comment);
+	free(j->wt_reason);
 	if (j->ck) {
 		if (j->ck->err_fd >= 0)
 			close(j->ck->err_fd);
@@ -128,6 +129,11 @@ char *mom_job_to_xml(const struct mom_job *j, size_t *len)
 	arg_long(&msg, "mom_walltime_prior", j->walltime_prior);
 	arg_long(&msg, "mom_walltime_ckpt", j->walltime_ckpt);
 	arg_long(&msg, "mom_kill_reason", j->kill_reason);
+	arg_long(&msg, "mom_cput_prior", j->cput_prior);
+	arg_long(&msg, "mom_wt_ckpt", j->wt_ckpt);
+	arg_long(&msg, "mom_wt_end", j->wt_end);
+	if (j->wt_reason)
+		msg_add_arg(&msg, "mom_wt_reason", j->wt_reason);
 	arg_long(&msg, "mom_held", j->held);
 	arg_long(&msg, "mom_keep_output", j->keep_output);
 	arg_long(&msg, "mom_exited", j->exited);
@@ -175,6 +181,11 @@ struct mom_job *mom_job_from_xml(const char *xml, size_t len, char *err, size_t 
 	j->walltime_prior = (long)get_long(&msg, "mom_walltime_prior");
 	j->walltime_ckpt = (long)get_long(&msg, "mom_walltime_ckpt");
 	j->kill_reason = (enum mom_kill_reason)get_long(&msg, "mom_kill_reason");
+	j->cput_prior = (long)get_long(&msg, "mom_cput_prior");
+	j->wt_ckpt = (enum mom_wt_ckpt)get_long(&msg, "mom_wt_ckpt");
+	j->wt_end = (int)get_long(&msg, "mom_wt_end");
+	v = msg_arg(&msg, "mom_wt_reason");
+	j->wt_reason = v ? xstrdup(v) : NULL;
 	j->held = (int)get_long(&msg, "mom_held");
 	j->keep_output = (int)get_long(&msg, "mom_keep_output");
 	j->exited = (int)get_long(&msg, "mom_exited");

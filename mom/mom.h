@@ -29,6 +29,14 @@ enum ckpt_kind {
 	CKPT_CHKPT,      /* CheckpointJob (qchkpt): signal 0, keeps running */
 	CKPT_PERIODIC,   /* interval: signal 0 */
 	CKPT_SHUTDOWN,   /* MOM shutdown with Checkpoint=s|shutdown: signal 15 */
+	CKPT_WALLTIME,   /* shortly before walltime (walltime_ckpt.c): signal 15 */
+};
+
+/* The checkpoint before this run's walltime (walltime_ckpt.c). */
+enum mom_wt_ckpt {
+	WT_NONE = 0,     /* not tried in this run */
+	WT_STARTED,      /* its script runs, or it was taken: the job ends held */
+	WT_FAILED,       /* it failed: the job is killed at walltime, wt_reason says why */
 };
 
 /* A checkpoint script that is running. */
@@ -66,6 +74,11 @@ struct mom_job {
 	time_t end_time;            /* when its task ended, 0 while running */
 	long walltime_prior;        /* seconds used in runs before a restart */
 	long walltime_ckpt;         /* walltime used at the last checkpoint */
+	long cput_prior;            /* cput of the runs before a restart */
+	enum mom_wt_ckpt wt_ckpt;   /* the checkpoint before walltime, this run */
+	int wt_end;                 /* ... and the server holds the job after it */
+	char *wt_reason;            /* why it failed */
+	long long wt_img_bytes;     /* its last image's size: 0 unknown, -1 none (not saved) */
 	enum mom_kill_reason kill_reason;
 	long long kill_ms;          /* when SIGTERM went out; 0 = not yet */
 	int kill_hard;              /* SIGKILL sent */
@@ -117,6 +130,7 @@ struct mom {
 	unsigned long srv_after_serial;
 	long long srv_after_until;
 	int status_inflight;        /* an IsStatus is queued */
+	long long dump_ms, dump_bytes; /* the last checkpoint taken here: time, size */
 	struct mom_job *jobs;
 	long long next_status_ms;   /* next IsStatus */
 	int registered;             /* the server answered an IsStatus */
@@ -173,6 +187,24 @@ void check_job_limits(struct mom *m);
 int job_signal(struct mom_job *j, int sig);
 /* Begin ending the job: SIGTERM now, SIGKILL after $kill_delay. */
 void job_kill(struct mom *m, struct mom_job *j, enum mom_kill_reason why);
+
+/* --- walltime_ckpt.c: a checkpoint shortly before walltime (issue 16) --- */
+/* For a job check_job_limits is looking at: start the checkpoint when it
+ * is due. Returns the walltime limit that applies to the job now, in
+ * seconds of *used (this run's for a job with walltime_total, else the
+ * whole job's, as before), or -1 when the job has none or must not be
+ * killed now (its checkpoint before walltime is running or was taken). */
+long walltime_ckpt_check(struct mom *m, struct mom_job *j, time_t now, long *used);
+/* What the server is told with that checkpoint: "run" (requeue) or "end"
+ * (hold), or NULL for any other checkpoint. */
+const char *walltime_ckpt_word(const struct mom_job *j);
+/* A checkpoint ended: how long it took and how large it is (the margin
+ * before walltime grows with that rate and the job's memory). */
+void walltime_ckpt_measured(struct mom *m, long long ms, long long bytes);
+/* Bytes in a checkpoint (a directory of flat files). */
+long long ckpt_dir_bytes(const char *path);
+/* Its checkpoint failed: the job runs on to its walltime, the comment says why. */
+void walltime_ckpt_failed(struct mom *m, struct mom_job *j, const char *why);
 
 /* --- mom_conn.c: connections from the server --------------------------- */
 /* The listening socket is readable (a wloop listener; arg = the mom). */

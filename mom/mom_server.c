@@ -232,8 +232,8 @@ void mom_job_resources(struct mom_job *j, struct attr_list *out)
 	char v[64];
 	long wall = job_walltime_used(j, time(NULL));
 
-	snprintf(v, sizeof(v), "%ld", j->cput);
-	mom_format_hms(j->cput, v, sizeof(v));
+	/* a restart carries on the runs before it (walltime, cput) */
+	mom_format_hms(j->cput_prior + j->cput, v, sizeof(v));
 	attrl_set(out, ATTR_used, "cput", v);
 	snprintf(v, sizeof(v), "%ldkb", j->mem_kb);
 	attrl_set(out, ATTR_used, "mem", v);
@@ -342,6 +342,9 @@ int send_alterjob_args(struct mom *m, struct mom_job *j, const struct attr_list 
 	if (extend) {
 		msg_add_arg(&req, "extend", extend);
 		msg_add_arg(&req, "migratable", migratable ? "1" : "0");
+		/* a checkpoint before walltime: requeue ("run") or hold ("end") */
+		if (walltime_ckpt_word(j))
+			msg_add_arg(&req, "walltime", walltime_ckpt_word(j));
 	}
 	mom_server_send(m, &req, alter_done, xstrdup(j->jobid));
 	msg_free(&req);

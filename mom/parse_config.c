@@ -28,6 +28,9 @@ void mom_config_init(struct mom_config *c)
 	c->kill_delay = 2;
 	c->checkpoint_interval = 600;      /* Torque: 10 minutes */
 	c->checkpoint_timeout = 300;
+	/* what a checkpoint of an ordinary job takes, with room; it grows
+	 * with the job's memory (walltime_ckpt.c) */
+	c->walltime_checkpoint_margin = 300;
 }
 
 void mom_config_free(struct mom_config *c)
@@ -220,6 +223,33 @@ static int set_checkpoint_timeout(struct mom_config *c, char *val, char *err, si
 		       err, errlen);
 }
 
+/* ckmig's: how long before a job's walltime its MOM checkpoints it (jobs
+ * with walltime_total, and with $checkpoint_at_walltime every
+ * checkpointable job); the least margin, seconds. */
+static int set_walltime_checkpoint_margin(struct mom_config *c, char *val, char *err,
+					  size_t errlen)
+{
+	return set_int(&c->walltime_checkpoint_margin, val, 1, 86400,
+		       "$walltime_checkpoint_margin (seconds)", err, errlen);
+}
+
+/* ckmig's: a checkpointable job without walltime_total that reaches its
+ * walltime is checkpointed and held, not killed. Torque's boolean words. */
+static int set_checkpoint_at_walltime(struct mom_config *c, char *val, char *err, size_t errlen)
+{
+	if (!strcasecmp(val, "true") || !strcasecmp(val, "yes") || !strcmp(val, "1") ||
+	    !strcasecmp(val, "on")) {
+		c->checkpoint_at_walltime = 1;
+	} else if (!strcasecmp(val, "false") || !strcasecmp(val, "no") || !strcmp(val, "0") ||
+		   !strcasecmp(val, "off")) {
+		c->checkpoint_at_walltime = 0;
+	} else {
+		snprintf(err, errlen, "$checkpoint_at_walltime needs true or false, not \"%s\"", val);
+		return -1;
+	}
+	return 0;
+}
+
 /* Torque splits the list on space, tab, comma and colon, and keeps at most
  * TMAX_RCDCOUNT entries; it drops the rest silently, we refuse them. */
 static int set_remote_checkpoint_dirs(struct mom_config *c, char *val, char *err, size_t errlen)
@@ -326,6 +356,8 @@ static const struct {
 	{ "checkpoint_run_exe", set_checkpoint_run_exe },
 	{ "checkpoint_interval", set_checkpoint_interval },
 	{ "checkpoint_timeout", set_checkpoint_timeout },
+	{ "walltime_checkpoint_margin", set_walltime_checkpoint_margin },
+	{ "checkpoint_at_walltime", set_checkpoint_at_walltime },
 	{ "remote_checkpoint_dirs", set_remote_checkpoint_dirs },
 	{ "allowed_checkpoint_dirs", set_allowed_checkpoint_dirs },
 };

@@ -43,6 +43,8 @@ struct mom_config {
 	char *checkpoint_run_exe;       /* $checkpoint_run_exe */
 	int checkpoint_interval;        /* $checkpoint_interval, in seconds */
 	int checkpoint_timeout;         /* $checkpoint_timeout, s (ckmig) */
+	int walltime_checkpoint_margin; /* $walltime_checkpoint_margin, s (ckmig) */
+	int checkpoint_at_walltime;     /* $checkpoint_at_walltime: hold, not kill (ckmig) */
 	char *remote_checkpoint_dirs[MOM_MAX_REMOTE_DIRS];
 	int n_remote_checkpoint_dirs;
 	char *allowed_checkpoint_dirs[MOM_MAX_REMOTE_DIRS];  /* $allowed_checkpoint_dirs */

@@ -70,6 +70,8 @@ static int req_queuejob(struct mom *m, int conn, struct pbs_msg *req, struct pbs
 		used = attrl_get(&j->attrs, ATTR_used, "walltime");
 		j->walltime_prior = used && mom_parse_hms(used) > 0 ? mom_parse_hms(used) : 0;
 		j->walltime_ckpt = j->walltime_prior;
+		used = attrl_get(&j->attrs, ATTR_used, "cput");
+		j->cput_prior = used && mom_parse_hms(used) > 0 ? mom_parse_hms(used) : 0;
 	}
 	if (j->restart)
 		fault_point(FAULT_MOM_RESTART_QUEUED);

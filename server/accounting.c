@@ -55,6 +55,10 @@ void account_jobstr(const struct job *j, int with_end, struct buf *out)
 	kv(out, "session", job_attr(j, ATTR_session));
 	kv(out, "end", job_attr(j, ATTR_comp_time));
 	kv(out, "Exit_status", job_attr(j, ATTR_exitstat));
+	/* a job of several runs (issue 16): resources_used below are the
+	 * total of its runs, each of which had an R record */
+	kv(out, "run_count", job_attr(j, ATTR_run_count));
+	kv(out, "walltime_total", job_attr(j, ATTR_walltime_total));
 	for (a = j->attrs.head; a; a = a->next)
 		if (!strcmp(a->name, ATTR_used) && a->resource)
 			buf_printf(out, " resources_used.%s=%s", a->resource, a->value);

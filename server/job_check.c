@@ -235,6 +235,41 @@ int ckpt_dir_allowed(struct server *s, const char *dir, char *msg, size_t msglen
 	return ok ? 0 : PBSE_PERM;
 }
 
+/* walltime_total (issue 16): a budget of walltime over several runs,
+ * each run bounded by Resource_List.walltime. It only means something
+ * for a job that has a per-run walltime (its own, or the queue's
+ * default) and can be checkpointed: refused otherwise, here, rather than
+ * killed at the first walltime. */
+static int check_walltime_total(struct server *s, const struct attr_list *job, char *msg,
+				size_t msglen)
+{
+	const char *total = attrl_get(job, ATTR_walltime_total, NULL);
+	const char *wt = attrl_get(job, ATTR_l, "walltime");
+	struct ckpt_opts o;
+
+	if (!total)
+		return 0;
+	if (resc_value_check("walltime", total, msg, msglen) < 0 || parse_time_value(total) <= 0) {
+		snprintf(msg, msglen, "walltime_total must be a time greater than zero "
+			 "([[HH:]MM:]SS), not \"%s\"", total);
+		return PBSE_BADATVAL;
+	}
+	if (!wt)
+		wt = attrl_get(&s->qattrs, ATTR_rescdflt, "walltime");
+	if (!wt || parse_time_value(wt) <= 0) {
+		snprintf(msg, msglen, "walltime_total needs a per-run walltime "
+			 "(-l walltime=HH:MM:SS)");
+		return PBSE_IVALREQ;
+	}
+	if (ckpt_opts_parse(attrl_get(job, ATTR_c, NULL), &o, NULL, 0) < 0 ||
+	    !ckpt_checkpointable(&o)) {
+		snprintf(msg, msglen, "walltime_total needs a checkpointable job "
+			 "(-c enabled, periodic, shutdown or c=N)");
+		return PBSE_IVALREQ;
+	}
+	return 0;
+}
+
 int job_check_attrs(struct server *s, const struct attr_list *req, const struct attr_list *job,
 		    char *msg, size_t msglen)
 {
@@ -278,6 +313,10 @@ int job_check_attrs(struct server *s, const struct attr_list *req, const struct 
 				return rc;
 		}
 	}
+	if ((attrl_find(req, ATTR_walltime_total, NULL) || attrl_find(req, ATTR_l, "walltime") ||
+	     attrl_find(req, ATTR_c, NULL)) &&
+	    (rc = check_walltime_total(s, job, msg, msglen)))
+		return rc;
 	/* nodes against the node list, when this request set nodes or ncpus */
 	if (attrl_find(req, ATTR_l, "nodes") || attrl_find(req, ATTR_l, "ncpus")) {
 		const char *ncpus = attrl_get(job, ATTR_l, "ncpus");

@@ -64,7 +64,8 @@ static void take_checkpoint(struct server *s, struct job *j, const struct pbs_ms
 			job_set(j, names[i], v);
 	}
 	if (job_attr(j, ATTR_checkpoint_name))
-		ckmig_reported(s, j, 1, mg ? !strcmp(mg, "1") : -1);
+		ckmig_reported(s, j, 1, mg ? !strcmp(mg, "1") : -1,
+			       walltime_word(msg_arg(rq, "walltime")));
 }
 
 /* Torque's check_if_checkpoint_restart_failed() (req_jobobit.c): a

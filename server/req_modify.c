@@ -12,7 +12,7 @@
 static const char *alterable[] = {
 	ATTR_a, ATTR_c, ATTR_e, ATTR_h, ATTR_j, ATTR_k, ATTR_l, ATTR_m, ATTR_o, ATTR_p, ATTR_r,
 	ATTR_A, ATTR_M, ATTR_N, ATTR_S, ATTR_v, ATTR_checkpoint_dir, ATTR_comment,
-	ATTR_checkpoint_restart_status, NULL
+	ATTR_checkpoint_restart_status, ATTR_walltime_total, NULL
 };
 /* may change while the job runs (Torque: ATR_DFLAG_ALTRUN). The restart
  * script's hooks set checkpoint_restart_status with qalter while the
@@ -137,7 +137,8 @@ int req_mom_modifyjob(struct batch_request *br)
 		 * landed in a shared directory (periodic and MOM-shutdown
 		 * checkpoints have no request whose answer could carry aux 1);
 		 * without that word the state machine keeps the answer's. */
-		ckmig_reported(s, j, !strcmp(ext, "checkpoint_hold"), mg ? !strcmp(mg, "1") : -1);
+		ckmig_reported(s, j, !strcmp(ext, "checkpoint_hold"), mg ? !strcmp(mg, "1") : -1,
+			       walltime_word(msg_arg(&br->rq, "walltime")));
 		snprintf(text, sizeof(text), "checkpoint_name=%s checkpoint_time=%s %s",
 			 job_attr(j, ATTR_checkpoint_name) ? job_attr(j, ATTR_checkpoint_name) : "",
 			 job_attr(j, ATTR_checkpoint_time) ? job_attr(j, ATTR_checkpoint_time) : "",

@@ -15,7 +15,7 @@ static const char *settable[] = {
 	ATTR_a, ATTR_c, ATTR_e, ATTR_g, ATTR_h, ATTR_j, ATTR_k, ATTR_l, ATTR_m, ATTR_o, ATTR_p,
 	ATTR_r, ATTR_u, ATTR_v, ATTR_A, ATTR_M, ATTR_N, ATTR_S, ATTR_depend, ATTR_submit_args,
 	ATTR_init_work_dir, ATTR_checkpoint_dir, ATTR_submit_host, "umask", "interactive",
-	"job_radix", "fault_tolerant", "job_array_request", NULL
+	"job_radix", "fault_tolerant", "job_array_request", ATTR_walltime_total, NULL
 };
 /* Sent by some clients, silently replaced by the server's values. */
 static const char *ours[] = { ATTR_owner, ATTR_euser, ATTR_egroup, ATTR_q, ATTR_queue, NULL };

@@ -81,6 +81,8 @@ void job_started(struct server *s, struct job *j, int restart)
 	job_setf(j, ATTR_start_time, "%ld", (long)s->now());
 	job_setf(j, ATTR_start_count, "%ld",
 		 (job_attr(j, ATTR_start_count) ? atol(job_attr(j, ATTR_start_count)) : 0) + 1);
+	job_setf(j, ATTR_run_count, "%ld",
+		 (job_attr(j, ATTR_run_count) ? atol(job_attr(j, ATTR_run_count)) : 0) + 1);
 	free(j->ck.lost_node);
 	j->ck.lost_node = NULL;
 	if (restart)

@@ -88,6 +88,10 @@ static void stat_one_job(struct buf *b, const struct job *j, const struct attr_l
 	snprintf(v, sizeof(v), "0x%x", j->svrflags);
 	if (wanted(want, ATTR_svrflags))
 		proto_obj_attr(b, ATTR_svrflags, NULL, v);
+	if (job_attr(j, ATTR_walltime_total) && wanted(want, ATTR_walltime_left)) {
+		walltime_left_str(j, v, sizeof(v));
+		proto_obj_attr(b, ATTR_walltime_left, NULL, v);
+	}
 	if (wanted(want, ATTR_migration_state))
 		proto_obj_attr(b, ATTR_migration_state, NULL, ckmig_state_name(j->ck.state));
 	if (j->ck.state == CKMIG_FAILED && j->ck.reason && wanted(want, ATTR_migration_reason))

@@ -40,6 +40,8 @@ enum ckmig_cause {
 	CKMIG_BY_PREEMPT,      /* scheduler: Q afterwards, runs where there is room */
 	CKMIG_BY_DRAIN,        /* pbsnodes -M: restarted at once anywhere else */
 	CKMIG_BY_MOM,          /* the MOM's own checkpoint (periodic, its shutdown) */
+	CKMIG_BY_WALLTIME,     /* the MOM's, before walltime: Q afterwards, runs on (issue 16) */
+	CKMIG_BY_WALLTIME_END, /* ... and the walltime_total is used up (or none): H afterwards */
 	CKMIG_NCAUSES
 };
 struct job_ckmig {
@@ -370,8 +372,12 @@ void ckmig_requested(struct server *s, struct job *j, enum ckmig_cause cause, co
 void ckmig_answered(struct server *s, struct job *j, int code, int aux, int hold_set,
 		    const char *text);
 /* The MOM's checkpoint report (news path 2: ModifyJob checkpoint_hold/cont).
- * migratable: -1 when the MOM did not say. */
-void ckmig_reported(struct server *s, struct job *j, int hold, int migratable);
+ * migratable: -1 when the MOM did not say. walltime: the MOM's word on a
+ * checkpoint it took before the job's walltime (its "walltime" argument,
+ * parsed by walltime_word): CKMIG_BY_WALLTIME, CKMIG_BY_WALLTIME_END, or
+ * CKMIG_BY_NONE for any other checkpoint. */
+void ckmig_reported(struct server *s, struct job *j, int hold, int migratable,
+		    enum ckmig_cause walltime);
 /* The MOM gave up a hold checkpoint (its "uos" release). */
 void ckmig_mom_gave_up(struct server *s, struct job *j, const char *why);
 /* The job's end (news path 3: the obit). 1 when the machine took it. */
@@ -386,6 +392,15 @@ void ckmig_recover(struct server *s, struct job *j);  /* after a server restart 
 void ckmig_upgrade_v1(struct job *j);
 /* qmigrate's pending relays: run those whose client hung up (all: every one). */
 void migrate_pending_run(struct server *s, int all);
+
+/* svr_walltime.c: jobs longer than one run's walltime (issue 16) */
+enum ckmig_cause walltime_word(const char *word);       /* "run"/"end" -> cause */
+long walltime_budget_left(const struct job *j);         /* seconds, -1 = no budget */
+void walltime_left_str(const struct job *j, char *out, size_t size);
+/* A run ended by its checkpoint before walltime: comment, the hold when
+ * the budget is used up, the run's accounting record. Called by the state
+ * machine (requeue_checkpointed) before the job's new state is set. */
+void walltime_run_ended(struct server *s, struct job *j);
 
 /* svr_task.c: the loop's "periodic" task (svr_connect.c) runs it every second */
 void svr_periodic(struct server *s);

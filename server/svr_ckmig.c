@@ -39,6 +39,8 @@ static const char *const cause_names[CKMIG_NCAUSES] = {
 	[CKMIG_BY_PREEMPT] = "preempt",
 	[CKMIG_BY_DRAIN] = "drain",
 	[CKMIG_BY_MOM] = "mom",
+	[CKMIG_BY_WALLTIME] = "walltime",
+	[CKMIG_BY_WALLTIME_END] = "walltime_end",
 };
 
 const char *ckmig_state_name(enum ckmig_state st)
@@ -244,7 +246,8 @@ void ckmig_answered(struct server *s, struct job *j, int code, int aux, int hold
 		  "checkpoint restarts on this node only");
 }
 
-void ckmig_reported(struct server *s, struct job *j, int hold, int migratable)
+void ckmig_reported(struct server *s, struct job *j, int hold, int migratable,
+		    enum ckmig_cause walltime)
 {
 	set_kind(j, migratable);
 	if (!hold || j->state != JOB_STATE_RUNNING) {
@@ -252,8 +255,11 @@ void ckmig_reported(struct server *s, struct job *j, int hold, int migratable)
 		return;
 	}
 	/* the obit that follows requeues it (a MOM's own checkpoint at its
-	 * shutdown arrives here with no request behind it) */
-	if (j->ck.cause == CKMIG_BY_NONE)
+	 * shutdown arrives here with no request behind it; one before the
+	 * job's walltime says so, and that decides the end: Q or H) */
+	if (walltime == CKMIG_BY_WALLTIME || walltime == CKMIG_BY_WALLTIME_END)
+		j->ck.cause = walltime;
+	else if (j->ck.cause == CKMIG_BY_NONE)
 		j->ck.cause = CKMIG_BY_MOM;
 	if (j->substate == JOB_SUBSTATE_RUNNING)
 		svr_setjobstate(s, j, JOB_STATE_RUNNING, JOB_SUBSTATE_RERUN);
@@ -306,6 +312,8 @@ static void requeue_checkpointed(struct server *s, struct job *j)
 	int st, sub, rc;
 
 	node_release(s, j);
+	if (cause == CKMIG_BY_WALLTIME || cause == CKMIG_BY_WALLTIME_END)
+		walltime_run_ended(s, j);   /* H when the budget is used up */
 	svr_evaljobstate(s, j, &st, &sub);
 	svr_setjobstate(s, j, st, sub);
 	ckmig_set(s, j, CKMIG_CHECKPOINTED, st == JOB_STATE_HELD ? "held" : "requeued");

@@ -83,7 +83,7 @@ TEST(ServerCkmig, HoldAnswerThenReportThenObit)
 	EXPECT_TRUE(j->svrflags & JOB_SVFLG_CHECKPOINT_MIGRATEABLE);
 	EXPECT_FALSE(j->svrflags & JOB_SVFLG_CHECKPOINT_FILE);
 	job_set(j, ATTR_checkpoint_name, "ckpt.2.head.1");
-	ckmig_reported(v.s, j, 1, -1);   // no "migratable" word: the answer's stays
+	ckmig_reported(v.s, j, 1, -1, CKMIG_BY_NONE);   // no "migratable" word: the answer's stays
 	EXPECT_TRUE(j->svrflags & JOB_SVFLG_CHECKPOINT_MIGRATEABLE);
 	EXPECT_EQ(CKMIG_STOPPING, j->ck.state);
 	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
@@ -99,7 +99,7 @@ TEST(ServerCkmig, ReportBeforeAnswerStillHolds)
 	job *j = running_job("3.head");
 	ckmig_requested(v.s, j, CKMIG_BY_HOLD, NULL, NULL);
 	job_set(j, ATTR_checkpoint_name, "ckpt.3.head.1");
-	ckmig_reported(v.s, j, 1, 0);
+	ckmig_reported(v.s, j, 1, 0, CKMIG_BY_NONE);
 	EXPECT_EQ(CKMIG_STOPPING, j->ck.state);
 	EXPECT_EQ(JOB_SUBSTATE_RERUN, j->substate);
 	EXPECT_EQ(CKMIG_BY_HOLD, j->ck.cause);
@@ -117,7 +117,7 @@ TEST(ServerCkmig, ObitBeforeAnswerIsHeldWhenTheAnswerComes)
 	job *j = running_job("4.head");
 	ckmig_requested(v.s, j, CKMIG_BY_HOLD, NULL, NULL);
 	job_set(j, ATTR_checkpoint_name, "ckpt.4.head.1");
-	ckmig_reported(v.s, j, 1, 1);
+	ckmig_reported(v.s, j, 1, 1, CKMIG_BY_NONE);
 	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
 	EXPECT_EQ(JOB_STATE_QUEUED, j->state);   // no hold bits yet
 	ckmig_answered(v.s, j, 0, PBS_CHECKPOINT_MIGRATE, HOLD_u, NULL);
@@ -135,7 +135,7 @@ TEST(ServerCkmig, QchkptContinues)
 	EXPECT_EQ(CKMIG_NONE, j->ck.state);
 	EXPECT_EQ(JOB_SUBSTATE_RUNNING, j->substate);
 	EXPECT_TRUE(j->svrflags & JOB_SVFLG_CHECKPOINT_FILE);
-	ckmig_reported(v.s, j, 0, 1);   // periodic report: shared after all
+	ckmig_reported(v.s, j, 0, 1, CKMIG_BY_NONE);   // periodic report: shared after all
 	EXPECT_TRUE(j->svrflags & JOB_SVFLG_CHECKPOINT_MIGRATEABLE);
 	EXPECT_EQ(CKMIG_NONE, j->ck.state);
 	// a refused qchkpt leaves the job as it was, not FAILED
@@ -168,7 +168,7 @@ TEST(ServerCkmig, MomShutdownCheckpointWithoutRequest)
 	Srv v;
 	job *j = running_job("7.head");
 	job_set(j, ATTR_checkpoint_name, "ckpt.7.head.1");
-	ckmig_reported(v.s, j, 1, 1);
+	ckmig_reported(v.s, j, 1, 1, CKMIG_BY_NONE);
 	EXPECT_EQ(CKMIG_STOPPING, j->ck.state);
 	EXPECT_EQ(CKMIG_BY_MOM, j->ck.cause);
 	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
@@ -217,7 +217,7 @@ TEST(ServerCkmig, RecoveryRelaysPendingAndForgetsALostAnswer)
 	EXPECT_EQ(CKMIG_NONE, c->ck.state);
 	EXPECT_EQ(CKMIG_BY_MIGRATE, c->ck.cause);   // the MOM's report still leads to node3
 	EXPECT_STREQ("node3", c->ck.dest);
-	ckmig_reported(v.s, c, 1, 1);
+	ckmig_reported(v.s, c, 1, 1, CKMIG_BY_NONE);
 	EXPECT_EQ(CKMIG_STOPPING, c->ck.state);
 	EXPECT_EQ(CKMIG_BY_MIGRATE, c->ck.cause);
 	job_free(p);

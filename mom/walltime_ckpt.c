@@ -1,0 +1,260 @@
+/* A checkpoint shortly before walltime (issue 16).
+ *
+ * A job with walltime_total (qsub -W walltime_total=96:00:00) runs at most
+ * its Resource_List.walltime each time, and at most what is left of its
+ * budget (walltime_total less the walltime of the runs before, which the
+ * server hands over as resources_used.walltime with the restart). Shortly
+ * before that limit this MOM checkpoints it as a hold would (signal 15,
+ * the job ends) and tells the server which end it has come to: "run"
+ * (requeue it, it runs on) or "end" (this run used up the budget: hold
+ * it). With $checkpoint_at_walltime, a checkpointable job without a
+ * budget is checkpointed the same way before its walltime ("end"), not
+ * killed.
+ *
+ * How shortly: $walltime_checkpoint_margin seconds, or twice the time the
+ * dump is expected to take when that is more (margin_for): the size of
+ * the job's last image at the speed of the last dump on this MOM, or its
+ * resident memory at 100 MB/s when it has no image yet; at most half the
+ * run's walltime, so that every run gets on.
+ *
+ * If the checkpoint fails, the job is killed at its walltime as before,
+ * and its end says why; if the checkpoint is still running at walltime it
+ * may finish ($checkpoint_timeout bounds it): killing a job in the middle
+ * of its dump would lose the very work the checkpoint is for. */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "walltime: "
+#include "lib/attr_names.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "mom/checkpoint.h"
+#include "mom/mom.h"
+#include "mom/mom_server.h"
+#include "mom/mom_util.h"
+
+#define DEFAULT_DUMP_BYTES_PER_S (100LL << 20)
+
+/* Resident memory (bytes) of the process tree under pid: the job's task
+ * and everything below it, cr_run's namespace included. */
+static long long tree_rss(pid_t top)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t *pids = NULL, *ppids = NULL;
+	long long *rss = NULL, total = 0;
+	size_t n = 0, cap = 0, i;
+	int grew = 1;
+	char *in;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char path[300], buf[1024], *p;
+		long ppid, pages;
+		int fd;
+		ssize_t len;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* after "(comm)": state ppid ... field 24 is rss in pages */
+		p = strrchr(buf, ')');
+		if (!p || sscanf(p + 2, "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+				 "%*d %*d %*d %*d %*d %*u %*u %ld", &ppid, &pages) != 2)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			pids = xrealloc(pids, cap * sizeof(*pids));
+			ppids = xrealloc(ppids, cap * sizeof(*ppids));
+			rss = xrealloc(rss, cap * sizeof(*rss));
+		}
+		pids[n] = (pid_t)atol(de->d_name);
+		ppids[n] = (pid_t)ppid;
+		rss[n] = (long long)pages * sysconf(_SC_PAGESIZE);
+		n++;
+	}
+	closedir(d);
+	/* mark the tree: top, then children of marked ones until none is new */
+	in = xcalloc(n ? n : 1, 1);
+	for (i = 0; i < n; i++)
+		in[i] = pids[i] == top;
+	while (grew) {
+		grew = 0;
+		for (i = 0; i < n; i++) {
+			size_t k;
+
+			if (in[i])
+				continue;
+			for (k = 0; k < n; k++)
+				if (in[k] && pids[k] == ppids[i]) {
+					in[i] = 1;
+					grew = 1;
+					break;
+				}
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (in[i])
+			total += rss[i];
+	free(in);
+	free(pids);
+	free(ppids);
+	free(rss);
+	return total;
+}
+
+long long ckpt_dir_bytes(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	struct stat st;
+	long long n = 0;
+
+	while (d && (de = readdir(d)))
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			n += st.st_size;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The size of what the next dump will write: the job's last checkpoint
+ * when it was restarted from one (measured once a run), else -1. */
+static long long last_image_bytes(struct mom *m, struct mom_job *j)
+{
+	const char *name = attrl_get(&j->attrs, ATTR_checkpoint_name, NULL);
+
+	if (!j->wt_img_bytes) {
+		char *dir = mom_job_checkpoint_dir(m, j), *path;
+
+		path = name && *name && !strchr(name, '/') ? xasprintf("%s/%s", dir, name) : NULL;
+		j->wt_img_bytes = path && j->restart ? ckpt_dir_bytes(path) : 0;
+		if (j->wt_img_bytes <= 0)
+			j->wt_img_bytes = -1;
+		free(path);
+		free(dir);
+	}
+	return j->wt_img_bytes;
+}
+
+/* Twice the dump's expected time, in seconds: a restarted job's last
+ * image at the speed of the last dump on this MOM (its time scaled by
+ * how much larger the image is); a job never dumped yet, its resident
+ * memory at 100 MB/s, and never less than the last dump here took. */
+static long margin_for(struct mom *m, struct mom_job *j)
+{
+	long long img = last_image_bytes(m, j);
+	double est;
+	long margin = m->cfg.walltime_checkpoint_margin;
+
+	if (img > 0 && m->dump_ms > 0 && m->dump_bytes > 0) {
+		est = m->dump_ms / 1000.0 * (img > m->dump_bytes ? (double)img / m->dump_bytes : 1.0);
+	} else {
+		est = (double)tree_rss(j->sid) / DEFAULT_DUMP_BYTES_PER_S;
+		if (m->dump_ms / 1000.0 > est)
+			est = m->dump_ms / 1000.0;
+	}
+	if ((long)(2.0 * est + 0.999) > margin)
+		margin = (long)(2.0 * est + 0.999);
+	return margin;
+}
+
+void walltime_ckpt_measured(struct mom *m, long long ms, long long bytes)
+{
+	if (ms > 0 && bytes > 0) {
+		m->dump_ms = ms;
+		m->dump_bytes = bytes;
+	}
+}
+
+const char *walltime_ckpt_word(const struct mom_job *j)
+{
+	if (j->wt_ckpt != WT_STARTED)
+		return NULL;
+	return j->wt_end ? "end" : "run";
+}
+
+/* The job's walltime checkpoint failed (its script, or it could not
+ * start): the job runs on until its walltime kills it, and says why. */
+static void wt_failed(struct mom *m, struct mom_job *j, const char *why)
+{
+	char comment[1200];
+
+	j->wt_ckpt = WT_FAILED;
+	free(j->wt_reason);
+	j->wt_reason = xstrdup(why);
+	snprintf(comment, sizeof(comment), "checkpoint before walltime failed: %s; the job will "
+		 "be killed at its walltime", why);
+	log_job(PBSEVENT_ERROR, j->jobid, "%s", comment);
+	send_comment(m, j, comment);
+	mom_job_save(m, j);
+}
+
+void walltime_ckpt_failed(struct mom *m, struct mom_job *j, const char *why)
+{
+	if (j->wt_ckpt == WT_STARTED)
+		wt_failed(m, j, why);
+}
+
+long walltime_ckpt_check(struct mom *m, struct mom_job *j, time_t now, long *used)
+{
+	const char *wt = attrl_get(&j->attrs, ATTR_l, "walltime");
+	const char *total = attrl_get(&j->attrs, ATTR_walltime_total, NULL);
+	long limit = wt ? mom_parse_hms(wt) : -1, budget = total ? mom_parse_hms(total) : -1;
+	long margin;
+	int end = 1;
+	char err[1024];
+
+	*used = job_walltime_used(j, now);
+	if (limit <= 0)
+		return -1;
+	if (budget > 0) {
+		/* per run: this run's time, within what is left of the budget */
+		long left = budget - j->walltime_prior;
+
+		*used = j->start_time ? (long)(now - j->start_time) : 0;
+		end = left <= limit;
+		if (left < limit)
+			limit = left > 0 ? left : 0;
+	}
+	if ((budget <= 0 && !m->cfg.checkpoint_at_walltime) || !m->cfg.checkpoint_script ||
+	    !mom_job_run_under_cr(m, j) || j->wt_ckpt == WT_FAILED)
+		return limit;
+	if (j->wt_ckpt == WT_STARTED)
+		return -1;       /* running or taken: the job ends held */
+	if (j->ck)               /* another checkpoint first; ours after it */
+		return *used >= limit ? -1 : limit;
+	/* a run always gets half its walltime at least: a margin as long as
+	 * the run would requeue the job again and again, doing nothing */
+	margin = margin_for(m, j);
+	if (margin > limit / 2)
+		margin = limit / 2;
+	if (*used < limit - margin)
+		return limit;
+	j->wt_end = end;
+	j->wt_ckpt = WT_STARTED;
+	log_job(PBSEVENT_JOB, j->jobid, "checkpoint before walltime: %ld s used of %ld (margin "
+		"%ld s); then %s", *used, limit, margin, end ? "held" : "requeued");
+	if (start_checkpoint(m, j, CKPT_WALLTIME, -1, err, sizeof(err)) != 0) {
+		wt_failed(m, j, err);
+		return limit;
+	}
+	mom_job_save(m, j);
+	return -1;
+}
