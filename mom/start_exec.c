@@ -578,9 +578,12 @@ int start_exec(struct mom *m, struct mom_job *j, char *err, size_t errlen)
 			rc = JOB_EXEC_BADRESRT;
 			goto out;
 		}
-		/* pbs_mom (blcr_restart_job): the script runs with the MOM's
-		 * own stdio, /dev/null: what it says goes to its log and to the
-		 * job's comment (qalter), nowhere else. */
+		/* pbs_mom (blcr_restart_job): the checkpoint itself is given to
+		 * the job's owner (cr_restart checks every image through one
+		 * directory fd), and the script runs with the MOM's own stdio,
+		 * /dev/null: what it says goes to its log and to the job's
+		 * comment (qalter), nowhere else. */
+		mom_restart_chown(m, j, l.uid, l.gid);
 		close(l.out_fd);
 		if (l.err_fd != l.out_fd)
 			close(l.err_fd);
