@@ -45,6 +45,8 @@ int ckslurm_job_steer(uint32_t id, const char *req, const char *exc, int start_n
 int ckslurm_job_requeue(uint32_t id, int hold);
 /* signal the batch script only (scancel --batch --signal=SIG) */
 int ckslurm_job_signal_batch(uint32_t id, int sig);
+/* slurm.conf's JobFileAppend (1/0), as slurmctld has it; -1 if unknown */
+int ckslurm_conf_file_append(void);
 const char *ckslurm_strerror(int code);
 /* slurmctld away (restarting, unreachable): worth trying again */
 int ckslurm_transient(int code);

@@ -11,6 +11,8 @@
  *            PARTITION:dir=DIR   the same for one partition
  *            agent=PATH    ckmig_slurm_agent (default PREFIX/libexec/ckmig/)
  *            bin=DIR       where cr_run, cr_checkpoint, cr_restart are
+ *            log=FILE      the agent's log (root's, appended to; default
+ *                          syslog, "ckmig-slurm")
  *            always        every batch job, as if --checkpoint were given
  *
  * How (slurmstepd, batch step only; other steps are left alone):
@@ -57,6 +59,7 @@ static char opt_dir[PATH_MAX];
 static char cfg_dir[PATH_MAX];
 static char cfg_agent[PATH_MAX] = CKMIG_PREFIX "/libexec/ckmig/ckmig_slurm_agent";
 static char cfg_bin[PATH_MAX] = CKMIG_PREFIX "/bin";
+static char cfg_log[PATH_MAX];
 static char cfg_partdirs[2048];    /* "PART=DIR\n..." */
 static int cfg_always;
 
@@ -98,6 +101,8 @@ static int parse_args(int ac, char **av)
             snprintf(cfg_agent, sizeof(cfg_agent), "%s", a + 6);
         else if (!strncmp(a, "bin=", 4))
             snprintf(cfg_bin, sizeof(cfg_bin), "%s", a + 4);
+        else if (!strncmp(a, "log=", 4))
+            snprintf(cfg_log, sizeof(cfg_log), "%s", a + 4);
         else if (!strcmp(a, "always"))
             cfg_always = 1;
         else if (colon && !strncmp(colon + 1, "dir=", 4) &&
@@ -222,7 +227,8 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
         }
         char *const argv[] = { cfg_agent, "--job", a_job, "--uid", a_uid, "--gid", a_gid,
                                "--nodes", a_nn, "--restarts", a_rc, "--dir", (char *)dir,
-                               "--bin", cfg_bin, "--node", node, NULL };
+                               "--bin", cfg_bin, "--node", node,
+                               cfg_log[0] ? "--log" : NULL, cfg_log, NULL };
         char envconf[PATH_MAX + 16];
         snprintf(envconf, sizeof(envconf), "SLURM_CONF=%s", conf ? conf : "");
         char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", envconf, NULL };

@@ -136,3 +136,13 @@ int ckslurm_not_pending(int code)
 {
     return code == ESLURM_JOB_NOT_PENDING;
 }
+
+int ckslurm_conf_file_append(void)
+{
+    slurm_conf_t *conf = NULL;
+    if (slurm_load_ctl_conf((time_t)0, &conf) != SLURM_SUCCESS || !conf)
+        return -1;
+    int r = conf->job_file_append ? 1 : 0;
+    slurm_free_ctl_conf(conf);
+    return r;
+}

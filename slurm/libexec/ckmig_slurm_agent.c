@@ -15,14 +15,15 @@
  *     SlurmUser can set, so commands can trust it.
  *
  *   ckmig_slurm_agent --job ID --uid U --gid G --nodes N --restarts R
- *                     --dir DIR --bin BINDIR --node NODE
- *   ckmig_slurm_agent --steer --job ID --restarts R --node NODE
+ *                     --dir DIR --bin BINDIR --node NODE [--log FILE]
+ *   ckmig_slurm_agent --steer --job ID --restarts R --node NODE [--log FILE]
  *       (detached, after a requeue: once the job is PENDING again, its
  *        target from the owner's "ckmig-migrate=" Comment, and
  *        StartTime=now instead of Slurm's requeue delay)
  *
  * Never writes to the job's output files once the job has started (a
- * restore checks their sizes): it logs to syslog (ckmig-slurm). */
+ * restore checks their sizes): it logs to syslog (ckmig-slurm), or to
+ * --log FILE (the plugin's log=: a node may have no syslog daemon). */
 #include "slurm/ckslurm_job.h"
 #include "slurm/ckslurm_proto.h"
 
@@ -59,12 +60,38 @@ struct agent {
     struct ckslurm_request req;
 };
 
+static int log_fd = -1;
+static const char *log_path;
+
 static void logmsg(int prio, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsyslog(prio, fmt, ap);
+    if (log_fd < 0) {
+        vsyslog(prio, fmt, ap);
+    } else {
+        /* one write per line: several agents append to one file */
+        char line[1200], stamp[32];
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", localtime_r(&ts.tv_sec, &tm));
+        int n = snprintf(line, sizeof(line), "[%s.%03ld] ckmig-slurm[%d]: ", stamp,
+                         ts.tv_nsec / 1000000, (int)getpid());
+        vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+        size_t len = strlen(line);
+        line[len++] = '\n';
+        (void)!write(log_fd, line, len);
+    }
     va_end(ap);
+}
+
+/* Root's log file, appended to; never a link. */
+static void open_log(const char *path)
+{
+    log_path = path;
+    if (path && *path)
+        log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
 /* Before the job starts its output files are ours to tell the user why. */
@@ -291,6 +318,16 @@ static void restore_io(struct agent *a, long n)
 
 static void requeue(struct agent *a, int hold);
 
+/* A variable of the job's environment (as the task had it), or NULL. */
+static const char *job_env(const struct agent *a, const char *name)
+{
+    size_t l = strlen(name);
+    for (char **e = a->req.env; *e; e++)
+        if (!strncmp(*e, name, l) && (*e)[l] == '=')
+            return *e + l + 1;
+    return NULL;
+}
+
 static int restart_job(struct agent *a)
 {
     char name[32], fdarg[16], exe[4096];
@@ -330,8 +367,13 @@ static int restart_job(struct agent *a)
             ok = 1;
             break;
         }
-        if (!strcmp(line, "CKMIG-FAILED"))
-            break;
+        /* the failure hook runs before cr_restart says why: read on to
+         * its end, keeping what it says after the marker */
+        if (!strcmp(line, "CKMIG-FAILED")) {
+            len = 0;
+            text[0] = '\0';
+            continue;
+        }
         len += (size_t)snprintf(text + len, len < sizeof(text) ? sizeof(text) - len : 0, "%s%s",
                                 len ? " " : "", line);
         if (len >= sizeof(text))
@@ -440,7 +482,8 @@ static void start_steering(struct agent *a, const char *self)
         snprintf(job, sizeof(job), "%u", a->job);
         snprintf(rs, sizeof(rs), "%u", a->restarts);
         char *const argv[] = { (char *)self, "--steer", "--job", job, "--restarts", rs,
-                               "--node", (char *)a->node, NULL };
+                               "--node", (char *)a->node, log_path ? "--log" : NULL,
+                               (char *)log_path, NULL };
         char *conf = getenv("SLURM_CONF");
         char envconf[4200];
         snprintf(envconf, sizeof(envconf), "SLURM_CONF=%s", conf ? conf : "");
@@ -537,11 +580,17 @@ static int supervise(struct agent *a, const char *self)
 /* --steer: the job was requeued; give it its target and no wait.  Slurm
  * sets the requeue delay only when the old run has completed (it would
  * overwrite an earlier StartTime=now): so wait for a settled PENDING job,
- * and look again until it no longer waits for its BeginTime. */
+ * and look again until it no longer waits for its BeginTime.  Not in the
+ * second the old run ended either: slurmd refuses a batch credential made
+ * in the same second as the old run's revocation (slurm_cred.c: ctime <=
+ * revoked), and slurmctld then ends the job ("Killing non-startable batch
+ * job: Job credential revoked"): the job would be lost.  Hence 2 s after
+ * the job settled (revoked at the requeue, before it settled). */
 static int steer(uint32_t job, uint32_t restarts, const char *from)
 {
     openlog("ckmig-slurm", LOG_PID, LOG_DAEMON);
     int steered = 0;
+    time_t settled_at = 0;
     for (time_t end = time(NULL) + 900; time(NULL) < end; usleep(300 * 1000)) {
         struct ckslurm_job j;
         int rc = ckslurm_job_get(job, &j);
@@ -555,6 +604,10 @@ static int steer(uint32_t job, uint32_t restarts, const char *from)
         if (!j.pending)
             return 0;  /* running again, or ended */
         if (!j.settled || (steered && !j.waits_begin))
+            continue;
+        if (!settled_at)
+            settled_at = time(NULL);
+        if (time(NULL) < settled_at + 2)
             continue;
         const char *req = NULL, *exc = NULL;
         size_t pl = strlen(CKSLURM_TARGET_PREFIX);
@@ -590,7 +643,8 @@ int main(int argc, char **argv)
     static struct option opts[] = {
         { "job", 1, 0, 'j' }, { "uid", 1, 0, 'u' }, { "gid", 1, 0, 'g' },
         { "nodes", 1, 0, 'n' }, { "restarts", 1, 0, 'r' }, { "dir", 1, 0, 'd' },
-        { "bin", 1, 0, 'b' }, { "node", 1, 0, 'N' }, { "steer", 0, 0, 's' }, { 0, 0, 0, 0 }
+        { "bin", 1, 0, 'b' }, { "node", 1, 0, 'N' }, { "steer", 0, 0, 's' }, { "log", 1, 0, 'l' },
+        { 0, 0, 0, 0 }
     };
     struct agent a = { .sock = CKSLURM_AGENT_FD, .jobdir = -1, .child = -1, .node = "?" };
     int c, steer_mode = 0;
@@ -605,6 +659,7 @@ int main(int argc, char **argv)
         case 'b': a.bin = optarg; break;
         case 'N': a.node = optarg; break;
         case 's': steer_mode = 1; break;
+        case 'l': open_log(optarg); break;
         default: return 255;
         }
     }
@@ -640,12 +695,22 @@ int main(int argc, char **argv)
     if (!pw)
         return refuse("uid %u has no name", (unsigned)a.uid);
     snprintf(a.user, sizeof(a.user), "%s", pw->pw_name);
+    /* The batch step's own node count is 1 (slurmstepd): the job's is in
+     * its environment. */
+    const char *nn = job_env(&a, "SLURM_JOB_NUM_NODES");
+    if (nn && strtoul(nn, NULL, 10) > a.nodes)
+        a.nodes = (uint32_t)strtoul(nn, NULL, 10);
     if (a.nodes > 1)
         return refuse("job %u: --checkpoint works for one-node jobs only (this one has %u "
                       "nodes): refused", a.job, a.nodes);
-    int fl = fcntl(1, F_GETFL);
+    /* slurmstepd opens the output O_APPEND in both modes (io.c
+     * io_get_file_flags), adding O_TRUNC unless the job asked for append
+     * (sbatch passes --open-mode on as SLURM_OPEN_MODE) or the site set
+     * JobFileAppend=1: a requeued job would find its output emptied. */
+    const char *om = job_env(&a, "SLURM_OPEN_MODE");
     struct stat st;
-    if (fstat(1, &st) == 0 && S_ISREG(st.st_mode) && fl >= 0 && !(fl & O_APPEND))
+    if (fstat(1, &st) == 0 && S_ISREG(st.st_mode) && !(om && !strcmp(om, "a")) &&
+        (om || ckslurm_conf_file_append() != 1))
         return refuse("job %u: Slurm truncates the output of a requeued job unless it is "
                       "appended to: use --open-mode=append (or JobFileAppend=1): refused", a.job);
     if (open_jobdir(&a))
@@ -653,10 +718,8 @@ int main(int argc, char **argv)
     /* Slurm 22.05's S_SLURM_RESTART_COUNT is 0 in a batch step whatever
      * the count (slurmstepd never sets it): the task's own environment,
      * complete when it was sent, has SLURM_RESTART_COUNT. */
-    a.restarts = 0;
-    for (char **e = a.req.env; *e; e++)
-        if (!strncmp(*e, "SLURM_RESTART_COUNT=", 20))
-            a.restarts = (uint32_t)strtoul(*e + 20, NULL, 10);
+    const char *rcount = job_env(&a, "SLURM_RESTART_COUNT");
+    a.restarts = rcount ? (uint32_t)strtoul(rcount, NULL, 10) : 0;
     /* A job's first start has no checkpoint of its own: anything there is
      * another incarnation's (job ids are reused) and is removed, when
      * slurmctld agrees that this is the first start. */

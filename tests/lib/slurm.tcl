@@ -18,6 +18,8 @@
 #   wait_jfield ID FIELD PATTERN ?ms?  wait until it matches (glob)
 #   nodes_idle            how many nodes sinfo shows idle
 #   ctld_restart ?SIG?    kill slurmctld and start it again (same state)
+#   ctld_kill ?SIG?, ctld_start   the same in two steps
+#   ctld_job_saved ID     wait until slurmctld's saved state has job ID as it is now
 #   slurm_logs            the daemons' logs, for a failing test's report
 #   slurm_available       "" or why Slurm cannot run here (tests skip then)
 
@@ -118,15 +120,18 @@ proc slurm_up {n args} {
     set ::env(SLURM_CONF) [file join $::sl::dir slurm.conf]
     ::sl::start_ctld -c
     for {set k 1} {$k <= $n} {incr k} { ::sl::start_slurmd node$k }
-    wait_for_condition {[nodes_idle] == $n} 60000 100
+    if {[catch {wait_for_condition {[nodes_idle] == $n} 60000 100} err]} {
+        error "$err\n[slurm_logs]"
+    }
 }
 
 proc ::sl::start_ctld {args} {
     set ::sl::ctld_pid [exec [file join $::env(CKMIG_TOP) tests cluster vcluster] head \
         env SLURM_CONF=$::env(SLURM_CONF) /usr/sbin/slurmctld -D {*}$args \
         >>& [file join $::sl::dir slurmctld.out] &]
-    wait_for_condition {[lindex [sl scontrol ping] 1] ne "" &&
-                        [string match *UP* [lindex [sl scontrol ping] 1]]} 60000 100
+    if {[catch {wait_for_condition {[string match *UP* [lindex [sl scontrol ping] 1]]} 60000 100} err]} {
+        error "slurmctld did not come up: $err\n[slurm_logs]"
+    }
 }
 
 proc ::sl::start_slurmd {node} {
@@ -137,15 +142,31 @@ proc ::sl::start_slurmd {node} {
         >>& [file join $::sl::dir slurmd-$node.out] &]
 }
 
+# (sinfo -N prints a node once per partition it is in: counted once)
 proc nodes_idle {} {
-    lassign [sl sinfo -h -N -o %t] rc out err
+    lassign [sl sinfo -h -N -o "%N %t"] rc out err
     if {$rc != 0} { return 0 }
-    return [llength [lsearch -all -exact [split $out \n] idle]]
+    set idle {}
+    foreach l [split $out \n] {
+        if {[lindex $l 1] eq "idle"} { dict set idle [lindex $l 0] 1 }
+    }
+    return [dict size $idle]
 }
 
 proc ctld_restart {{sig KILL}} {
     stop_bg $::sl::ctld_pid $sig
     ::sl::start_ctld
+}
+# slurmctld writes its job state some seconds after a change (state_save.c,
+# up to SAVE_MAX_WAIT 5 s); a SIGKILL before that loses the change (Slurm's
+# own durability, not the job's).  ctld_job_saved: a change is made now
+# (the job's Comment, set to itself) and this waits until a job state newer
+# than it is on disk.
+proc ctld_job_saved {id} {
+    set f [file join $::sl::dir ctld job_state]
+    set t [exec date +%s.%N]
+    slok scontrol update JobId=$id Comment=[jfield $id Comment]
+    wait_for_condition {[file exists $f] && [exec stat -c %.9Y $f] > $t} 30000 100
 }
 proc ctld_kill {{sig KILL}} { stop_bg $::sl::ctld_pid $sig; set ::sl::ctld_pid 0 }
 proc ctld_start {} { ::sl::start_ctld }
@@ -162,10 +183,13 @@ proc slurm_logs {} {
     set out ""
     set root [dict get [vc_env] VC_ROOT]
     set files [glob -nocomplain [file join $::sl::dir *.log] [file join $::sl::dir *.out] \
-                   [file join $root nodes * home slurmd.log]]
+                   [file join $root nodes * home slurmd.log] [file join $root nodes * home ckmig-slurm.log]]
     foreach f [lsort $files] {
-        append out "---- $f (last 40 lines)\n"
-        append out [join [lrange [split [file_contents $f] \n] end-40 end] \n]\n
+        # the scheduler's every-2-s debug line says nothing
+        set lines [lsearch -all -inline -not [split [file_contents $f] \n] "*sched: Running job scheduler*"]
+        set keep [expr {[string match *ckmig-slurm.log $f] ? 80 : 40}]
+        append out "---- $f (last $keep lines)\n"
+        append out [join [lrange $lines end-$keep end] \n]\n
     }
     return $out
 }
@@ -228,7 +252,7 @@ proc jinfo {id} {
 
 proc jfield {id field} {
     set d [jinfo $id]
-    return [expr {[dict exists $d $field] ? [dict get $d $field] : ""}]
+    return [expr {[dict exists $d $field] ? [string trim [dict get $d $field]] : ""}]
 }
 
 proc wait_jfield {id field pattern {ms 60000}} {
@@ -241,7 +265,8 @@ proc wait_jfield {id field pattern {ms 60000}} {
 proc ckmig_plugstack {args} {
     set b $::env(CKMIG_BUILD)
     return "required [file join $b lib slurm spank_ckmig.so] dir=/var/spool/ckmig-shared/checkpoint\
-        agent=[file join $b libexec ckmig_slurm_agent] bin=[file join $b bin] [join $args]"
+        agent=[file join $b libexec ckmig_slurm_agent] bin=[file join $b bin]\
+        log=/var/spool/ckmig/ckmig-slurm.log [join $args]"
 }
 
 # A copy of a built program the job's user may run (the build tree may not
