@@ -183,6 +183,15 @@ struct tail_file {
     size_t cap;
     unsigned char *digests;     /* 32 bytes per chunk */
     bool tail_queued;
+    int wfd;                    /* for writeback, or -1 */
+    long long written;          /* writeback started below this */
+};
+
+/* A range whose writeback the scanning thread starts once it has let go
+ * of the lock. */
+struct wb_range {
+    int fd;
+    long long off, len;
 };
 
 struct chunk_job {
@@ -208,6 +217,8 @@ struct ckpt_tailer {
     struct chunk_job *jobs;     /* queue */
     size_t njobs, jcap, inflight;
     long long last_scan_ms;
+    struct wb_range *wb;        /* found by the last scan */
+    size_t nwb, wbcap;
 };
 
 static bool hashed_name(const char *name)
@@ -230,6 +241,7 @@ static struct tail_file *tailer_file(struct ckpt_tailer *t, const char *name)
     }
     struct tail_file *f = &t->files[t->n];
     memset(f, 0, sizeof(*f));
+    f->wfd = -1;
     f->name = strdup(name);
     if (!f->name)
         return NULL;
@@ -270,6 +282,32 @@ static void set_err(struct ckpt_tailer *t, int err, const char *name)
         t->err = err ? err : EIO;
         snprintf(t->errname, sizeof(t->errname), "%s", name);
     }
+}
+
+/* Under the lock: the part of f CRIU has finished with since the last
+ * scan (whole chunks; when finishing, all of it) is to go to disk now.
+ * Started as soon as it is seen, not after it is hashed: the hashing may
+ * lag behind CRIU when the cores are busy, and then the fsync before the
+ * commit found most of the checkpoint still to write (issue 14). */
+static void queue_writeback(struct ckpt_tailer *t, struct tail_file *f)
+{
+    long long upto = t->finishing ? f->size : (long long)f->queued * CKPT_HASH_CHUNK;
+    if (upto <= f->written)
+        return;
+    if (f->wfd < 0)
+        f->wfd = openat(t->dirfd, f->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (f->wfd < 0)
+        return;     /* the fsync at the end writes it all the same */
+    if (t->nwb == t->wbcap) {
+        size_t cap = t->wbcap ? 2 * t->wbcap : 16;
+        struct wb_range *nw = realloc(t->wb, cap * sizeof(*nw));
+        if (!nw)
+            return;
+        t->wb = nw;
+        t->wbcap = cap;
+    }
+    t->wb[t->nwb++] = (struct wb_range){ f->wfd, f->written, upto - f->written };
+    f->written = upto;
 }
 
 /* Under the lock: find grown files, queue their complete chunks (and, when
@@ -314,6 +352,8 @@ static void tailer_scan(struct ckpt_tailer *t)
                 queue_job(t, fi, f->queued, f->size) < 0)
                 set_err(t, ENOMEM, f->name);
         }
+        if (t->writeback)
+            queue_writeback(t, f);
     }
     closedir(d);
 }
@@ -326,11 +366,10 @@ static long long now_ms(void)
 }
 
 static int hash_range(int dirfd, const char *name, enum ckpt_hash_alg alg,
-                      const unsigned char ikey[32], uint64_t idx, long long end, bool writeback,
+                      const unsigned char ikey[32], uint64_t idx, long long end,
                       unsigned char *buf, struct chunk_ctx *ctx, unsigned char out[32])
 {
     long long off = (long long)idx * CKPT_HASH_CHUNK;
-    long long start = off;
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return -1;
@@ -358,10 +397,6 @@ static int hash_range(int dirfd, const char *name, enum ckpt_hash_alg alg,
     }
     if (chunk_end(ctx, alg, out) < 0)
         goto fail;
-    /* The checkpoint will be fsynced: start writing this chunk to disk now,
-     * while CRIU is still busy, so the fsync at the end has less to wait for. */
-    if (writeback)
-        sync_file_range(fd, start, end - start, SYNC_FILE_RANGE_WRITE);
     close(fd);
     return 0;
 fail:;
@@ -369,6 +404,23 @@ fail:;
     close(fd);
     errno = err;
     return -1;
+}
+
+/* With the lock held on entry and exit: starts the writeback the scan
+ * found due, without the lock (it may wait for the device's queue). */
+static void start_writeback(struct ckpt_tailer *t)
+{
+    size_t n = t->nwb;
+    struct wb_range *r = t->wb;
+    if (!n)
+        return;
+    t->wb = NULL;
+    t->nwb = t->wbcap = 0;
+    pthread_mutex_unlock(&t->lock);
+    for (size_t i = 0; i < n; i++)
+        sync_file_range(r[i].fd, r[i].off, r[i].len, SYNC_FILE_RANGE_WRITE);
+    free(r);
+    pthread_mutex_lock(&t->lock);
 }
 
 static void *tailer_main(void *arg)
@@ -390,6 +442,7 @@ static void *tailer_main(void *arg)
                 tailer_scan(t);
                 if (t->njobs)
                     pthread_cond_broadcast(&t->cond);
+                start_writeback(t);
             }
             if (t->njobs == 0) {
                 if (t->finishing && t->inflight == 0)
@@ -410,8 +463,8 @@ static void *tailer_main(void *arg)
         memcpy(ikey, t->files[j.file].ikey, sizeof(ikey));
         t->inflight++;
         pthread_mutex_unlock(&t->lock);
-        int r = name ? hash_range(t->dirfd, name, t->h.alg, ikey, j.chunk, j.end, t->writeback,
-                                  buf, &ctx, d)
+        int r = name ? hash_range(t->dirfd, name, t->h.alg, ikey, j.chunk, j.end, buf,
+                                  &ctx, d)
                      : -1;
         int err = errno;
         pthread_mutex_lock(&t->lock);
@@ -438,9 +491,12 @@ static void tailer_free(struct ckpt_tailer *t)
     for (size_t i = 0; i < t->n; i++) {
         free(t->files[i].name);
         free(t->files[i].digests);
+        if (t->files[i].wfd >= 0)
+            close(t->files[i].wfd);
     }
     free(t->files);
     free(t->jobs);
+    free(t->wb);
     if (t->dirfd >= 0)
         close(t->dirfd);
     if (t->ino >= 0)
