@@ -32,6 +32,9 @@ void buf_free(struct buf *b);
 void buf_reset(struct buf *b);                 /* len = 0, keep memory */
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
+/* Makes n more bytes part of b (uninitialised) and returns them, for the
+ * caller to fill: one call where many small appends would each check room. */
+char *buf_grow(struct buf *b, size_t n);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_consume(struct buf *b, size_t n);     /* drop n bytes at the front */
 

@@ -51,13 +51,15 @@ static int user_listed(const char *users, const struct batch_status *job)
 
 static int wanted(const struct opts *o, const struct batch_status *job)
 {
-	const char *st = ifl_attrl_get(job->attribs, ATTR_state, NULL);
-	char s = st ? st[0] : '?';
+	if (o->running_only || o->idle_only) {
+		const char *st = ifl_attrl_get(job->attribs, ATTR_state, NULL);
+		char s = st ? st[0] : '?';
 
-	if (o->running_only && s != 'R' && s != 'E' && s != 'S')
-		return 0;
-	if (o->idle_only && s != 'Q' && s != 'H' && s != 'W')
-		return 0;
+		if (o->running_only && s != 'R' && s != 'E' && s != 'S')
+			return 0;
+		if (o->idle_only && s != 'Q' && s != 'H' && s != 'W')
+			return 0;
+	}
 	return user_listed(o->users, job);
 }
 
@@ -177,8 +179,11 @@ static int do_jobs(const struct opts *o, int connect, int n, char **ids)
 		show_jobs(o, all, server, &header_done, &out);
 	}
 	flush(&out);
-	pbs_statfree(all);
-	pbs_statfree(server);
+	/* The lists are not freed: qstat exits now, and giving back the
+	 * status of 10 000 jobs node by node (300 000 of them) was a tenth
+	 * of qstat -f's work. */
+	(void)all;
+	(void)server;
 	buf_free(&out);
 	return status;
 }

@@ -240,8 +240,26 @@ void prt_attr(struct buf *out, const char *name, const char *resource, const cha
 	      int linesize)
 {
 	const char *c = value ? value : "";
-	int start = (int)strlen(name) + 7, n = 0;
+	size_t nl = strlen(name), rl = resource ? strlen(resource) : 0, vl = strlen(c);
+	int start = (int)nl + 7, n = 0;
 
+	/* Most values have no comma and fit the line: one copy (qstat -f of
+	 * 10 000 jobs prints 300 000 of them). */
+	if (!memchr(c, ',', vl) && (vl == 0 || (int)(nl + (rl ? rl + 1 : 0) + 7 + vl) < linesize)) {
+		char *p = buf_grow(out, 4 + nl + (rl ? rl + 1 : 0) + 3 + vl);
+
+		memcpy(p, "    ", 4);
+		memcpy(p += 4, name, nl);
+		p += nl;
+		if (rl) {
+			*p++ = '.';
+			memcpy(p, resource, rl);
+			p += rl;
+		}
+		memcpy(p, " = ", 3);
+		memcpy(p + 3, c, vl);
+		return;
+	}
 	buf_puts(out, "    ");
 	buf_puts(out, name);
 	if (resource) {
@@ -298,6 +316,11 @@ static int is_time_attr(const char *name)
 					 ATTR_a, NULL };
 	int i;
 
+	/* every one of them ends in "time" or "Time": most names are out at
+	 * once (this runs for every attribute of every job) */
+	size_t l = strlen(name);
+	if (l < 4 || strcmp(name + l - 3, "ime") != 0)
+		return 0;
 	for (i = 0; t[i]; i++)
 		if (strcmp(name, t[i]) == 0)
 			return 1;
@@ -328,7 +351,7 @@ static void attrs_full(struct buf *out, const struct attrl *a, int linesize, int
 			continue;
 		}
 		prt_attr(out, a->name, a->resource, a->value, linesize);
-		buf_puts(out, "\n");
+		buf_append(out, "\n", 1);
 	}
 }
 
