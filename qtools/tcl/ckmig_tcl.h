@@ -10,6 +10,8 @@
 /* Connect (the socket from $PBS_SERVER_SOCKET at call time) or leave a
  * PBSE error in interp and return -1. */
 int ckt_connect(Tcl_Interp *interp);
+/* Done with connect for this command (the package keeps one open). */
+void ckt_release(int connect);
 /* Set the error for the last failed call on connect: message = server
  * text (or pbs_strerror) followed by what (a job id...), errorcode
  * {PBSE <n> <text>}. Returns TCL_ERROR. */

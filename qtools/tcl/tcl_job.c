@@ -71,7 +71,7 @@ static int submit_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *cons
 	} else {
 		ckt_pbs_error(interp, connect, NULL);
 	}
-	pbs_disconnect(connect);
+	ckt_release(connect);
 out:
 	qsub_job_free(&job);
 	ckfree((char *)argv);
@@ -168,7 +168,7 @@ static int job_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const o
 out:
 	free(id);
 	ifl_attrl_free(attrs);
-	pbs_disconnect(connect);
+	ckt_release(connect);
 	return rc;
 }
 

@@ -35,7 +35,7 @@ static int run_manager(Tcl_Interp *interp, int command, int objtype, const char 
 	} else {
 		Tcl_ResetResult(interp);
 	}
-	pbs_disconnect(connect);
+	ckt_release(connect);
 	return rc;
 }
 

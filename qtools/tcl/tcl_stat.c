@@ -61,7 +61,7 @@ static int stat_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const 
 out:
 	free(id);
 	pbs_statfree(bs);
-	pbs_disconnect(connect);
+	ckt_release(connect);
 	return rc;
 }
 
