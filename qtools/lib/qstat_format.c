@@ -327,27 +327,38 @@ static int is_time_attr(const char *name)
 	return 0;
 }
 
+/* ctime's text of t, newline included, as Torque prints it.  The same few
+ * times recur across the jobs of one qstat -f (jobs queued in the same
+ * second, the same etime...), and strftime was an eighth of its work:
+ * the texts are kept in a small table, one slot per t modulo its size. */
+static const char *time_text(time_t t)
+{
+	static struct {
+		time_t t;
+		int set;
+		char text[64];
+	} slot[256];
+	unsigned i = (unsigned)((unsigned long long)t % 256);
+
+	if (!slot[i].set || slot[i].t != t) {
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		strftime(slot[i].text, sizeof(slot[i].text), "%a %b %e %H:%M:%S %Y\n", &tm);
+		slot[i].t = t;
+		slot[i].set = 1;
+	}
+	return slot[i].text;
+}
+
 static void attrs_full(struct buf *out, const struct attrl *a, int linesize, int times)
 {
-	time_t last_tv = 0, *last_t = &last_tv;
-	char last_text[64] = "";
-
 	for (; a; a = a->next) {
 		if (strcmp(a->name, ATTR_exec_port) == 0)
 			continue;
 		if (times && is_time_attr(a->name) && a->value && isdigit((unsigned char)a->value[0])) {
-			time_t t = (time_t)strtoll(a->value, NULL, 10);
-
-			/* ctime's text, newline included, as Torque prints it;
-			 * a job's times are often equal: the last one is kept */
-			if (t != *last_t || last_text[0] == '\0') {
-				struct tm tm;
-
-				localtime_r(&t, &tm);
-				strftime(last_text, sizeof(last_text), "%a %b %e %H:%M:%S %Y\n", &tm);
-				*last_t = t;
-			}
-			prt_attr(out, a->name, a->resource, last_text, linesize);
+			prt_attr(out, a->name, a->resource,
+				 time_text((time_t)strtoll(a->value, NULL, 10)), linesize);
 			continue;
 		}
 		prt_attr(out, a->name, a->resource, a->value, linesize);
