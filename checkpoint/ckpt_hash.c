@@ -284,17 +284,14 @@ static void set_err(struct ckpt_tailer *t, int err, const char *name)
     }
 }
 
-/* Under the lock, once CRIU has exited: all of f is to go to disk now,
- * while the tail is hashed and the manifest written, before the fsyncs.
- * Not earlier: writeback started chunk by chunk while CRIU still wrote
- * (after each chunk was hashed, or as soon as it was complete) slowed
- * CRIU itself on this 2-core VM, whose disk writes are CPU work of their
- * own -- a synced 1 GiB dump took 1.5-3.3 s against 1.2-1.9 s with the
- * writeback left to the end, and 4.06x dd conv=fsync in a bench run
- * (issue 14, NOTES section 5). */
+/* Under the lock: the part of f CRIU has finished with since the last
+ * scan (whole chunks; when finishing, all of it) is to go to disk now.
+ * Started as soon as it is seen, not after it is hashed: the hashing may
+ * lag behind CRIU when the cores are busy, and then the fsync before the
+ * commit found most of the checkpoint still to write (issue 14). */
 static void queue_writeback(struct ckpt_tailer *t, struct tail_file *f)
 {
-    long long upto = f->size;
+    long long upto = t->finishing ? f->size : (long long)f->queued * CKPT_HASH_CHUNK;
     if (upto <= f->written)
         return;
     if (f->wfd < 0)
@@ -355,7 +352,7 @@ static void tailer_scan(struct ckpt_tailer *t)
                 queue_job(t, fi, f->queued, f->size) < 0)
                 set_err(t, ENOMEM, f->name);
         }
-        if (t->writeback && t->finishing)
+        if (t->writeback)
             queue_writeback(t, f);
     }
     closedir(d);

@@ -17,7 +17,7 @@ extern "C" {
 
 /* ckpt_hash.c: hashes the files CRIU writes into dir while it writes them. */
 struct ckpt_tailer;
-/* writeback: start writing every image to disk once CRIU is done (for the fsync). */
+/* writeback: start writing each digested chunk to disk (for a later fsync). */
 struct ckpt_tailer *ckpt_tailer_start(const char *dir, const struct ckpt_hasher *h,
                                       bool writeback, struct ckpt_err *e);
 /* Stops after a final pass; fills images (sorted by name). Frees t. */
