@@ -497,8 +497,9 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 	if (ok && ck->reply_conn >= 0)
 		reply_deferred(m, ck->reply_conn, 0, remote ? PBS_CHECKPOINT_MIGRATE : 0, "");
 	fault_point(FAULT_MOM_CKPT_ANSWERED);
-	send_alterjob_args(m, j, &alter, ok ? (kind_ends_job(ck->kind) ? "checkpoint_hold" :
-					       "checkpoint_cont") : NULL, ok && remote);
+	if (ok || alter.head)   /* (a walltime one's failure has sent its comment) */
+		send_alterjob_args(m, j, &alter, ok ? (kind_ends_job(ck->kind) ? "checkpoint_hold" :
+						       "checkpoint_cont") : NULL, ok && remote);
 	fault_point(FAULT_MOM_CKPT_REPORTED);
 	if (!ok && ck->reply_conn >= 0)
 		reply_deferred(m, ck->reply_conn, PBSE_CKPSHORT, 0, why);

@@ -99,6 +99,18 @@ struct BadCase {
 	const char *msg;
 };
 
+// issue 16: the checkpoint before walltime
+TEST_F(MomConfig, WalltimeCheckpointKeywords)
+{
+	EXPECT_EQ(300, p.c.walltime_checkpoint_margin);
+	EXPECT_EQ(0, p.c.checkpoint_at_walltime);
+	ASSERT_EQ(0, parse("$walltime_checkpoint_margin 30\n$checkpoint_at_walltime true\n")) << p.err;
+	EXPECT_EQ(30, p.c.walltime_checkpoint_margin);
+	EXPECT_EQ(1, p.c.checkpoint_at_walltime);
+	ASSERT_EQ(0, parse("$checkpoint_at_walltime off\n")) << p.err;
+	EXPECT_EQ(0, p.c.checkpoint_at_walltime);
+}
+
 TEST_F(MomConfig, BadValuesAreErrorsWithLine)
 {
 	const BadCase cases[] = {
@@ -115,6 +127,9 @@ TEST_F(MomConfig, BadValuesAreErrorsWithLine)
 		{ "$remote_checkpoint_dirs relative\n", "not an absolute path" },
 		{ "$usecp nocolon /x\n", "$usecp needs" },
 		{ "$logevent lots\n", "$logevent needs a number" },
+		{ "$walltime_checkpoint_margin 0\n", "line 1: $walltime_checkpoint_margin" },
+		{ "$walltime_checkpoint_margin soon\n", "$walltime_checkpoint_margin (seconds)" },
+		{ "$checkpoint_at_walltime maybe\n", "$checkpoint_at_walltime needs true or false" },
 		{ "lonely\n", "line 1: \"lonely\" has no value" },
 	};
 	for (const auto &bc : cases) {

@@ -93,6 +93,78 @@ TEST(ServerCkmig, HoldAnswerThenReportThenObit)
 	job_free(j);
 }
 
+// issue 16: the MOM's checkpoint before walltime, run on or held
+job *walltime_job(const char *id, const char *budget, const char *used)
+{
+	job *j = running_job(id);
+	job_set(j, ATTR_checkpoint_name, "ckpt.1");
+	attrl_set(&j->attrs, ATTR_l, "walltime", "00:00:12");
+	attrl_set(&j->attrs, ATTR_used, "walltime", used);
+	job_set(j, ATTR_run_count, "2");
+	job_set(j, ATTR_start_time, "999990");
+	if (budget)
+		job_set(j, ATTR_walltime_total, budget);
+	return j;
+}
+
+TEST(ServerCkmig, WalltimeRunIsRequeuedFromItsCheckpoint)
+{
+	Srv v;
+	job *j = walltime_job("20.head", "00:10:00", "00:00:18");
+	ckmig_reported(v.s, j, 1, 1, walltime_word("run"));
+	EXPECT_EQ(CKMIG_BY_WALLTIME, j->ck.cause);
+	EXPECT_EQ(CKMIG_STOPPING, j->ck.state);
+	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
+	EXPECT_EQ(CKMIG_CHECKPOINTED, j->ck.state);
+	EXPECT_EQ(JOB_STATE_QUEUED, j->state);
+	EXPECT_STREQ("n", job_attr(j, ATTR_h));
+	EXPECT_EQ(582, walltime_budget_left(j));
+	EXPECT_STREQ("run 2 reached its walltime 00:00:12: checkpointed and requeued to run on; "
+		     "walltime_total 00:10:00, used 00:00:18, left 00:09:42", job_attr(j, ATTR_comment));
+	job_free(j);
+}
+
+TEST(ServerCkmig, WalltimeEndIsHeldForTheOwner)
+{
+	Srv v;
+	job *j = walltime_job("21.head", "00:00:20", "00:00:17");
+	ckmig_reported(v.s, j, 1, 1, walltime_word("end"));
+	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
+	EXPECT_EQ(JOB_STATE_HELD, j->state);
+	EXPECT_STREQ("u", job_attr(j, ATTR_h));
+	EXPECT_EQ(CKMIG_CHECKPOINTED, j->ck.state);
+	EXPECT_EQ(0, strncmp(job_attr(j, ATTR_comment), "walltime_total 00:00:20 used up after 2 runs "
+			     "(00:00:17); checkpointed and held: qalter -W walltime_total=", 86));
+	job_free(j);
+}
+
+TEST(ServerCkmig, WalltimeBudgetGoneHoldsWhateverTheMomSaid)
+{
+	Srv v;
+	job *j = walltime_job("22.head", "00:00:20", "00:00:25");
+	ckmig_reported(v.s, j, 1, 1, walltime_word("run"));
+	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
+	EXPECT_EQ(JOB_STATE_HELD, j->state);
+	EXPECT_EQ(0, walltime_budget_left(j));
+	job_free(j);
+}
+
+TEST(ServerCkmig, WalltimeWithoutBudgetIsHeldNotKilled)
+{
+	Srv v;
+	job *j = walltime_job("23.head", NULL, "00:00:11");
+	EXPECT_EQ(-1, walltime_budget_left(j));
+	ckmig_reported(v.s, j, 1, 0, walltime_word("end"));
+	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
+	EXPECT_EQ(JOB_STATE_HELD, j->state);
+	EXPECT_TRUE(j->svrflags & JOB_SVFLG_CHECKPOINT_FILE);
+	EXPECT_EQ(0, strncmp(job_attr(j, ATTR_comment), "reached its walltime 00:00:12; checkpointed "
+			     "and held, not killed", 62));
+	EXPECT_EQ(CKMIG_BY_NONE, walltime_word(NULL));
+	EXPECT_EQ(CKMIG_BY_NONE, walltime_word("later"));
+	job_free(j);
+}
+
 TEST(ServerCkmig, ReportBeforeAnswerStillHolds)
 {
 	Srv v;
