@@ -54,7 +54,7 @@ void mom_ckpt_load_args(struct mom_job *j, const struct pbs_msg *msg)
 	struct ckpt_run *ck;
 
 	if (!v || !dir || !name || sscanf(v, "%d %d %llu %lld", &kind, &pid, &start, &when) != 4 ||
-	    kind < CKPT_HOLD || kind > CKPT_SHUTDOWN || pid <= 0 || strchr(name, '/'))
+	    kind < CKPT_HOLD || kind > CKPT_WALLTIME || pid <= 0 || strchr(name, '/'))
 		return;
 	ck = xcalloc(1, sizeof(*ck));
 	ck->kind = (enum ckpt_kind)kind;
