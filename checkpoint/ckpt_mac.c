@@ -31,11 +31,17 @@ static int mkparent(const char *path)
     return -1;
 }
 
+/* The key appears whole or not at all: written and synced under a
+ * temporary name, then linked into place. Two first users at once (two
+ * checkpoints, or test files run side by side) must never read the other's
+ * empty, half-written file; the one whose link loses uses the winner's. */
 static int create_key(const char *path, struct ckpt_err *e)
 {
     unsigned char key[CKPT_KEY_LEN];
+    char tmp[4096];
     int rc = -1, fd = -1;
 
+    tmp[0] = '\0';
     if (mkparent(path) < 0) {
         ckpt_err_set(e, errno, "cannot create the directory of key file %s: %s", path,
                      strerror(errno));
@@ -45,24 +51,32 @@ static int create_key(const char *path, struct ckpt_err *e)
         ckpt_err_set(e, errno, "getrandom: %s", strerror(errno));
         goto out;
     }
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+        tmp[0] = '\0';
+        ckpt_err_set(e, ENAMETOOLONG, "key file name %s is too long", path);
+        goto out;
+    }
+    fd = mkostemp(tmp, O_CLOEXEC);     /* 0600, O_EXCL: never through a link */
     if (fd < 0) {
-        if (errno == EEXIST)    /* someone else created it first: use theirs */
-            rc = 0;
-        else
-            ckpt_err_set(e, errno, "cannot create key file %s: %s", path, strerror(errno));
+        ckpt_err_set(e, errno, "cannot create key file %s: %s", tmp, strerror(errno));
+        tmp[0] = '\0';
         goto out;
     }
     if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) || fsync(fd) < 0) {
-        ckpt_err_set(e, errno ? errno : EIO, "cannot write key file %s: %s", path,
+        ckpt_err_set(e, errno ? errno : EIO, "cannot write key file %s: %s", tmp,
                      strerror(errno));
-        unlink(path);
+        goto out;
+    }
+    if (link(tmp, path) < 0 && errno != EEXIST) {  /* EEXIST: theirs won, use it */
+        ckpt_err_set(e, errno, "cannot create key file %s: %s", path, strerror(errno));
         goto out;
     }
     rc = 0;
 out:
     if (fd >= 0)
         close(fd);
+    if (tmp[0])
+        unlink(tmp);
     explicit_bzero(key, sizeof(key));
     return rc;
 }

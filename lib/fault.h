@@ -19,6 +19,7 @@ enum fault_point {
 	FAULT_SVR_STOPPING = 113,       /* the MOM answered: checkpoint taken */
 	FAULT_SVR_CHECKPOINTED = 114,   /* requeued/held after the obit */
 	FAULT_SVR_RESTARTING = 115,     /* restart being sent to a MOM */
+	FAULT_SVR_START_ANSWERED = 116, /* the MOM answered a start (it runs), not yet recorded */
 	/* mom/ */
 	FAULT_MOM_CKPT_REQUEST = 201,   /* hold/checkpoint request taken, no script yet */
 	FAULT_MOM_CKPT_RUNNING = 202,   /* checkpoint script started */

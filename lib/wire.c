@@ -46,6 +46,7 @@ struct wloop {
 	struct wtask *tasks;
 	int (*wake_fn)(void *arg, int *fds, int max);
 	void *wake_arg;
+	struct wtask *wake_task;
 	int (*gate_fn)(void *arg);
 	void *gate_arg;
 	int gate_state;                /* this turn: -1 unknown, 0 open, 1 shut */
@@ -107,10 +108,12 @@ void wloop_listen(struct wloop *l, int fd, wlisten_fn fn, void *arg)
 	l->nls++;
 }
 
-void wloop_wake_fds(struct wloop *l, int (*fn)(void *arg, int *fds, int max), void *arg)
+void wloop_wake_fds(struct wloop *l, int (*fn)(void *arg, int *fds, int max), void *arg,
+		    struct wtask *t)
 {
 	l->wake_fn = fn;
 	l->wake_arg = arg;
+	l->wake_task = t;
 }
 
 void wloop_write_gate(struct wloop *l, int (*fn)(void *arg), void *arg)
@@ -721,6 +724,8 @@ int wloop_turn(struct wloop *l, long long max_wait_ms, const sigset_t *sigmask)
 		if (!c) {
 			if (i < l->nls)
 				l->ls[i].fn(l, l->ls[i].fd, l->ls[i].arg);
+			else if (l->wake_task)
+				wtask_wake(l->wake_task);   /* a wake fd */
 			continue;
 		}
 		if (c->dead || c->abort)

@@ -35,7 +35,9 @@
  *     wtask_wake(t);            run at the end of this (or the next) turn
  *     wtask_at(t, when_ms);     run no later than when_ms (now_ms clock)
  * A period of 0 runs only when woken. The poll sleeps until the earliest
- * task, deadline or idle limit, so nothing waits for a fixed tick. */
+ * task, deadline or idle limit, so nothing waits for a fixed tick.
+ * wtask_wake() only stores a time: a signal handler may call it when the
+ * signal is blocked outside the turn's ppoll (the MOM's SIGCHLD). */
 #ifndef CKMIG_LIB_WIRE_H
 #define CKMIG_LIB_WIRE_H
 
@@ -106,8 +108,10 @@ struct wloop *wloop_new(const struct wloop_cfg *cfg);
 void wloop_free(struct wloop *l);
 /* Poll fd too (e.g. a listening socket); fn runs when it is readable. */
 void wloop_listen(struct wloop *l, int fd, wlisten_fn fn, void *arg);
-/* Extra fds that only wake the loop (the MOM's checkpoint scripts). */
-void wloop_wake_fds(struct wloop *l, int (*fn)(void *arg, int *fds, int max), void *arg);
+/* Extra fds that only wake the loop (the MOM's checkpoint scripts): when
+ * one is readable, task t (if not NULL) runs at the end of that turn. */
+void wloop_wake_fds(struct wloop *l, int (*fn)(void *arg, int *fds, int max), void *arg,
+		    struct wtask *t);
 /* Called before any byte is written in a turn; nonzero = write nothing
  * now (the server's group commit failed: answers wait). */
 void wloop_write_gate(struct wloop *l, int (*fn)(void *arg), void *arg);

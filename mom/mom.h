@@ -132,7 +132,6 @@ struct mom {
 	int status_inflight;        /* an IsStatus is queued */
 	long long dump_ms, dump_bytes; /* the last checkpoint taken here: time, size */
 	struct mom_job *jobs;
-	long long next_status_ms;   /* next IsStatus */
 	int registered;             /* the server answered an IsStatus */
 	int status_warned;          /* an IsStatus failure was logged */
 	int shutting_down;
@@ -205,6 +204,14 @@ void walltime_ckpt_measured(struct mom *m, long long ms, long long bytes);
 long long ckpt_dir_bytes(const char *path);
 /* Its checkpoint failed: the job runs on to its walltime, the comment says why. */
 void walltime_ckpt_failed(struct mom *m, struct mom_job *j, const char *why);
+
+/* --- mom_tasks.c: the loop's tasks ---------------------------------------- */
+/* Register the tasks (jobs every tick_ms; IsStatus at once, then every
+ * $status_update_time s) on m->loop. */
+void mom_tasks_init(struct mom *m, long long tick_ms);
+/* News for the job tasks: they run at the end of this turn. Safe in a
+ * signal handler whose signal is blocked outside the loop's ppoll. */
+void mom_tasks_wake(void);
 
 /* --- mom_conn.c: connections from the server --------------------------- */
 /* The listening socket is readable (a wloop listener; arg = the mom). */

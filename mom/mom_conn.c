@@ -113,6 +113,7 @@ static void on_request(struct wconn *w, struct pbs_msg *req)
 	}
 	msg_free(req);
 	msg_free(&reply);
+	mom_tasks_wake();   /* a request may have news for the job tasks */
 }
 
 static void on_close(struct wconn *w)
@@ -121,6 +122,7 @@ static void on_close(struct wconn *w)
 
 	if (m->srv_after_serial == w->serial)
 		mom_server_kick(m);   /* it has read our answer */
+	mom_tasks_wake();
 }
 
 void conn_accept(struct wloop *l, int lfd, void *arg)

@@ -2,9 +2,10 @@
  *
  *   ckmig_mom [-D] [-n] [-d home] [-c config] [-k keyfile] [-M port] [-C ckptdir]
  *
- * One thread, one poll loop. Signal handlers only set flags; SIGCHLD,
- * SIGTERM, SIGINT and SIGHUP are blocked except inside ppoll(), so a
- * signal always wakes the loop. Jobs run under per-job supervisors
+ * One thread, one poll loop (lib/wire); its work between requests is
+ * tasks of the loop (mom_tasks.c). Signal handlers only set flags or wake
+ * tasks; SIGCHLD, SIGTERM, SIGINT and SIGHUP are blocked except inside
+ * ppoll(), so a signal always wakes the loop. Jobs run under per-job supervisors
  * (start_exec.c) and outlive a MOM restart; checkpoint scripts are
  * children reaped here. */
 #include <errno.h>
@@ -33,7 +34,7 @@
 
 #define TICK_MS 500
 
-static volatile sig_atomic_t got_term, got_hup, got_chld;
+static volatile sig_atomic_t got_term, got_hup;
 
 static void on_signal(int sig)
 {
@@ -42,7 +43,7 @@ static void on_signal(int sig)
 	else if (sig == SIGHUP)
 		got_hup = 1;
 	else if (sig == SIGCHLD)
-		got_chld = 1;
+		mom_tasks_wake();   /* reap at the end of this turn */
 }
 
 static void usage(FILE *f)
@@ -185,34 +186,13 @@ static int any_job_ending(struct mom *m)
 	return 0;
 }
 
-static void chores(struct mom *m)
-{
-	catch_child(m);
-	poll_checkpoints(m);
-	catch_child(m);
-	check_job_limits(m);
-	if (!m->shutting_down)
-		check_periodic_checkpoints(m);
-	send_obits(m);
-	mom_server_kick(m);   /* a request held back behind a deferred answer */
-	if (now_ms() >= m->next_status_ms) {
-		send_is_status(m);
-		m->next_status_ms = now_ms() + m->cfg.status_update_time * 1000LL;
-	}
-}
-
-static int wake_fds(void *arg, int *fds, int max)
-{
-	return checkpoint_fds(arg, fds, max);
-}
-
 static void main_loop(struct mom *m, const sigset_t *waitmask)
 {
 	long long shutdown_deadline = 0;
 
 	wloop_listen(m->loop, m->listen_fd, conn_accept, m);
-	/* a checkpoint script's stderr wakes the loop (chores read it) */
-	wloop_wake_fds(m->loop, wake_fds, m);
+	/* reaping, checkpoints, limits, obits, IsStatus: tasks of the loop */
+	mom_tasks_init(m, TICK_MS);
 	for (;;) {
 		if (got_term && !m->shutting_down) {
 			int started;
@@ -236,8 +216,6 @@ static void main_loop(struct mom *m, const sigset_t *waitmask)
 			pr_perror("ppoll");
 			break;
 		}
-		got_chld = 0;
-		chores(m);
 	}
 	mom_server_drop(m);
 }

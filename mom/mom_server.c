@@ -69,6 +69,7 @@ static void srv_on_close(struct wconn *w)
 	if (m->srv != w)
 		return;   /* an older connection, already replaced */
 	m->srv = NULL;
+	mom_tasks_wake();
 	if (!m->srv_inflight && !w->error && proto_session_ready(&w->ses)) {
 		srv_kick(m);   /* closed while idle: what waits takes a new one */
 		return;
@@ -110,6 +111,7 @@ static void srv_on_reply(struct wconn *w, struct pbs_msg *reply)
 	srv_finish_head(m, rc, reply, err);
 	msg_free(reply);
 	srv_kick(m);
+	mom_tasks_wake();   /* an answer may let an obit or a retry go */
 }
 
 /* One request at a time on one connection: the server hears the MOM's

@@ -9,6 +9,7 @@
  *     "allocated nodes must match checkpoint location". The old host is
  *     recognised however it is spelled (host, host/0, host:ppn=N). */
 #include "server/server.h"
+#include "lib/fault.h"
 #include "lib/log.h"
 #include "lib/pbs_error.h"
 
@@ -117,6 +118,8 @@ static void start_reply_cb(struct server *s, void *vctx, int code, struct pbs_ms
 			ctx->done(s, ctx->done_ctx, code, NULL);
 		goto out;
 	}
+	if (!code)   /* the job runs on its MOM; the server has not recorded it */
+		fault_point(FAULT_SVR_START_ANSWERED);
 	if (code == PBSE_TIMEOUT) {
 		/* the QueueJob went out and no answer came: the MOM may run the
 		 * job. Requeueing it now could run it twice (a restart from its

@@ -7,6 +7,10 @@
 #   cluster_down          (also run at the end of the file)
 #   cluster_dir           the cluster's own directory (server home, key, logs)
 #   cluster_user          an ordinary user (created on first use): ckmiga
+#   cluster_home ?USER?   this file's own directory in USER's home (default
+#                         cluster_user's), where submit runs qsub and tests
+#                         put job output: the home itself is shared by every
+#                         test file, and tests/run runs several at once
 #   q ?-user U? CMD ARGS... ?<< STDIN?
 #                         run a q-command (as U, default root); returns
 #                         {exit-status stdout stderr}
@@ -46,6 +50,17 @@ proc ::cl::write {path data {mode 0644}} {
 proc cluster_user {} {
     test_user ckmiga
     return ckmiga
+}
+
+proc cluster_home {{user ""}} {
+    if {$user eq ""} { set user [cluster_user] }
+    set d [file join [file normalize ~$user] vc-[dict get [vc_env] VC_NAME]]
+    if {![file isdirectory $d]} {
+        file delete -force $d
+        run_as $user mkdir -m 0755 $d
+        at_cleanup [list file delete -force $d]
+    }
+    return $d
 }
 
 proc cluster_up {n args} {
@@ -209,9 +224,10 @@ proc qok {args} {
 proc submit {user script args} {
     set f [file join $::cl::dir job.[incr ::cl::seq].sh]
     ::cl::write $f $script 0644
-    # from the user's home, as a user would: output files land there
+    # from the user's home (this file's directory in it), as a user would:
+    # output files land there
     set here [pwd]
-    cd [file normalize ~$user]
+    cd [cluster_home $user]
     try {
         return [string trim [qok -user $user qsub {*}$args $f]]
     } finally {

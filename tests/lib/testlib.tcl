@@ -7,6 +7,9 @@
 #   tmpdir ?prefix?             a fresh directory, removed when the file ends
 #   at_cleanup SCRIPT           run SCRIPT when the test file ends (LIFO)
 #   wait_for_condition EXPR ?ms? ?step_ms?   poll EXPR (in caller's scope); error on timeout
+#                               (ms stretched by wait_scale)
+#   wait_scale                  $CKMIG_TEST_WAIT_SCALE (default 3): what every bound on a
+#                               wait is multiplied by (a loaded machine is ~3x slower)
 #   free_port                   a TCP port nobody listens on now
 #   test_user NAME              create an ordinary user if missing; returns its uid
 #   run_as USER CMD...          exec CMD as USER (runuser), returns stdout
@@ -89,8 +92,16 @@ proc file_contents {path} {
     return $s
 }
 
-# Bounded polling instead of sleeps (Redis's wait_for_condition).
+# Bounded polling instead of sleeps (Redis's wait_for_condition). The
+# bound is only how long to wait before calling it a failure, so it is
+# stretched by $CKMIG_TEST_WAIT_SCALE (default 3): a machine kept busy
+# (a parallel build, tests/run -j) makes everything ~3x slower, and a
+# condition that comes true returns at once whatever the bound.
+proc wait_scale {} {
+    return [expr {[info exists ::env(CKMIG_TEST_WAIT_SCALE)] ? $::env(CKMIG_TEST_WAIT_SCALE) : 3}]
+}
 proc wait_for_condition {cond {timeout_ms 10000} {step_ms 50}} {
+    set timeout_ms [expr {int($timeout_ms * [wait_scale])}]
     set deadline [expr {[clock milliseconds] + $timeout_ms}]
     while 1 {
         if {[uplevel 1 [list expr $cond]]} { return 1 }
@@ -101,10 +112,27 @@ proc wait_for_condition {cond {timeout_ms 10000} {step_ms 50}} {
     }
 }
 
-# A TCP port nobody listens on now (on every address: servers bind them all).
+# A TCP port nobody listens on now (on every address: servers bind them
+# all). Below the kernel's ephemeral range, so no outgoing connection takes
+# it before the daemon binds it; under tests/run -j, from this file's own
+# slice ($CKMIG_TEST_SLOT of $CKMIG_TEST_SLOTS), so no file running beside
+# it picks the same one.
 proc free_port {} {
+    set lo 20000
+    set hi 32767
+    if {![catch {open /proc/sys/net/ipv4/ip_local_port_range} f]} {
+        set eph [lindex [read $f] 0]
+        close $f
+        if {[string is integer -strict $eph] && $eph > $lo + 1000} { set hi [expr {$eph - 1}] }
+    }
+    if {[info exists ::env(CKMIG_TEST_SLOT)] && [info exists ::env(CKMIG_TEST_SLOTS)] &&
+        $::env(CKMIG_TEST_SLOTS) > 1} {
+        set span [expr {($hi - $lo + 1) / $::env(CKMIG_TEST_SLOTS)}]
+        set lo [expr {$lo + $::env(CKMIG_TEST_SLOT) * $span}]
+        set hi [expr {$lo + $span - 1}]
+    }
     for {set i 0} {$i < 50} {incr i} {
-        set p [expr {20000 + int(rand() * 20000)}]
+        set p [expr {$lo + int(rand() * ($hi - $lo + 1))}]
         if {![catch {socket -server {apply {{c a p} {close $c}}} $p} s]} {
             close $s
             return $p
@@ -139,7 +167,12 @@ namespace eval ::ckmigtest { variable watched {} }
 proc watch_log {path name} {
     set stem [file rootname [string map {/ _} [file join {*}[lrange [file split $::argv0] end-1 end]]]]
     set keep [file join $::env(CKMIG_BUILD) test-logs $stem.$name.log]
-    if {[dict exists $::ckmigtest::watched $keep]} { return }
+    # a second daemon of the same name on another home (a second server)
+    # is kept as NAME-2, ...
+    for {set k 2} {[dict exists $::ckmigtest::watched $keep]} {incr k} {
+        if {[dict get $::ckmigtest::watched $keep] eq $path} { return }
+        set keep [file join $::env(CKMIG_BUILD) test-logs $stem.$name-$k.log]
+    }
     dict set ::ckmigtest::watched $keep $path
     file delete $keep
     # LIFO: runs before the cleanups that stop the daemon's directory going
