@@ -13,7 +13,7 @@ enum {
     O_ATOMIC = 1000, O_BACKUP, O_CLOBBER, O_NOCLOBBER, O_RUN, O_STOP, O_TERM, O_ABORT, O_KILL,
     O_CONT, O_SYNC, O_NOSYNC, O_IGNORED, O_VERSION, O_OWNER, O_HOOK_OK, O_HOOK_ARGS,
     O_HOOK_TEMP, O_HOOK_ENV, O_HOOK_PERM, O_HOOK_ALL, O_RELOCATE, O_VERBOSE, O_SAVE_EXE,
-    O_SAVE_PRIVATE, O_SAVE_SHARED, O_SAVE_ALL, O_SAVE_NONE, O_CONTEXT,
+    O_SAVE_PRIVATE, O_SAVE_SHARED, O_SAVE_ALL, O_SAVE_NONE, O_CONTEXT, O_LIVE, O_NOLIVE,
 };
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -73,6 +73,8 @@ static const struct option ckpt_longopts[] = {
     { "save-all", no_argument, NULL, O_SAVE_ALL },
     { "save-none", no_argument, NULL, O_SAVE_NONE },
     { "context", required_argument, NULL, O_CONTEXT },
+    { "live", optional_argument, NULL, O_LIVE },
+    { "nolive", no_argument, NULL, O_NOLIVE },
     { "ptraced-error", no_argument, NULL, O_IGNORED },
     { "ptraced-skip", no_argument, NULL, O_IGNORED },
     { "ptraced-allow", no_argument, NULL, O_IGNORED },
@@ -187,6 +189,19 @@ int ckpt_parse_checkpoint_args(int argc, char *const argv[], struct ckpt_checkpo
                 goto bad_arg;
             a->dump.timeout = (int)n;
             break;
+        /* --live[=N] in the manner of --backup[=NAME]; --nolive undoes it
+         * (the last one wins, as with --clobber/--noclobber). */
+        case O_LIVE:
+            if (!optarg) {
+                a->dump.live = CKPT_LIVE_DEFAULT_ROUNDS;
+            } else if (parse_int(optarg, 0, CKPT_LIVE_MAX_ROUNDS, &n) < 0) {
+                usage(e, "bad --live '%s': the most pre-copy rounds, 0..32", optarg);
+                goto out;
+            } else {
+                a->dump.live = (int)n;
+            }
+            break;
+        case O_NOLIVE: a->dump.live = 0; break;
         case 'q': a->quiet = true; break;
         case 'v': a->dump.verbose = true; break;
         case 'h': a->help = true; break;

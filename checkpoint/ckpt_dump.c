@@ -328,6 +328,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     struct ckpt_manifest m;
     struct ckpt_tailer *tailer = NULL;
     struct ckpt_save_plan *saves = NULL;
+    struct ckpt_live_result live;
     struct ckpt_hasher hasher;
     struct stat st;
     const char *criu = ckpt_criu_path(o->secure);
@@ -336,6 +337,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     int rc = -1, ws = 0, vfd = -1, tfd = -1, gfd = -1;
 
     memset(&m, 0, sizeof(m));
+    memset(&live, 0, sizeof(live));
     tmp[0] = '\0';
     ckpt_phase("ckpt_dump", NULL);
     if (geteuid() != 0) {
@@ -383,6 +385,12 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         file = !S_ISDIR(st.st_mode);    /* an earlier checkpoint keeps its form */
     else
         file = o->new_form == CKPT_FORM_FILE;
+    if (o->live && file) {
+        /* The layers are directories; the context file holds one level. */
+        ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS,
+                      "--live makes a checkpoint directory: give --context=dir or NAME/");
+        goto out;
+    }
     if (o->clobber == CKPT_NOCLOBBER && lstat(target, &st) == 0) {
         ckpt_err_set(e, EEXIST, "%s exists and --noclobber was given", target);
         goto out;
@@ -457,11 +465,24 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         goto out;
     size_t nsave;
     char *const *savev = ckpt_save_criu_args(saves, &nsave);
+    if (o->live > 0) {
+        /* Pre-copy while the job runs; the final dump below then stops it
+         * only for what was dirtied since the last round. */
+        struct ckpt_live_ctx lc = {
+            .criu = criu, .pid = pidbuf, .ids = ids, .tfd = tfd, .tdir = tdir,
+            .hasher = &hasher, .rounds = o->live > CKPT_LIVE_MAX_ROUNDS ? CKPT_LIVE_MAX_ROUNDS
+                                                                        : o->live,
+            .timeout = o->timeout, .sync = !o->nosync, .verbose = o->verbose,
+            .secure = o->secure, .extra = savev, .nextra = nsave,
+        };
+        if (ckpt_live_precopy(&lc, &live, e) < 0)
+            goto out;
+    }
     char *base_argv[] = { (char *)criu, "dump", "-t", pidbuf, "-D", tdir, "-W", tdir, "-o",
                           "dump.log", "--leave-stopped", "--file-locks",
                           o->verbose ? "-v4" : "-v2" };
     size_t nbase = sizeof(base_argv) / sizeof(base_argv[0]);
-    char **argv = calloc(nbase + nsave + 1, sizeof(char *));
+    char **argv = calloc(nbase + nsave + 4, sizeof(char *));
     if (!argv) {
         ckpt_err_set(e, ENOMEM, "out of memory");
         goto out;
@@ -469,6 +490,13 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     memcpy(argv, base_argv, sizeof(base_argv));
     if (nsave)
         memcpy(argv + nbase, savev, nsave * sizeof(char *));
+    if (live.nlayers && live.tracked) {
+        size_t k = nbase + nsave;
+        argv[k++] = "--track-mem";
+        argv[k++] = "--prev-images-dir";
+        argv[k++] = live.layers[live.nlayers - 1].name;     /* CRIU: relative to -D */
+    }
+
     fault_point(FAULT_CKPT_BEFORE_DUMP);
     int crc = ckpt_criu_run(criu, argv, &tfd, 1, ids, &child);
     free(argv);
@@ -504,11 +532,20 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         ckpt_err_set(e, ENOENT, "cannot tell the version of CRIU (%s)", criu);
         goto out;
     }
+    /* Untracked test rounds (ckpt_live.c): the link CRIU would have made
+     * (not before the dump: CRIU would take it for a tracked parent). */
+    if (live.nlayers && !live.tracked &&
+        symlinkat(live.layers[live.nlayers - 1].name, tfd, "parent") < 0) {
+        ckpt_err_set(e, errno, "cannot link %s to its last layer: %s", tmp, strerror(errno));
+        goto out;
+    }
     ckpt_phase("ckpt_dump", "hash-tail");
     if (o->jobid && !(m.jobid = strdup(o->jobid))) {
         ckpt_err_set(e, ENOMEM, "out of memory");
         goto out;
     }
+    if (ckpt_live_adopt(&live, &m, e) < 0)
+        goto out;
     if (ckpt_save_copy(saves, tfd, tdir, &hasher, &m, e) < 0)
         goto out;
     if (scan_files(init, &m) < 0) {
@@ -576,6 +613,7 @@ out:
     explicit_bzero(key, sizeof(key));
     explicit_bzero(&hasher, sizeof(hasher));
     ckpt_save_free(saves);
+    ckpt_live_result_free(&live);
     ckpt_manifest_free(&m);
     free(pathcopy);
     free(basecopy);

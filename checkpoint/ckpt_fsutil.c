@@ -64,6 +64,10 @@ int ckpt_fsync_tree(const char *dir)
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
             continue;
+        /* A symbolic link (a pre-copy layer's `parent`) is synced with its
+         * directory; opening it without following fails. */
+        if (de->d_type == DT_LNK)
+            continue;
         if (j.n == cap) {
             size_t nc = cap ? 2 * cap : 64;
             int *nf = realloc(j.fds, nc * sizeof(int));

@@ -193,6 +193,40 @@ struct ckpt_inherits;
 int ckpt_saved_inherit(int imgfd, const struct ckpt_manifest *m, struct ckpt_inherits *s,
                        struct ckpt_err *e);
 
+/* ckpt_live.c: pre-copy rounds (cr_checkpoint --live) into layers of the
+ * temporary checkpoint directory tfd (reached as tdir), while the job runs. */
+struct ckpt_live_ctx {
+    const char *criu;
+    const char *pid;        /* the init, as CRIU's -t takes it */
+    const char *ids;        /* for ckpt_criu_run */
+    int tfd;
+    const char *tdir;
+    const struct ckpt_hasher *hasher;
+    int rounds;             /* at most */
+    int timeout;            /* per round, seconds; 0 = none */
+    bool sync;              /* fsync each layer once hashed */
+    bool verbose;
+    bool secure;
+    char *const *extra;     /* more CRIU options (--external ...), nextra of them */
+    size_t nextra;
+};
+struct ckpt_live_result {
+    bool tracked;           /* CRIU tracked dirty pages: the final dump takes --track-mem */
+    struct ckpt_layer *layers;
+    size_t nlayers;
+    struct ckpt_image *images;  /* "LAYER/NAME", hashed */
+    size_t nimages;
+};
+/* True when the kernel tracks dirty pages (soft-dirty bits). */
+bool ckpt_live_tracking(void);
+int ckpt_live_precopy(const struct ckpt_live_ctx *c, struct ckpt_live_result *r,
+                      struct ckpt_err *e);
+/* Moves r's layers and images into m (images kept sorted by name). */
+int ckpt_live_adopt(struct ckpt_live_result *r, struct ckpt_manifest *m, struct ckpt_err *e);
+void ckpt_live_result_free(struct ckpt_live_result *r);
+/* A layer's name as cr_checkpoint makes them: "pre" and 1..999. */
+bool ckpt_layer_name_ok(const char *name);
+
 /* ckpt_target.c */
 int ckpt_proc_ns_inode(pid_t pid, unsigned long *ino);
 int ckpt_proc_uid(pid_t pid, uid_t *uid, gid_t *gid);

@@ -38,6 +38,12 @@ void ckpt_manifest_free(struct ckpt_manifest *m)
         free(m->saved[i].ext);
     }
     free(m->saved);
+    for (size_t i = 0; i < m->nlayers; i++) {
+        free(m->layers[i].name);
+        free(m->layers[i].parent);
+    }
+    free(m->layers);
+    free(m->parent);
     memset(m, 0, sizeof(*m));
 }
 
@@ -130,6 +136,15 @@ char *ckpt_manifest_canonical(const struct ckpt_manifest *m, size_t *len)
         sb_field(&b, "path", m->saved[i].path);
         sb_field(&b, "image", m->saved[i].image);
         sb_field(&b, "ext", m->saved[i].ext);
+    }
+    /* Only pre-copied checkpoints have layers: older MACs stay valid. */
+    if (m->nlayers) {
+        sb_printf(&b, "layers=%zu\n", m->nlayers);
+        sb_field(&b, "parent", m->parent);
+    }
+    for (size_t i = 0; i < m->nlayers; i++) {
+        sb_field(&b, "layer", m->layers[i].name);
+        sb_field(&b, "parent", m->layers[i].parent);
     }
     if (b.oom) {
         free(b.s);
@@ -233,6 +248,16 @@ char *ckpt_manifest_to_xml(const struct ckpt_manifest *m, size_t *len)
             set_num(n, "kind", m->saved[i].kind);
         }
     }
+    if (m->nlayers) {
+        list = xmlNewChild(root, NULL, BAD_CAST "layers", NULL);
+        xmlNewProp(list, BAD_CAST "parent", BAD_CAST(m->parent ? m->parent : ""));
+        for (size_t i = 0; i < m->nlayers; i++) {
+            n = xmlNewChild(list, NULL, BAD_CAST "layer", NULL);
+            xmlNewProp(n, BAD_CAST "name", BAD_CAST m->layers[i].name);
+            if (m->layers[i].parent)
+                xmlNewProp(n, BAD_CAST "parent", BAD_CAST m->layers[i].parent);
+        }
+    }
     ckpt_hash_hex(m->mac, 32, hex);
     n = xmlNewTextChild(root, NULL, BAD_CAST "mac", BAD_CAST hex);
     xmlNewProp(n, BAD_CAST "alg", BAD_CAST "HMAC-SHA256");
@@ -297,10 +322,60 @@ static int count_children(xmlNodePtr list, const char *name)
     return n;
 }
 
+static const struct ckpt_layer *find_layer(const struct ckpt_manifest *m, const char *name,
+                                           size_t upto)
+{
+    for (size_t i = 0; i < upto && name; i++)
+        if (!strcmp(m->layers[i].name, name))
+            return &m->layers[i];
+    return NULL;
+}
+
+/* An image's name: plain, or "LAYER/NAME" of a listed layer. */
+static bool image_name_ok(const struct ckpt_manifest *m, const char *s)
+{
+    const char *slash = s ? strchr(s, '/') : NULL;
+    if (!slash)
+        return plain_name(s);
+    char layer[16];
+    size_t ll = (size_t)(slash - s);
+    if (ll >= sizeof(layer))
+        return false;
+    memcpy(layer, s, ll);
+    layer[ll] = '\0';
+    return find_layer(m, layer, m->nlayers) && plain_name(slash + 1);
+}
+
+/* <layers parent="preN"><layer name="pre1"/><layer name="pre2" parent="pre1"/>:
+ * names as cr_checkpoint makes them, each parent a layer listed before
+ * it (so the links form one chain inside the checkpoint, no cycle). */
+static int parse_layers(xmlNodePtr layers, struct ckpt_manifest *m)
+{
+    if (!layers)
+        return 0;
+    m->layers = calloc((size_t)count_children(layers, "layer") + 1, sizeof(*m->layers));
+    if (!m->layers)
+        return -1;
+    for (xmlNodePtr c = layers->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || xmlStrcmp(c->name, BAD_CAST "layer"))
+            continue;
+        struct ckpt_layer *l = &m->layers[m->nlayers];
+        l->name = prop(c, "name");
+        l->parent = prop(c, "parent");
+        m->nlayers++;
+        if (!ckpt_layer_name_ok(l->name) || find_layer(m, l->name, m->nlayers - 1) ||
+            (l->parent && !find_layer(m, l->parent, m->nlayers - 1)))
+            return -1;
+    }
+    m->parent = prop(layers, "parent");
+    return m->nlayers && find_layer(m, m->parent, m->nlayers) ? 0 : -1;
+}
+
+
 int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, struct ckpt_err *e)
 {
     xmlDocPtr doc = NULL;
-    xmlNodePtr root, job, src, files, images, mac, saved;
+    xmlNodePtr root, job, src, files, images, mac, saved, layers;
     long long v;
     int rc = -1;
     const char *what = "";
@@ -333,6 +408,10 @@ int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, st
     images = child(root, "images");
     mac = child(root, "mac");
     saved = child(root, "saved");
+    layers = child(root, "layers");
+    what = "layers";
+    if (parse_layers(layers, m) < 0)
+        goto bad;
     what = "job";
     if (!job)
         goto bad;
@@ -406,7 +485,7 @@ int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, st
         char *h = prop(c, "digest");
         int hr = ckpt_hex_decode(h, im->digest, 32);
         free(h);
-        if (!plain_name(im->name) || prop_num(c, "size", &im->size, true) < 0 || hr < 0)
+        if (!image_name_ok(m, im->name) || prop_num(c, "size", &im->size, true) < 0 || hr < 0)
             goto bad;
     }
     what = "saved";

@@ -78,6 +78,45 @@ static int open_entry(int dfd, const char *name, const char *what, const char *s
     return -1;
 }
 
+/* A layer directory of a pre-copied checkpoint: root's, written by nobody
+ * else (cr_checkpoint makes it 0700), never reached through a link. */
+static int open_layer(int dfd, const char *layer, const char *shown, struct ckpt_err *e)
+{
+    struct stat st;
+    int fd = openat(dfd, layer, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        return ckpt_err_set(e, err == ENOENT || err == ENOTDIR || err == ELOOP ? EBADMSG : err,
+                            "layer %s/%s is missing or not a directory: %s", shown, layer,
+                            strerror(err));
+    }
+    if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
+        close(fd);
+        return ckpt_err_set(e, EACCES, "layer %s/%s is not root-only: refusing to restore from it",
+                            shown, layer);
+    }
+    return fd;
+}
+
+/* An image by its manifest name: "NAME", or "LAYER/NAME" inside a layer. */
+static int open_image(int dfd, const char *name, const char *shown, bool one_link,
+                      struct stat *st, struct ckpt_err *e)
+{
+    const char *slash = strchr(name, '/');
+    char layer[16], lshown[4200];
+    if (!slash)
+        return open_entry(dfd, name, "image", shown, one_link, st, e);
+    snprintf(layer, sizeof(layer), "%.*s", (int)(slash - name), name);
+    int lfd = open_layer(dfd, layer, shown, e);
+    if (lfd < 0)
+        return -1;
+    snprintf(lshown, sizeof(lshown), "%s/%s", shown, layer);
+    /* Nobody but root can change a layer's entries: one link is not asked. */
+    int fd = open_entry(lfd, slash + 1, "image", lshown, false, st, e);
+    close(lfd);
+    return fd;
+}
+
 static int read_manifest(int dfd, const char *shown, bool one_link, struct ckpt_manifest *m,
                          struct ckpt_err *e)
 {
@@ -148,9 +187,24 @@ static void remove_linkdir(int dfd, const char *name)
         return;
     }
     struct dirent *de;
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-            unlinkat(dirfd(d), de->d_name, 0);
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0 || (errno != EISDIR && errno != EPERM))
+            continue;
+        /* a layer's directory (made by ckpt_verify_fd, root's): its links */
+        int lfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *ld = lfd >= 0 ? fdopendir(lfd) : NULL;
+        struct dirent *le;
+        while (ld && (le = readdir(ld)))
+            if (strcmp(le->d_name, ".") && strcmp(le->d_name, ".."))
+                unlinkat(dirfd(ld), le->d_name, 0);
+        if (ld)
+            closedir(ld);
+        else if (lfd >= 0)
+            close(lfd);
+        unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+    }
     closedir(d);
     unlinkat(dfd, name, AT_REMOVEDIR);
 }
@@ -178,13 +232,25 @@ static void remove_stale_linkdirs(int dfd)
     closedir(d);
 }
 
+static const struct ckpt_layer *find_layer(const struct ckpt_manifest *m, const char *name)
+{
+    for (size_t i = 0; i < m->nlayers; i++)
+        if (!strcmp(m->layers[i].name, name))
+            return &m->layers[i];
+    return NULL;
+}
+
+/* Every entry of the checkpoint (layer NULL) or of one of its layers must
+ * be listed in the manifest: an image, a layer, or CRIU's `parent` link
+ * where the manifest records one. */
 static int check_listing(int dfd, const char *shown, const struct ckpt_manifest *m,
-                         struct ckpt_err *e)
+                         const struct ckpt_layer *layer, struct ckpt_err *e)
 {
     int fd = dup(dfd);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     struct dirent *de;
     int rc = 0;
+    bool has_parent = layer ? layer->parent != NULL : m->parent != NULL;
 
     if (!d) {
         if (fd >= 0)
@@ -193,18 +259,70 @@ static int check_listing(int dfd, const char *shown, const struct ckpt_manifest 
     }
     rewinddir(d);
     while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-            !strcmp(de->d_name, CKPT_MANIFEST) || is_linkdir(de->d_name))
+        char full[600];
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
-        if (!find_image(m, de->d_name)) {
+        if (has_parent && !strcmp(de->d_name, "parent"))
+            continue;
+        if (!layer && (!strcmp(de->d_name, CKPT_MANIFEST) || is_linkdir(de->d_name) ||
+                       find_layer(m, de->d_name)))
+            continue;
+        snprintf(full, sizeof(full), "%s%s%s", layer ? layer->name : "", layer ? "/" : "",
+                 de->d_name);
+        if (!find_image(m, full)) {
             rc = ckpt_err_set(e, EBADMSG,
                               "checkpoint %s holds %s, which its manifest does not list", shown,
-                              de->d_name);
+                              full);
             break;
         }
     }
     closedir(d);
     return rc;
+}
+
+/* CRIU's `parent` link in dfd must lead to exactly the layer the manifest
+ * names (want: "preN" from the top, "../preN" from a layer): never out of
+ * the checkpoint, never to another of its layers. */
+static int check_parent_link(int dfd, const char *shown, const char *want, struct ckpt_err *e)
+{
+    char got[256];
+    struct stat st;
+    if (fstatat(dfd, "parent", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+        return ckpt_err_set(e, EBADMSG, "%s/parent is missing or not a link (the manifest "
+                            "says it leads to %s)", shown, want);
+    ssize_t n = readlinkat(dfd, "parent", got, sizeof(got) - 1);
+    if (n < 0)
+        return ckpt_err_set(e, errno, "cannot read %s/parent: %s", shown, strerror(errno));
+    got[n] = '\0';
+    if (strcmp(got, want))
+        return ckpt_err_set(e, EBADMSG, "%s/parent leads to %s, not to %s as the manifest says: "
+                            "refused", shown, got, want);
+    return 0;
+}
+
+/* The layers: each listed, root-only, holding only what the manifest
+ * lists, its parent link where the manifest says. */
+static int check_layers(int dfd, const char *shown, const struct ckpt_manifest *m,
+                        struct ckpt_err *e)
+{
+    char want[32], lshown[4200];
+    if (m->parent && check_parent_link(dfd, shown, m->parent, e) < 0)
+        return -1;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        const struct ckpt_layer *l = &m->layers[i];
+        int lfd = open_layer(dfd, l->name, shown, e);
+        if (lfd < 0)
+            return -1;
+        snprintf(lshown, sizeof(lshown), "%s/%s", shown, l->name);
+        snprintf(want, sizeof(want), "../%s", l->parent ? l->parent : "");
+        int rc = check_listing(lfd, lshown, m, l, e);
+        if (rc == 0 && l->parent)
+            rc = check_parent_link(lfd, lshown, want, e);
+        close(lfd);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* The private root-only directory the verified images are linked into. */
@@ -227,6 +345,30 @@ static int make_linkdir(int dfd, const char *shown, struct ckpt_pinned *pin, str
         return ckpt_err_set(e, EACCES, "the private directory %s/%s was tampered with", shown,
                             pin->linkdir);
     return 0;
+}
+
+/* The layers' directories and parent links in the private directory, made
+ * by root from the verified manifest (the checkpoint's own links were
+ * only checked). */
+static int pin_layers(const struct ckpt_manifest *m, const char *shown, struct ckpt_pinned *pin,
+                      struct ckpt_err *e)
+{
+    char link[300], want[32];
+    if (m->parent && symlinkat(m->parent, pin->imgfd, "parent") < 0)
+        goto fail;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        const struct ckpt_layer *l = &m->layers[i];
+        if (mkdirat(pin->imgfd, l->name, 0700) < 0)
+            goto fail;
+        snprintf(link, sizeof(link), "%s/parent", l->name);
+        snprintf(want, sizeof(want), "../%s", l->parent ? l->parent : "");
+        if (l->parent && symlinkat(want, pin->imgfd, link) < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    return ckpt_err_set(e, errno, "cannot lay out the layers of %s for the restore: %s", shown,
+                        strerror(errno));
 }
 
 static int pin_image(int fd, const char *name, const char *shown, struct ckpt_pinned *pin,
@@ -275,9 +417,11 @@ static int check_images(int dfd, const char *shown, bool root_only, const struct
         for (size_t i = 0; i < m->nimages; i++) {
             const struct ckpt_image *im = &m->images[i];
             struct stat st;
-            if (ckpt_image_is_pages(im->name) != (pass == 1))
+            /* a pre-copy layer's pages (preK/pages-N.img) are pages too */
+            const char *base = strrchr(im->name, '/') ? strrchr(im->name, '/') + 1 : im->name;
+            if (ckpt_image_is_pages(base) != (pass == 1))
                 continue;
-            int fd = open_entry(dfd, im->name, "image", shown, !root_only, &st, e);
+            int fd = open_image(dfd, im->name, shown, !root_only, &st, e);
             if (fd < 0)
                 goto out;
             v[n] = (struct ckpt_vimage){ .fd = fd, .name = im->name, .size = im->size,
@@ -368,7 +512,7 @@ int ckpt_verify_fd(int dfd, const char *shown, const unsigned char key[CKPT_KEY_
     }
     if (pin)
         remove_stale_linkdirs(dfd);
-    if (check_listing(dfd, shown, m, e) < 0)
+    if (check_listing(dfd, shown, m, NULL, e) < 0 || check_layers(dfd, shown, m, e) < 0)
         goto fail;
     bool linking = pin != NULL;
     if (pin && make_linkdir(dfd, shown, pin, e) < 0) {
@@ -384,6 +528,8 @@ int ckpt_verify_fd(int dfd, const char *shown, const unsigned char key[CKPT_KEY_
             goto fail;
         }
     }
+    if (linking && pin_layers(m, shown, pin, e) < 0)
+        goto fail;
     h.alg = m->hash_alg;
     memcpy(h.key, key, CKPT_KEY_LEN);
     memcpy(h.nonce, m->hash_nonce, sizeof(h.nonce));

@@ -142,7 +142,14 @@ struct ckpt_dump_opts {
     enum ckpt_form form;    /* DIR, FILE, or AUTO (see enum ckpt_form) */
     enum ckpt_form new_form;    /* AUTO: the form of a new name (DIR unless FILE) */
     unsigned save;          /* CKPT_SAVE_* */
+    /* --live[=N]: pre-copy.  Up to N rounds of CRIU pre-dump while the job
+     * runs (each into a layer of the checkpoint, see struct ckpt_layer),
+     * ending early once the dirty set stops shrinking; then the final dump
+     * writes only what was dirtied since.  0: off. */
+    int live;
 };
+#define CKPT_LIVE_DEFAULT_ROUNDS 5
+#define CKPT_LIVE_MAX_ROUNDS     32
 int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e);
 
 /* ---- the manifest ---- */
@@ -167,8 +174,16 @@ struct ckpt_saved {
     unsigned mode;          /* st_mode, which CRIU checks */
     unsigned kind;          /* CKPT_SAVE_EXE, _PRIVATE or _SHARED */
 };
-struct ckpt_image {
+/* A pre-copy layer (cr_checkpoint --live): one pre-dump round's images in
+ * the subdirectory `name` ("pre1", "pre2", ...) of the checkpoint, listed
+ * among the images as "name/IMAGE".  parent: the layer whose pages this
+ * one's are relative to (CRIU's `parent` link), NULL for the first. */
+struct ckpt_layer {
     char *name;
+    char *parent;
+};
+struct ckpt_image {
+    char *name;             /* "IMAGE", or "LAYER/IMAGE" for a pre-copy layer's */
     long long size;
     unsigned char digest[32];   /* SHA-256 over the image's chunk digests (ckpt_hash.c) */
 };
@@ -209,6 +224,11 @@ struct ckpt_manifest {
     size_t nimages;
     struct ckpt_saved *saved;   /* --save-* copies (none: not in the MAC text at all) */
     size_t nsaved;
+    /* Pre-copy layers, oldest first (none: not in the MAC text at all), and
+     * the layer the final images' `parent` link names (NULL: none). */
+    struct ckpt_layer *layers;
+    size_t nlayers;
+    char *parent;
     unsigned char mac[32];
 };
 void ckpt_manifest_free(struct ckpt_manifest *m);

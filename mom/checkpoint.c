@@ -208,8 +208,27 @@ static void close_from(int lowfd)
 		close(fd);
 }
 
+/* envp with CKMIG_LIVE=yes in place of any CKMIG_LIVE it had. */
+static char **env_live(char **envp)
+{
+	size_t n = 0, k = 0;
+
+	while (envp[n])
+		n++;
+	envp = xrealloc(envp, (n + 2) * sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(envp[i], "CKMIG_LIVE=", 11) == 0)
+			free(envp[i]);
+		else
+			envp[k++] = envp[i];
+	}
+	envp[k++] = xstrdup("CKMIG_LIVE=yes");
+	envp[k] = NULL;
+	return envp;
+}
+
 int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int reply_conn,
-		     char *err, size_t errlen)
+		     bool live, char *err, size_t errlen)
 {
 	struct ckpt_run *ck = NULL;
 	struct ckpt_opts o;
@@ -309,6 +328,8 @@ int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int 
 	argv = ckpt_checkpoint_argv(m->cfg.checkpoint_script, j->sid, j->jobid, user, group,
 				    ck->dir, ck->name, kind_ends_job(kind) ? 15 : 0, o.depth);
 	envp = mom_script_env(m, j);
+	if (live)
+		envp = env_live(envp);
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto out;
@@ -576,7 +597,7 @@ void check_periodic_checkpoints(struct mom *m)
 		used = job_walltime_used(j, now);
 		if (used - j->walltime_ckpt < interval)
 			continue;
-		if (start_checkpoint(m, j, CKPT_PERIODIC, -1, err, sizeof(err)) != 0) {
+		if (start_checkpoint(m, j, CKPT_PERIODIC, -1, false, err, sizeof(err)) != 0) {
 			log_job(PBSEVENT_ERROR, j->jobid, "periodic checkpoint not started: %s", err);
 			j->walltime_ckpt = used;        /* try again one interval later */
 			send_comment(m, j, err);
@@ -599,7 +620,7 @@ int checkpoint_at_shutdown(struct mom *m)
 		job_ckpt_opts(j, &o);
 		if (!ckpt_at_shutdown(&o))
 			continue;
-		if (start_checkpoint(m, j, CKPT_SHUTDOWN, -1, err, sizeof(err)) == 0)
+		if (start_checkpoint(m, j, CKPT_SHUTDOWN, -1, false, err, sizeof(err)) == 0)
 			n++;
 		else
 			log_job(PBSEVENT_ERROR, j->jobid, "shutdown checkpoint not started: %s", err);

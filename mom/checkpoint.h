@@ -4,6 +4,7 @@
 #ifndef CKMIG_MOM_CHECKPOINT_H
 #define CKMIG_MOM_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "mom/mom.h"
@@ -21,10 +22,12 @@ char *mom_job_checkpoint_dir(const struct mom *m, const struct mom_job *j);
 int mom_job_ckpt_remote(const struct mom *m, const struct mom_job *j);
 
 /* Start the checkpoint script for j. reply_conn: connection id waiting
- * for the answer (HoldJob, CheckpointJob), or -1. Returns 0 (started), or
- * a PBSE code with a reason in err (nothing started). */
+ * for the answer (HoldJob, CheckpointJob), or -1.  live: pre-copy
+ * (qmigrate --live): the script gets CKMIG_LIVE=yes, whatever
+ * pbs_environment says.  Returns 0 (started), or a PBSE code with a
+ * reason in err (nothing started). */
 int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int reply_conn,
-		     char *err, size_t errlen);
+		     bool live, char *err, size_t errlen);
 /* Poll running checkpoint scripts: collect stderr, enforce
  * $checkpoint_timeout, finish those that ended. */
 void poll_checkpoints(struct mom *m);

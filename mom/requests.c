@@ -187,6 +187,7 @@ static int checkpoint_request(struct mom *m, int conn, struct pbs_msg *req, stru
 {
 	struct mom_job *j = find_or_reject(m, req, reply);
 	const char *migrate = msg_arg(req, "migrate");
+	const char *live = msg_arg(req, "live");
 	char err[1024];
 	int rc;
 
@@ -203,7 +204,7 @@ static int checkpoint_request(struct mom *m, int conn, struct pbs_msg *req, stru
 		return 0;
 	}
 	fault_point(FAULT_MOM_CKPT_REQUEST);
-	rc = start_checkpoint(m, j, kind, conn, err, sizeof(err));
+	rc = start_checkpoint(m, j, kind, conn, live && !strcmp(live, "1"), err, sizeof(err));
 	if (rc) {
 		log_job(PBSEVENT_ERROR, j->jobid, "checkpoint refused: %s", err);
 		/* The user sees why on the job, not only in the log. */

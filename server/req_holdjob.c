@@ -74,6 +74,9 @@ int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set,
 	/* a move needs a checkpoint every node can read: the MOM checks */
 	if (cause == CKMIG_BY_MIGRATE || cause == CKMIG_BY_PREEMPT || cause == CKMIG_BY_DRAIN)
 		msg_add_arg(&m, "migrate", "1");
+	/* qmigrate --live: the MOM's script pre-copies while the job runs */
+	if (cause == CKMIG_BY_MIGRATE && j->ck.live)
+		msg_add_arg(&m, "live", "1");
 	ctx = xcalloc(1, sizeof(*ctx));
 	ctx->jobid = xstrdup(j->id);
 	ctx->type = type;

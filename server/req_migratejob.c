@@ -133,6 +133,7 @@ int req_migratejob(struct batch_request *br)
 {
 	struct server *s = br->s;
 	const char *dest = msg_arg(&br->rq, "destination");
+	const char *ext = msg_arg(&br->rq, "extend");
 	char msg[512];
 	struct job *j;
 	int rc;
@@ -145,12 +146,15 @@ int req_migratejob(struct batch_request *br)
 		return 0;
 	}
 	j->ck.cause = CKMIG_BY_MIGRATE;
+	/* extend "live" (qmigrate --live): pre-copy, see relay_checkpoint */
+	j->ck.live = ext && !strcmp(ext, "live");
 	free(j->ck.dest);
 	j->ck.dest = xstrdup(dest ? dest : "");
 	j->ck.pend_serial = br->conn_serial;
 	j->ck.pend_deadline = now_ms() + MIGRATE_HANGUP_WAIT_MS;
-	log_job(PBSEVENT_JOB, j->id, "Job migration to %s requested by %s@%s",
-		dest && *dest ? dest : "any node", br->who.user, br->who.host);
+	log_job(PBSEVENT_JOB, j->id, "Job migration%s to %s requested by %s@%s",
+		j->ck.live ? " (live)" : "", dest && *dest ? dest : "any node", br->who.user,
+		br->who.host);
 	ckmig_set(s, j, CKMIG_PENDING, "qmigrate accepted; relayed once its client hangs up");
 	req_ack(br);
 	return 0;

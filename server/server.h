@@ -54,6 +54,8 @@ struct job_ckmig {
 	char *lost_node;               /* requeued as lost by this node's MOM */
 	char *lost_session;            /* ... and the session of that lost run */
 	/* not saved */
+	int live;                      /* qmigrate --live: the MOM pre-copies (a server
+					  restarted meanwhile moves it stop-and-copy) */
 	unsigned long pend_serial;     /* PENDING: the qmigrate client's connection */
 	long long pend_deadline;       /* PENDING: relay by then even if it stays */
 };

@@ -111,6 +111,7 @@ int ckmig_set(struct server *s, struct job *j, enum ckmig_state to, const char *
 		free(j->ck.dest);
 		free(j->ck.by);
 		j->ck.dest = j->ck.by = NULL;
+		j->ck.live = 0;
 		if (to == CKMIG_NONE)
 			j->ck.cause = CKMIG_BY_NONE;
 	}

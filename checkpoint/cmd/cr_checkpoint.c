@@ -25,6 +25,8 @@ static void usage(FILE *f)
             "Form:   NAME/ or --context=dir: a directory; --context=file: one context file\n"
             "        (an existing NAME keeps its form; a new NAME is a file when an ordinary\n"
             "        user or the job itself asks, a directory when root asks)\n"
+            "Live:   --live[=N]  pre-copy up to N rounds (default 5) while the job runs,\n"
+            "        then stop it only for the final dump; --nolive (default)\n"
             "Saved:  --save-exe  --save-private  --save-shared  --save-all  --save-none\n"
             "Accepted and ignored: --ptraced-*, --ptracer-*, --kmsg-*\n"
             "Exit status: 0, the errno of the failure, or 255 for bad usage.\n");

@@ -3,19 +3,24 @@
  * it, and runs it again on the given hosts or where its scheduler puts
  * it; the job keeps its id, attributes and accounting. Without -w the
  * command returns as soon as the server has accepted, so a job may call
- * it on itself. With -w it waits until the job runs again. */
+ * it on itself. With -w it waits until the job runs again. With -l
+ * (--live) the job's memory is pre-copied while it runs, so it is stopped
+ * only for the last round (extend "live"). */
 #include "qtools/lib/cmds.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static const char usage[] = "usage: qmigrate [-H host[+host...]] [-w] job_identifier...\n";
+static const char usage[] =
+	"usage: qmigrate [-H host[+host...]] [-l|--live] [-w] job_identifier...\n";
 
 struct ctx {
 	const char *dest;
+	const char *extend;     /* "live" or NULL */
 	int wait;
 	int wait_failed;   /* accepted, but the move then failed */
 };
@@ -114,7 +119,7 @@ static int wait_running(int connect, const char *id, const char *old_ckpt, const
 
 static int migrate(int connect, const char *id, void *arg)
 {
-	return pbs_migratejob(connect, id, ((struct ctx *)arg)->dest, NULL);
+	return pbs_migratejob(connect, id, ((struct ctx *)arg)->dest, ((struct ctx *)arg)->extend);
 }
 
 /* -w: the server starts the checkpoint only once the requesting client has
@@ -140,7 +145,7 @@ static int migrate_and_wait(const char *arg, struct ctx *c)
 	old_host = attr_dup(before, ATTR_exechost);
 	starts = attr_dup(before, ATTR_start_count);
 	pbs_statfree(before);
-	rc = pbs_migratejob(connect, id, c->dest, NULL);
+	rc = pbs_migratejob(connect, id, c->dest, c->extend);
 	if (rc != 0) {
 		prt_job_err("qmigrate", connect, id);
 		rc = pbs_errno ? pbs_errno : 1;
@@ -169,11 +174,13 @@ static int migrate_and_wait(const char *arg, struct ctx *c)
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { NULL, 0, 0 };
+	static const struct option longopts[] = { { "live", no_argument, NULL, 'l' },
+						  { NULL, 0, NULL, 0 } };
+	struct ctx c = { NULL, NULL, 0, 0 };
 	int ch, errflg = 0, status;
 
 	cmd_check_help(argc, argv, usage);
-	while ((ch = getopt(argc, argv, "H:w")) != -1) {
+	while ((ch = getopt_long(argc, argv, "H:lw", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
 			if (check_run_destination(optarg) < 0) {
@@ -184,6 +191,9 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			c.wait = 1;
+			break;
+		case 'l':
+			c.extend = "live";
 			break;
 		default:
 			errflg++;

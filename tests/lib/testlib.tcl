@@ -242,7 +242,8 @@ proc write_pbs_environment {home} {
     set f [open [file join $home pbs_environment] w]
     puts $f "PATH=/bin:/usr/bin\nLANG=C"
     foreach v {CKMIG_CRIU CKMIG_CKPT_KEY CKMIG_CRIU_PRELOAD CKMIG_IMAGE_HASH CKMIG_BIN
-               CKMIG_LOG_DIR CKMIG_QALTER CKMIG_FAULT CKMIG_FAULT_LOG PBS_SERVER_SOCKET TCLLIBPATH} {
+               CKMIG_LOG_DIR CKMIG_QALTER CKMIG_FAULT CKMIG_FAULT_LOG CKMIG_LIVE CKMIG_LIVE_ROUND
+               PBS_SERVER_SOCKET TCLLIBPATH} {
         puts $f $v
     }
     close $f
