@@ -20,6 +20,7 @@
  * so the layer machinery can be exercised there.  It saves no downtime:
  * the job is stopped for each round's whole dump. */
 #include "checkpoint/ckpt_internal.h"
+#include "lib/fault.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -272,6 +273,7 @@ int ckpt_live_precopy(const struct ckpt_live_ctx *c, struct ckpt_live_result *r,
             close(lfd);
         if (rc < 0)
             return -1;
+        fault_point(FAULT_CKPT_PRECOPIED);
         ckpt_phase("ckpt_dump", layer);
         if (c->verbose)
             fprintf(stderr, "cr_checkpoint: pre-copy %s: %lld KiB of pages\n", layer,

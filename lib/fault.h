@@ -32,6 +32,7 @@ enum fault_point {
 	FAULT_CKPT_BEFORE_DUMP = 301,   /* before CRIU dumps the job */
 	FAULT_CKPT_DUMPED = 302,        /* images written, not committed */
 	FAULT_CKPT_COMMITTED = 303,     /* committed, the job not yet signalled */
+	FAULT_CKPT_PRECOPIED = 304,     /* --live: a pre-copy round written, the job running */
 	FAULT_RESTART_VERIFIED = 311,   /* manifest and images checked, no restore yet */
 };
 
