@@ -51,6 +51,8 @@ const char *ckslurm_strerror(int code);
 /* slurmctld away (restarting, unreachable): worth trying again */
 int ckslurm_transient(int code);
 int ckslurm_not_pending(int code);
+/* "Job is pending execution": slurmctld does not know the job runs */
+int ckslurm_job_pending_error(int code);
 /* "123" or "123_4"-free ids only: 0 on a bad id */
 uint32_t ckslurm_parse_jobid(const char *s);
 

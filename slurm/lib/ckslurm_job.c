@@ -132,6 +132,11 @@ int ckslurm_transient(int code)
            code == ECONNRESET || code == SLURM_ERROR;
 }
 
+int ckslurm_job_pending_error(int code)
+{
+    return code == ESLURM_JOB_PENDING;
+}
+
 int ckslurm_not_pending(int code)
 {
     return code == ESLURM_JOB_NOT_PENDING;

@@ -448,6 +448,39 @@ static int checkpoint(struct agent *a, int kill_job, char *why, size_t whylen)
 
 /* Requeue until slurmctld takes it: the task must not end first, or the
  * job would complete instead (slurmctld may be restarting). */
+/* "lost-run": slurmctld answered our requeue with "Job is pending
+ * execution": restarted from a state saved before this run began (a
+ * SIGKILL within seconds of the start), it will start the job again with
+ * restart count 0, which would otherwise read as a new job whose
+ * directory holds another incarnation's checkpoints.  The owner's uid in
+ * it: a reused job id of another user never takes it. */
+#define LOST_RUN "lost-run"
+
+static void mark_lost_run(struct agent *a)
+{
+    int fd = openat(a->jobdir, LOST_RUN, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                    0600);
+    if (fd >= 0) {
+        dprintf(fd, "%u\n", (unsigned)a->uid);
+        close(fd);
+    }
+    logmsg(LOG_WARNING, "job %u: slurmctld lost this run; the next start restores ckpt.%ld",
+           a->job, a->newest);
+}
+
+/* 1 (and consumed) when this job's lost-run mark is there. */
+static int take_lost_run(struct agent *a)
+{
+    char buf[32] = "";
+    int fd = openat(a->jobdir, LOST_RUN, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t r = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    unlinkat(a->jobdir, LOST_RUN, 0);
+    return r > 0 && strtoul(buf, NULL, 10) == (unsigned long)a->uid;
+}
+
 static void requeue(struct agent *a, int hold)
 {
     for (int i = 0;; i++) {
@@ -456,6 +489,8 @@ static void requeue(struct agent *a, int hold)
             return;
         if (!ckslurm_transient(rc)) {
             logmsg(LOG_ERR, "job %u: requeue: %s", a->job, ckslurm_strerror(rc));
+            if (ckslurm_job_pending_error(rc))
+                mark_lost_run(a);
             return;
         }
         if (i % 30 == 0)
@@ -729,7 +764,8 @@ int main(int argc, char **argv)
         a.restarts = j.restarts;
         known = 1;
     }
-    a.newest = scan_checkpoints(&a, known && a.restarts == 0, 0);
+    int fresh = known && a.restarts == 0 && !take_lost_run(&a);
+    a.newest = scan_checkpoints(&a, fresh, 0);
     if (!known)
         a.newest = 0;   /* slurmctld away and no count: neither remove nor restore */
     int rc = a.newest ? restart_job(&a) : run_job(&a);
