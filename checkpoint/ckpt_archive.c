@@ -286,27 +286,36 @@ int ckpt_archive_extract(int in, int dfd, const char *shown, struct ckpt_err *e)
     }
 }
 
-int ckpt_archive_manifest(const char *path, struct ckpt_manifest *m, struct ckpt_err *e)
+/* From fd's start; the offset is left anywhere. */
+int ckpt_archive_manifest_fd(int fd, const char *shown, struct ckpt_manifest *m, struct ckpt_err *e)
 {
     char name[101];
     unsigned long long size;
     char *buf = NULL;
-    int rc = -1, fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int rc = -1;
 
     memset(m, 0, sizeof(*m));
-    if (fd < 0)
-        return ckpt_err_set(e, errno, "cannot open %s: %s", path, strerror(errno));
-    if (read_header(fd, name, &size) != 1 || strcmp(name, CKPT_MANIFEST) || size > (64u << 20)) {
-        ckpt_err_setc(e, EINVAL, CKPT_FAIL_PERM, "%s is not a ckmig checkpoint", path);
-        goto out;
-    }
+    if (lseek(fd, 0, SEEK_SET) < 0 || read_header(fd, name, &size) != 1 ||
+        strcmp(name, CKPT_MANIFEST) || size > (64u << 20))
+        return ckpt_err_setc(e, EINVAL, CKPT_FAIL_PERM, "%s is not a ckmig checkpoint", shown);
     if (!(buf = malloc((size_t)size + 1)) || read_exact(fd, buf, (size_t)size) < 0) {
-        ckpt_err_set(e, buf ? EBADMSG : ENOMEM, "cannot read the manifest of %s", path);
+        ckpt_err_set(e, buf ? EBADMSG : ENOMEM, "cannot read the manifest of %s", shown);
         goto out;
     }
     rc = ckpt_manifest_parse(buf, (size_t)size, m, e);
 out:
     free(buf);
+    return rc;
+}
+
+int ckpt_archive_manifest(const char *path, struct ckpt_manifest *m, struct ckpt_err *e)
+{
+    int rc, fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+    memset(m, 0, sizeof(*m));
+    if (fd < 0)
+        return ckpt_err_set(e, errno, "cannot open %s: %s", path, strerror(errno));
+    rc = ckpt_archive_manifest_fd(fd, path, m, e);
     close(fd);
     return rc;
 }

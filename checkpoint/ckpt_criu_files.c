@@ -23,6 +23,9 @@
 #define FILES_MAGIC      0x56303138u
 #define REMAP_MAGIC      0x59133954u
 #define FD_TYPE_REG      1
+#define FD_TYPE_TTY      11
+#define REMAP_LINKED     0
+#define REMAP_GHOST_BIT  0x80000000u
 
 struct pb {
     const unsigned char *p, *end;
@@ -152,23 +155,63 @@ static int add_id(struct remaps *r, uint64_t id)
     return 0;
 }
 
+/* remap-fpath.img: orig_id = 1 is a file CRIU restores itself.  Only a
+ * link remap's remap_id = 2 is a file entry too (the link CRIU made); a
+ * ghost's is the number of its ghost-file image and a /proc remap's a
+ * PID, both unrelated to file ids.  Images without remap_type = 3 mark a
+ * ghost by the id's top bit (CRIU's REMAP_GHOST). */
 static int remap_record(struct pb *rec, void *arg)
 {
     unsigned num, type;
-    uint64_t v = 0;
+    uint64_t v = 0, orig = 0, remap = 0, rtype = 0;
+    bool has_orig = false, has_remap = false, has_type = false;
     struct pb sub;
     while (rec->p < rec->end) {
         if (pb_field(rec, &num, &type, &v, &sub) < 0)
             return -1;
-        /* orig_id = 1 and remap_id = 2: CRIU restores both itself */
-        if (type == 0 && (num == 1 || num == 2) && add_id(arg, v) < 0)
-            return -1;
+        if (type != 0)
+            continue;
+        if (num == 1) {
+            orig = v;
+            has_orig = true;
+        } else if (num == 2) {
+            remap = v;
+            has_remap = true;
+        } else if (num == 3) {
+            rtype = v;
+            has_type = true;
+        }
     }
+    bool linked = has_type ? rtype == REMAP_LINKED : !(remap & REMAP_GHOST_BIT);
+    if ((has_orig && add_id(arg, orig) < 0) || (has_remap && linked && add_id(arg, remap) < 0))
+        return -1;
     return 0;
 }
 
+/* A terminal's file entry (tty_file_entry = 19) names the file entry that
+ * holds its path: regf_id = 6, else its own id = 1.  CRIU opens that path
+ * itself, on the new pty it makes (another index than at the dump). */
+static int tty_ids(struct pb *tty, struct remaps *ttys)
+{
+    unsigned num, type;
+    uint64_t v = 0, id = 0, regf = 0;
+    bool has_regf = false;
+    struct pb sub;
+    while (tty->p < tty->end) {
+        if (pb_field(tty, &num, &type, &v, &sub) < 0)
+            return -1;
+        if (type == 0 && num == 1)
+            id = v;
+        else if (type == 0 && num == 6) {
+            regf = v;
+            has_regf = true;
+        }
+    }
+    return add_id(ttys, has_regf ? regf : id);
+}
+
 struct collect {
-    struct remaps remap;
+    struct remaps remap, ttys;
     struct ckpt_criu_file *files;
     size_t n, cap;
 };
@@ -209,7 +252,7 @@ static int file_record(struct pb *rec, void *arg)
     struct collect *c = arg;
     unsigned num, type;
     uint64_t v = 0, ftype = 0;
-    struct pb sub, reg = { NULL, NULL };
+    struct pb sub, reg = { NULL, NULL }, tty = { NULL, NULL };
     while (rec->p < rec->end) {
         if (pb_field(rec, &num, &type, &v, &sub) < 0)
             return -1;
@@ -217,7 +260,11 @@ static int file_record(struct pb *rec, void *arg)
             ftype = v;
         else if (type == 2 && num == 3)
             reg = sub;
+        else if (type == 2 && num == 19)
+            tty = sub;
     }
+    if (ftype == FD_TYPE_TTY && tty.p)
+        return tty_ids(&tty, &c->ttys);
     if (ftype != FD_TYPE_REG || !reg.p)
         return 0;
     if (c->n == c->cap) {
@@ -268,10 +315,14 @@ int ckpt_criu_files(int imgfd, struct ckpt_criu_file **files, size_t *n, struct 
                      strerror(r < 0 ? errno : EBADMSG));
         goto out;
     }
-    for (size_t i = 0; i < c.n; i++)
+    for (size_t i = 0; i < c.n; i++) {
         for (size_t j = 0; j < c.remap.n; j++)
             if (c.files[i].id == c.remap.ids[j])
                 c.files[i].remapped = true;
+        for (size_t j = 0; j < c.ttys.n; j++)
+            if (c.files[i].id == c.ttys.ids[j])
+                c.files[i].tty = true;
+    }
     *files = c.files;
     *n = c.n;
     c.files = NULL;
@@ -280,6 +331,7 @@ int ckpt_criu_files(int imgfd, struct ckpt_criu_file **files, size_t *n, struct 
 out:
     free(buf);
     free(c.remap.ids);
+    free(c.ttys.ids);
     ckpt_criu_files_free(c.files, c.n);
     return rc;
 }

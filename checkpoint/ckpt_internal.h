@@ -127,6 +127,7 @@ struct ckpt_criu_file {
     bool has_size, has_mode;
     bool ext;               /* an --external file: not ours to open */
     bool remapped;          /* unlinked/ghost/link-remap: CRIU restores it */
+    bool tty;               /* a terminal's path: CRIU opens its new pty itself */
 };
 int ckpt_criu_files(int imgfd, struct ckpt_criu_file **files, size_t *n, struct ckpt_err *e);
 void ckpt_criu_files_free(struct ckpt_criu_file *files, size_t n);
@@ -161,6 +162,7 @@ bool ckpt_archive_is(int fd);   /* leaves the offset at 0 */
 int ckpt_archive_extract(int in, int dfd, const char *shown, struct ckpt_err *e);
 /* Reads and parses the manifest of context file path (not verified). */
 int ckpt_archive_manifest(const char *path, struct ckpt_manifest *m, struct ckpt_err *e);
+int ckpt_archive_manifest_fd(int fd, const char *shown, struct ckpt_manifest *m, struct ckpt_err *e);
 
 /* ckpt_source.c: a checkpoint of either form, opened for reading. */
 struct ckpt_source {

@@ -186,7 +186,7 @@ static void need_of(const struct ckpt_criu_file *f, size_t n, size_t first, stru
     nd->path_only = true;
     nd->dir = f[first].has_mode && S_ISDIR(f[first].mode);
     for (size_t i = first; i < n; i++) {
-        if (strcmp(f[i].path, f[first].path) != 0 || f[i].remapped || f[i].ext)
+        if (strcmp(f[i].path, f[first].path) != 0 || f[i].remapped || f[i].ext || f[i].tty)
             continue;
         if (f[i].flags & O_PATH)
             continue;
@@ -337,8 +337,10 @@ int ckpt_reopen_files(int imgfd, const struct ckpt_manifest *m,
     for (size_t i = 0; i < n; i++) {
         struct need nd;
         /* the root directory is not the user's; remapped and external files
-         * CRIU restores from its own images or by their key */
-        if (f[i].remapped || f[i].ext || f[i].path[0] != '/' || !strcmp(f[i].path, "/") ||
+         * CRIU restores from its own images or by their key, and a terminal
+         * on the pty it makes anew (a descriptor of ours would be the old
+         * index's, another pty or none) */
+        if (f[i].remapped || f[i].ext || f[i].tty || f[i].path[0] != '/' || !strcmp(f[i].path, "/") ||
             ckpt_inherit_has(s, f[i].path))
             continue;
         for (size_t j = 0; j < n; j++)

@@ -1,18 +1,22 @@
 /* Retention: keep the newest N complete checkpoints of a directory (the
- * job's depth), and sweep temporaries left by interrupted checkpoints. */
+ * job's depth), of either form (a checkpoint directory or a context file),
+ * and sweep temporaries left by interrupted checkpoints. */
 #include "checkpoint/ckpt_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct cand {
     char *name;
     long long time;
+    bool file;      /* a context file */
 };
 
 static int newest_first(const void *a, const void *b)
@@ -23,17 +27,47 @@ static int newest_first(const void *a, const void *b)
     return strcmp(y->name, x->name);
 }
 
-/* ".NAME.tmp.PID" whose writer is gone. */
-static bool stale_tmp(const char *name)
+/* What ckpt_dump leaves when it is killed: the directory ".NAME.tmp.PID"
+ * (root's), the old checkpoint it was replacing ".NAME.tmp.PID.old.PID"
+ * (root's), and for a context file the packed ".NAME.tmp.PID.ctx" (root's,
+ * or the owner's once finished).  Stale when the writer is gone. */
+static bool stale_tmp(const char *name, const struct stat *st)
 {
     const char *t = strstr(name, ".tmp.");
     if (name[0] != '.' || !t)
         return false;
     char *end;
     long pid = strtol(t + 5, &end, 10);
-    if (end == t + 5 || (*end && strncmp(end, ".old.", 5)))
+    if (end == t + 5)
         return false;
+    if (!strcmp(end, ".ctx")) {
+        if (!S_ISREG(st->st_mode))
+            return false;
+    } else if ((*end && strncmp(end, ".old.", 5)) || !S_ISDIR(st->st_mode) || st->st_uid != 0) {
+        return false;
+    }
     return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* The manifest of dfd's entry name if it is a complete checkpoint of
+ * either form; a link, a fifo or anything else is not ours to judge. */
+static int read_candidate(int dfd, const char *name, const char *path, const struct stat *st,
+                          struct ckpt_manifest *m)
+{
+    struct ckpt_err ignore;
+
+    if (S_ISDIR(st->st_mode))
+        return ckpt_manifest_read(path, m, &ignore);
+    if (!S_ISREG(st->st_mode))
+        return -1;
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat fst;
+    int rc = -1;
+    if (fd >= 0 && fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && fst.st_ino == st->st_ino)
+        rc = ckpt_archive_manifest_fd(fd, path, m, &ignore);
+    if (fd >= 0)
+        close(fd);
+    return rc;
 }
 
 int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *e)
@@ -52,19 +86,18 @@ int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *
         return ckpt_err_set(e, errno, "cannot read %s: %s", dir, strerror(errno));
     while ((de = readdir(d))) {
         struct ckpt_manifest m;
-        struct ckpt_err ignore;
         struct stat st;
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        if (stale_tmp(de->d_name) && lstat(path, &st) == 0 && st.st_uid == 0 && S_ISDIR(st.st_mode)) {
-            if (ckpt_rmtree(path) == 0)
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (stale_tmp(de->d_name, &st)) {
+            if (S_ISDIR(st.st_mode) ? ckpt_rmtree(path) == 0 : unlinkat(dirfd(d), de->d_name, 0) == 0)
                 deleted++;
             continue;
         }
         if (de->d_name[0] == '.' || (prefix && strncmp(de->d_name, prefix, strlen(prefix))))
             continue;
-        if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-            continue;
-        if (ckpt_manifest_read(path, &m, &ignore) < 0)
+        if (read_candidate(dirfd(d), de->d_name, path, &st, &m) < 0)
             continue;   /* not a complete checkpoint: not ours to judge */
         if (n == cap) {
             size_t nc = cap ? 2 * cap : 16;
@@ -79,6 +112,7 @@ int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *
         }
         c[n].name = strdup(de->d_name);
         c[n].time = m.time;
+        c[n].file = !S_ISDIR(st.st_mode);
         ckpt_manifest_free(&m);
         if (!c[n].name) {
             ckpt_err_set(e, ENOMEM, "out of memory");
@@ -89,7 +123,10 @@ int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *
     qsort(c, n, sizeof(*c), newest_first);
     for (size_t i = (size_t)keep; i < n; i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, c[i].name);
-        if (ckpt_rmtree(path) < 0) {
+        /* A context file goes by unlinkat, which never removes a directory
+         * someone put in its place since. */
+        if (c[i].file ? unlinkat(dirfd(d), c[i].name, 0) < 0 && errno != ENOENT
+                      : ckpt_rmtree(path) < 0) {
             ckpt_err_set(e, errno, "cannot delete old checkpoint %s: %s", path, strerror(errno));
             goto out;
         }

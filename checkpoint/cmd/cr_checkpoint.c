@@ -15,7 +15,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: cr_checkpoint [OPTIONS] ID\n"
-            "Checkpoints the cr_run job that ID belongs to into a directory.\n"
+            "Checkpoints the cr_run job that ID belongs to (one context file, or a directory).\n"
             "Scope:  -T, --tree (default)  -p, --pid  -g, --pgid  -s, --sid\n"
             "Output: -c, --cwd (default: context.ID)  -f, --file NAME  -F, --fd DIRFD\n"
             "        --atomic (always)  --backup[=NAME]  --clobber (default)  --noclobber\n"
@@ -23,8 +23,7 @@ static void usage(FILE *f)
             "Other:  --sync (default)  --nosync  -t, --time SEC  --owner USER  --job JOBID\n"
             "        -q, --quiet  -v, --verbose  -h, --help  --version\n"
             "Form:   NAME/ or --context=dir: a directory; --context=file: one context file\n"
-            "        (an existing NAME keeps its form; a new NAME is a file when an ordinary\n"
-            "        user or the job itself asks, a directory when root asks)\n"
+            "        (an existing NAME keeps its form; a new NAME is a context file)\n"
             "Live:   --live[=N]  pre-copy up to N rounds (default 5) while the job runs,\n"
             "        then stop it only for the final dump; --nolive (default)\n"
             "Saved:  --save-exe  --save-private  --save-shared  --save-all  --save-none\n"
@@ -158,10 +157,12 @@ int main(int argc, char **argv)
         if (a.dump.form == CKPT_FORM_AUTO)
             a.dump.form = CKPT_FORM_DIR;
     }
-    /* BLCR-era scripts run cr_checkpoint as the job's owner (here: a
-     * setuid cr_checkpoint) and treat the context as one file; root's
-     * callers (the batch system's scripts) get the faster directory. */
-    a.dump.new_form = getuid() != 0 ? CKPT_FORM_FILE : CKPT_FORM_DIR;
+    /* BLCR's context is always one file, and BLCR-era scripts rm -f, cp,
+     * mv and stat it whoever runs them: the job's owner (Torque's contrib
+     * scripts, Open MPI) or root (Slurm's checkpoint/blcr, site scripts).
+     * So a new name is a file for every caller; ckmig's own batch scripts,
+     * which want the faster directory, say so with --context=dir. */
+    a.dump.new_form = CKPT_FORM_FILE;
     if (ckpt_inside_job()) {
         /* A job checkpointing itself: the supervisor outside does it.  A
          * setuid cr_checkpoint drops root first: this process is part of

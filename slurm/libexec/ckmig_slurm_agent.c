@@ -409,6 +409,7 @@ static int checkpoint(struct agent *a, int kill_job, char *why, size_t whylen)
     char *argv[12];
     int k = 0;
     argv[k++] = exe;
+    argv[k++] = "--context=dir";    /* the faster form; only root handles it */
     argv[k++] = "--owner";
     argv[k++] = a->user;
     argv[k++] = "--tree";

@@ -126,6 +126,61 @@ TEST(CkptCriuFiles, ListsRegEntriesAndMarksWhatCriuRestoresItself)
     ckpt_criu_files_free(f, n);
 }
 
+// A ghost's remap_id numbers its ghost-file image and a /proc remap's is a
+// PID: neither is a file id (fd01 of CRIU's zdtm: 13 ghosts numbered 1..13
+// marked the job's live /dev/null, id 1, as deleted).  A link remap's is.
+// A terminal's path entry (regf_id of a tty entry) is CRIU's to open.
+TEST(CkptCriuFiles, OnlyLinkRemapIdsAreFilesAndTerminalsAreCriusOwn)
+{
+    Dir d;
+    std::string tty, ttyrec;
+    vfield(tty, 1, 9);
+    vfield(tty, 2, 1);
+    vfield(tty, 3, O_RDWR);
+    bfield(tty, 4, std::string("\x08\x00", 2));
+    vfield(tty, 6, 6);
+    vfield(ttyrec, 1, 11);
+    vfield(ttyrec, 2, 9);
+    bfield(ttyrec, 19, tty);
+    put(d.path + "/files.img",
+        image(0x56303138u, { file_entry(1, 1, reg(1, "/dev/null", O_RDWR, 0, 0, S_IFCHR | 0666)),
+                             file_entry(1, 2, reg(2, "/tmp/gone", O_RDWR, 0, 5, S_IFREG | 0600)),
+                             file_entry(1, 3, reg(3, "/tmp/linked", O_RDWR, 0, 5, S_IFREG | 0600)),
+                             file_entry(1, 4, reg(4, "/tmp/link_remap.4", O_RDONLY, 0, 5, S_IFREG | 0600)),
+                             file_entry(1, 5, reg(5, "/proc/77/status", O_RDONLY, 0, 0, S_IFREG | 0444)),
+                             file_entry(1, 6, reg(6, "/dev/pts/3", O_RDWR, 0, 0, S_IFCHR | 0620)),
+                             ttyrec }));
+    std::string ghost, linked, procfs, old_ghost;
+    vfield(ghost, 1, 2);
+    vfield(ghost, 2, 1);        // ghost-file-1.img, not file 1
+    vfield(ghost, 3, 1);
+    vfield(linked, 1, 3);
+    vfield(linked, 2, 4);       // the link's own file entry
+    vfield(linked, 3, 0);
+    vfield(procfs, 1, 5);
+    vfield(procfs, 2, 1);       // PID 1
+    vfield(procfs, 3, 2);
+    vfield(old_ghost, 1, 2);
+    vfield(old_ghost, 2, 0x80000001u);  // older images: no type, REMAP_GHOST bit
+    put(d.path + "/remap-fpath.img", image(0x59133954u, { ghost, linked, procfs, old_ghost }));
+    ckpt_criu_file *f = nullptr;
+    size_t n = 0;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    ASSERT_EQ(0, ckpt_criu_files(d.fd, &f, &n, &e)) << e.msg;
+    ASSERT_EQ(6u, n);
+    EXPECT_FALSE(f[0].remapped);    // /dev/null
+    EXPECT_TRUE(f[1].remapped);
+    EXPECT_TRUE(f[2].remapped);
+    EXPECT_TRUE(f[3].remapped);
+    EXPECT_TRUE(f[4].remapped);
+    EXPECT_FALSE(f[5].remapped);
+    for (size_t i = 0; i < 5; i++)
+        EXPECT_FALSE(f[i].tty) << f[i].path;
+    EXPECT_TRUE(f[5].tty);
+    ckpt_criu_files_free(f, n);
+}
+
 TEST(CkptCriuFiles, RefusesDamagedImagesEveryWay)
 {
     Dir d;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <set>
 #include <string>
@@ -77,6 +78,45 @@ TEST(CkptRetain, SweepsTemporariesOfDeadWritersOnly)
     ckpt_err_clear(&e);
     EXPECT_EQ(1, ckpt_retain(d.c_str(), nullptr, 5, &e)) << e.msg;
     EXPECT_EQ((std::set<std::string>{ "a", mine.substr(1) }), entries(d));
+    ckpt_rmtree(d.c_str());
+}
+
+// A context file: a ustar archive, manifest.xml first (what ckpt_dump
+// packs), made here from a checkpoint directory.
+void make_context(const std::string &dir, const std::string &name, long long time)
+{
+    std::string tmp = dir + "/.src." + name;
+    ASSERT_EQ(0, mkdir(tmp.c_str(), 0700));
+    ckpt_manifest m;
+    memset(&m, 0, sizeof(m));
+    m.version = CKPT_FORMAT_VERSION;
+    m.time = time;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    ASSERT_EQ(0, ckpt_manifest_write(tmp.c_str(), &m, &e)) << e.msg;
+    std::string cmd = "tar -C " + tmp + " --format=ustar -cf " + dir + "/" + name + " manifest.xml";
+    ASSERT_EQ(0, system(cmd.c_str()));
+    ckpt_rmtree(tmp.c_str());
+}
+
+TEST(CkptRetain, BothFormsCountAndGo)
+{
+    std::string d = tmpdir();
+    make_context(d, "ckpt.9.100", 100);
+    make_checkpoint(d, "ckpt.9.200", 200);
+    make_context(d, "ckpt.9.300", 300);
+    make_checkpoint(d, "ckpt.9.50", 50);
+    make_context(d, ".ckpt.9.400.tmp.999999999.ctx", 400);   // a dead writer's, packed
+    ASSERT_EQ(0, symlink((d + "/ckpt.9.300").c_str(), (d + "/ckpt.9.999").c_str()));
+    FILE *junk = fopen((d + "/ckpt.9.junk").c_str(), "w");
+    ASSERT_NE(nullptr, junk);
+    fputs("not a checkpoint\n", junk);
+    fclose(junk);
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    EXPECT_EQ(3, ckpt_retain(d.c_str(), "ckpt.9.", 2, &e)) << e.msg;
+    EXPECT_EQ((std::set<std::string>{ "ckpt.9.200", "ckpt.9.300", "ckpt.9.999", "ckpt.9.junk" }),
+              entries(d));
     ckpt_rmtree(d.c_str());
 }
 
