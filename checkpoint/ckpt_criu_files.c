@@ -11,6 +11,7 @@
  * after their MAC verified, but are parsed defensively all the same. */
 #include "checkpoint/ckpt_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -24,6 +25,9 @@
 #define REMAP_MAGIC      0x59133954u
 #define FD_TYPE_REG      1
 #define FD_TYPE_TTY      11
+#define MM_MAGIC         0x57492820u
+#define VMA_FILE_PRIVATE (1u << 6)
+#define VMA_FILE_SHARED  (1u << 7)
 #define REMAP_LINKED     0
 #define REMAP_GHOST_BIT  0x80000000u
 
@@ -210,8 +214,19 @@ static int tty_ids(struct pb *tty, struct remaps *ttys)
     return add_id(ttys, has_regf ? regf : id);
 }
 
+/* A file mapping's file id (shmid) and the flags CRIU reopens it with. */
+struct vmafile {
+    uint32_t id, fdflags;
+};
+
+struct maps {
+    struct vmafile *v;
+    size_t n, cap;
+};
+
 struct collect {
     struct remaps remap, ttys;
+    struct maps maps;
     struct ckpt_criu_file *files;
     size_t n, cap;
 };
@@ -285,6 +300,90 @@ static int file_record(struct pb *rec, void *arg)
     return 0;
 }
 
+/* One vma_entry (mm_entry's vmas = 14): shmid = 4, status = 7,
+ * fdflags = 10.  CRIU reopens a mapped file with the vma's fdflags, not
+ * with its file entry's flags (a shared writable mapping whose descriptor
+ * the job closed has a read-only file entry). */
+static int vma_entry(struct pb *b, struct maps *mp)
+{
+    unsigned num, type;
+    uint64_t v = 0, shmid = 0, status = 0, fdflags = 0;
+    bool has_fdflags = false;
+    struct pb sub;
+    while (b->p < b->end) {
+        if (pb_field(b, &num, &type, &v, &sub) < 0)
+            return -1;
+        if (type != 0)
+            continue;
+        if (num == 4)
+            shmid = v;
+        else if (num == 7)
+            status = v;
+        else if (num == 10) {
+            fdflags = v;
+            has_fdflags = true;
+        }
+    }
+    if (!has_fdflags || !(status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
+        return 0;
+    if (mp->n == mp->cap) {
+        size_t nc = mp->cap ? 2 * mp->cap : 16;
+        struct vmafile *nv = realloc(mp->v, nc * sizeof(*nv));
+        if (!nv)
+            return -1;
+        mp->v = nv;
+        mp->cap = nc;
+    }
+    mp->v[mp->n].id = (uint32_t)shmid;
+    mp->v[mp->n].fdflags = (uint32_t)fdflags;
+    mp->n++;
+    return 0;
+}
+
+static int mm_record(struct pb *rec, void *arg)
+{
+    unsigned num, type;
+    uint64_t v = 0;
+    struct pb sub;
+    while (rec->p < rec->end) {
+        if (pb_field(rec, &num, &type, &v, &sub) < 0)
+            return -1;
+        if (type == 2 && num == 14 && vma_entry(&sub, arg) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Every mm-PID.img of the checkpoint. */
+static int read_maps(int imgfd, struct maps *mp)
+{
+    int dfd = openat(imgfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    struct dirent *de;
+    int rc = 0;
+
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return -1;
+    }
+    while (rc == 0 && (de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (strncmp(de->d_name, "mm-", 3) || l < 8 || strcmp(de->d_name + l - 4, ".img"))
+            continue;
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        int r = read_image(imgfd, de->d_name, MM_MAGIC, &buf, &len);
+        if (r < 0 || (r > 0 && each_record(buf, len, mm_record, mp) < 0)) {
+            errno = r < 0 ? errno : EBADMSG;
+            rc = -1;
+        }
+        free(buf);
+    }
+    closedir(d);
+    return rc;
+}
+
 void ckpt_criu_files_free(struct ckpt_criu_file *files, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -315,7 +414,17 @@ int ckpt_criu_files(int imgfd, struct ckpt_criu_file **files, size_t *n, struct 
                      strerror(r < 0 ? errno : EBADMSG));
         goto out;
     }
+    if (read_maps(imgfd, &c.maps) < 0) {
+        ckpt_err_set(e, EBADMSG, "cannot read the checkpoint's mm images: %s", strerror(errno));
+        goto out;
+    }
     for (size_t i = 0; i < c.n; i++) {
+        for (size_t j = 0; j < c.maps.n; j++)
+            if (c.files[i].id == c.maps.v[j].id) {
+                int acc = (int)(c.maps.v[j].fdflags & O_ACCMODE);
+                c.files[i].map_read |= acc == O_RDONLY || acc == O_RDWR;
+                c.files[i].map_write |= acc == O_WRONLY || acc == O_RDWR;
+            }
         for (size_t j = 0; j < c.remap.n; j++)
             if (c.files[i].id == c.remap.ids[j])
                 c.files[i].remapped = true;
@@ -332,6 +441,7 @@ out:
     free(buf);
     free(c.remap.ids);
     free(c.ttys.ids);
+    free(c.maps.v);
     ckpt_criu_files_free(c.files, c.n);
     return rc;
 }

@@ -128,6 +128,7 @@ struct ckpt_criu_file {
     bool ext;               /* an --external file: not ours to open */
     bool remapped;          /* unlinked/ghost/link-remap: CRIU restores it */
     bool tty;               /* a terminal's path: CRIU opens its new pty itself */
+    bool map_read, map_write;   /* what the job's mappings of it need (mm images) */
 };
 int ckpt_criu_files(int imgfd, struct ckpt_criu_file **files, size_t *n, struct ckpt_err *e);
 void ckpt_criu_files_free(struct ckpt_criu_file *files, size_t n);

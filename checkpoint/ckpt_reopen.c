@@ -197,6 +197,11 @@ static void need_of(const struct ckpt_criu_file *f, size_t n, size_t first, stru
             nd->read = true;
         if (acc == O_WRONLY || acc == O_RDWR)
             nd->write = true;
+        /* CRIU maps a file through a descriptor with the mapping's own
+         * flags: a shared writable mapping needs write access even where
+         * the job's descriptor (or none, closed) was read-only */
+        nd->read |= f[i].map_read;
+        nd->write |= f[i].map_write;
         nd->extra |= (int)f[i].flags & keep;
         if (f[i].pos != (uint64_t)-1 && (long long)f[i].pos > nd->pos)
             nd->pos = (long long)f[i].pos;
@@ -277,6 +282,11 @@ static int open_one(const struct ckpt_criu_file *f, const struct need *nd, const
             return ckpt_err_set(e, ENOENT,
                                 "the job's working directory %s is missing on this node "
                                 "(--relocate OLD=NEW moves it)", p);
+        if (err == ENOENT && !strncmp(p, "/proc/", 6))
+            return ckpt_err_set(e, ENOENT,
+                                "the job's open file %s is gone: it names a process by its PID on "
+                                "the node, which the restored job does not have (the job sees the "
+                                "node's /proc: open /proc/self instead)", p);
         if (err == ENOENT)
             return ckpt_err_set(e, ENOENT,
                                 "the job's open file %s is missing on this node (the restore needs "
