@@ -10,6 +10,7 @@
  * anonymous memory are not reg entries at all.  The images are read only
  * after their MAC verified, but are parsed defensively all the same. */
 #include "checkpoint/ckpt_internal.h"
+#include "lib/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,7 +25,9 @@
 #define FILES_MAGIC      0x56303138u
 #define REMAP_MAGIC      0x59133954u
 #define FD_TYPE_REG      1
+#define FD_TYPE_FIFO     3
 #define FD_TYPE_TTY      11
+#define FIFO_DATA_MAGIC  0x59333054u
 #define MM_MAGIC         0x57492820u
 #define VMA_FILE_PRIVATE (1u << 6)
 #define VMA_FILE_SHARED  (1u << 7)
@@ -214,7 +217,8 @@ static int tty_ids(struct pb *tty, struct remaps *ttys)
     return add_id(ttys, has_regf ? regf : id);
 }
 
-/* A file mapping's file id (shmid) and the flags CRIU reopens it with. */
+/* A file id and a value: a file mapping's flags (CRIU reopens the file
+ * with them), or a FIFO's pipe id. */
 struct vmafile {
     uint32_t id, fdflags;
 };
@@ -224,9 +228,51 @@ struct maps {
     size_t n, cap;
 };
 
+static int add_pair(struct maps *mp, uint64_t id, uint64_t val)
+{
+    if (mp->n == mp->cap) {
+        size_t nc = mp->cap ? 2 * mp->cap : 16;
+        struct vmafile *nv = realloc(mp->v, nc * sizeof(*nv));
+        if (!nv)
+            return -1;
+        mp->v = nv;
+        mp->cap = nc;
+    }
+    mp->v[mp->n].id = (uint32_t)id;
+    mp->v[mp->n].fdflags = (uint32_t)val;
+    mp->n++;
+    return 0;
+}
+
+/* A FIFO's file entry (fifo_entry = 17: id = 1, pipe_id = 2, regf_id = 3)
+ * names the file entry of its path and the pipe whose data fifo-data.img
+ * holds. */
+static int fifo_ids(struct pb *b, struct maps *fifos)
+{
+    unsigned num, type;
+    uint64_t v = 0, id = 0, pipe = 0, regf = 0;
+    bool has_regf = false;
+    struct pb sub;
+    while (b->p < b->end) {
+        if (pb_field(b, &num, &type, &v, &sub) < 0)
+            return -1;
+        if (type != 0)
+            continue;
+        if (num == 1)
+            id = v;
+        else if (num == 2)
+            pipe = v;
+        else if (num == 3) {
+            regf = v;
+            has_regf = true;
+        }
+    }
+    return add_pair(fifos, has_regf ? regf : id, pipe);
+}
+
 struct collect {
     struct remaps remap, ttys;
-    struct maps maps;
+    struct maps maps, fifos;    /* fifos: file id, pipe id (in fdflags) */
     struct ckpt_criu_file *files;
     size_t n, cap;
 };
@@ -267,7 +313,7 @@ static int file_record(struct pb *rec, void *arg)
     struct collect *c = arg;
     unsigned num, type;
     uint64_t v = 0, ftype = 0;
-    struct pb sub, reg = { NULL, NULL }, tty = { NULL, NULL };
+    struct pb sub, reg = { NULL, NULL }, tty = { NULL, NULL }, fifo = { NULL, NULL };
     while (rec->p < rec->end) {
         if (pb_field(rec, &num, &type, &v, &sub) < 0)
             return -1;
@@ -277,9 +323,13 @@ static int file_record(struct pb *rec, void *arg)
             reg = sub;
         else if (type == 2 && num == 19)
             tty = sub;
+        else if (type == 2 && num == 17)
+            fifo = sub;
     }
     if (ftype == FD_TYPE_TTY && tty.p)
         return tty_ids(&tty, &c->ttys);
+    if (ftype == FD_TYPE_FIFO && fifo.p)
+        return fifo_ids(&fifo, &c->fifos);
     if (ftype != FD_TYPE_REG || !reg.p)
         return 0;
     if (c->n == c->cap) {
@@ -326,18 +376,7 @@ static int vma_entry(struct pb *b, struct maps *mp)
     }
     if (!has_fdflags || !(status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
         return 0;
-    if (mp->n == mp->cap) {
-        size_t nc = mp->cap ? 2 * mp->cap : 16;
-        struct vmafile *nv = realloc(mp->v, nc * sizeof(*nv));
-        if (!nv)
-            return -1;
-        mp->v = nv;
-        mp->cap = nc;
-    }
-    mp->v[mp->n].id = (uint32_t)shmid;
-    mp->v[mp->n].fdflags = (uint32_t)fdflags;
-    mp->n++;
-    return 0;
+    return add_pair(mp, shmid, fdflags);
 }
 
 static int mm_record(struct pb *rec, void *arg)
@@ -431,6 +470,11 @@ int ckpt_criu_files(int imgfd, struct ckpt_criu_file **files, size_t *n, struct 
         for (size_t j = 0; j < c.ttys.n; j++)
             if (c.files[i].id == c.ttys.ids[j])
                 c.files[i].tty = true;
+        for (size_t j = 0; j < c.fifos.n; j++)
+            if (c.files[i].id == c.fifos.v[j].id) {
+                c.files[i].fifo = true;
+                c.files[i].pipe_id = c.fifos.v[j].fdflags;
+            }
     }
     *files = c.files;
     *n = c.n;
@@ -442,6 +486,68 @@ out:
     free(c.remap.ids);
     free(c.ttys.ids);
     free(c.maps.v);
+    free(c.fifos.v);
     ckpt_criu_files_free(c.files, c.n);
+    return rc;
+}
+
+/* fifo-data.img: records of pipe_data_entry (pipe_id = 1, bytes = 2,
+ * size = 3), each followed by its bytes.  Writes pipe_id's into wfd (the
+ * FIFO, open for writing and not blocking) as CRIU would (criu/fifo.c). */
+int ckpt_criu_fifo_data(int imgfd, uint32_t pipe_id, int wfd, struct ckpt_err *e)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0, off = 8;
+    int rc = -1;
+    int r = read_image(imgfd, "fifo-data.img", FIFO_DATA_MAGIC, &buf, &len);
+
+    if (r <= 0) {
+        if (r == 0)
+            return 0;
+        return ckpt_err_set(e, EBADMSG, "cannot read the checkpoint's fifo-data.img: %s",
+                            strerror(errno));
+    }
+    while (off < len) {
+        uint32_t n;
+        uint64_t id = 0, bytes = 0, size = 0, v = 0;
+        unsigned num, type;
+        struct pb sub;
+        if (len - off < 4)
+            goto bad;
+        memcpy(&n, buf + off, 4);
+        off += 4;
+        if (n > len - off)
+            goto bad;
+        struct pb rec = { buf + off, buf + off + n };
+        while (rec.p < rec.end) {
+            if (pb_field(&rec, &num, &type, &v, &sub) < 0)
+                goto bad;
+            if (type == 0 && num == 1)
+                id = v;
+            else if (type == 0 && num == 2)
+                bytes = v;
+            else if (type == 0 && num == 3)
+                size = v;
+        }
+        off += n;
+        if (bytes > len - off)
+            goto bad;
+        if (id == pipe_id && bytes) {
+            if (size)
+                fcntl(wfd, F_SETPIPE_SZ, (int)size);
+            if (write_full(wfd, buf + off, (size_t)bytes) < 0) {
+                ckpt_err_set(e, errno, "cannot put the data back into a FIFO of the job: %s",
+                             strerror(errno));
+                goto out;
+            }
+        }
+        off += bytes;
+    }
+    rc = 0;
+    goto out;
+bad:
+    ckpt_err_set(e, EBADMSG, "the checkpoint's fifo-data.img is damaged");
+out:
+    free(buf);
     return rc;
 }

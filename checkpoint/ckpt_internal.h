@@ -129,9 +129,13 @@ struct ckpt_criu_file {
     bool remapped;          /* unlinked/ghost/link-remap: CRIU restores it */
     bool tty;               /* a terminal's path: CRIU opens its new pty itself */
     bool map_read, map_write;   /* what the job's mappings of it need (mm images) */
+    bool fifo;              /* a FIFO's path ... */
+    uint32_t pipe_id;       /* ... and the pipe whose data fifo-data.img holds */
 };
 int ckpt_criu_files(int imgfd, struct ckpt_criu_file **files, size_t *n, struct ckpt_err *e);
 void ckpt_criu_files_free(struct ckpt_criu_file *files, size_t n);
+/* Writes the data a FIFO held at the dump (fifo-data.img) into wfd. */
+int ckpt_criu_fifo_data(int imgfd, uint32_t pipe_id, int wfd, struct ckpt_err *e);
 
 /* ckpt_reopen.c: descriptors handed to CRIU with --inherit-fd fd[N]:KEY.
  * CRIU looks a file up by its path without the leading '/', and uses our

@@ -331,6 +331,53 @@ static int open_one(const struct ckpt_criu_file *f, const struct need *nd, const
     return fd;
 }
 
+/* A FIFO as CRIU opens one (criu/fifo.c): first read-write, which never
+ * waits for the other end, then with the job's flags through that
+ * descriptor's /proc link (the same inode, no path walked again), and the
+ * data it held written back through the first.  CRIU does all this only
+ * when it opens the FIFO itself, never for a descriptor handed over. */
+static int open_fifo(int imgfd, const struct ckpt_criu_file *f, const struct need *nd,
+                     const char *p, const struct ckpt_manifest *m, struct ckpt_err *e)
+{
+    char link[4096], self[64];
+    struct stat st;
+    int fd = -1, fake = open_nofollow(p, O_RDWR | O_NONBLOCK, link, sizeof(link), NULL);
+
+    if (fake < 0)
+        return ckpt_err_set(e, errno, "cannot open the job's FIFO %s as its owner: %s", p,
+                            strerror(errno));
+    if (fstat(fake, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+        ckpt_err_set(e, ESTALE, "the job's FIFO %s is not a FIFO any more: refused", p);
+        goto out;
+    }
+    snprintf(self, sizeof(self), "/proc/self/fd/%d", fake);
+    fd = open(self, (nd->write ? (nd->read ? O_RDWR : O_WRONLY) : O_RDONLY) | O_NONBLOCK |
+                        O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        ckpt_err_set(e, errno, "cannot open the job's FIFO %s as its owner: %s", p, strerror(errno));
+        goto out;
+    }
+    if (fcntl(fd, F_SETFL, nd->extra & (O_APPEND | O_NONBLOCK)) < 0) {
+        ckpt_err_set(e, errno, "fcntl %s: %s", p, strerror(errno));
+        close(fd);
+        fd = -1;
+    } else {
+        /* the images are root's: read them as root, write as the owner */
+        setfsuid(geteuid());
+        setfsgid(getegid());
+        int r = ckpt_criu_fifo_data(imgfd, f->pipe_id, fake, e);
+        setfsgid(m->gid);
+        setfsuid(m->uid);
+        if (r < 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+out:
+    close(fake);
+    return fd;
+}
+
 int ckpt_reopen_files(int imgfd, const struct ckpt_manifest *m,
                       const struct ckpt_relocation *reloc, size_t nreloc,
                       struct ckpt_inherits *s, struct ckpt_err *e)
@@ -367,7 +414,7 @@ int ckpt_reopen_files(int imgfd, const struct ckpt_manifest *m,
             ckpt_err_set(e, ENOMEM, "out of memory");
             goto out;
         }
-        int fd = open_one(&f[i], &nd, p, m, e);
+        int fd = f[i].fifo ? open_fifo(imgfd, &f[i], &nd, p, m, e) : open_one(&f[i], &nd, p, m, e);
         free(p);
         if (fd < 0 || ckpt_inherit_add(s, fd, f[i].path, e) < 0)
             goto out;

@@ -181,6 +181,59 @@ TEST(CkptCriuFiles, OnlyLinkRemapIdsAreFilesAndTerminalsAreCriusOwn)
     ckpt_criu_files_free(f, n);
 }
 
+// A FIFO's file entry names its path entry and its pipe; the data it held
+// (fifo-data.img: a pipe_data_entry, then its bytes) is written back for
+// that pipe only.
+TEST(CkptCriuFiles, FifoPathAndItsData)
+{
+    Dir d;
+    std::string fifo, fiforec;
+    vfield(fifo, 1, 7);
+    vfield(fifo, 2, 0x55);
+    vfield(fifo, 3, 2);
+    vfield(fiforec, 1, 3);
+    vfield(fiforec, 2, 7);
+    bfield(fiforec, 17, fifo);
+    put(d.path + "/files.img",
+        image(0x56303138u, { file_entry(1, 1, reg(1, "/home/u/data", O_RDWR, 0, 0, S_IFREG | 0600)),
+                             file_entry(1, 2, reg(2, "/home/u/f", O_RDONLY, 0, 0, S_IFIFO | 0600)),
+                             fiforec }));
+    std::string other, mine;
+    vfield(other, 1, 0x66);
+    vfield(other, 2, 5);
+    vfield(mine, 1, 0x55);
+    vfield(mine, 2, 6);
+    std::string data = image(0x59333054u, {});
+    for (auto [rec, bytes] : { std::pair{ other, std::string("other") }, std::pair{ mine, std::string("hello\n") } }) {
+        uint32_t n = static_cast<uint32_t>(rec.size());
+        data.append(reinterpret_cast<const char *>(&n), 4);
+        data += rec + bytes;
+    }
+    put(d.path + "/fifo-data.img", data);
+    ckpt_criu_file *f = nullptr;
+    size_t n = 0;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    ASSERT_EQ(0, ckpt_criu_files(d.fd, &f, &n, &e)) << e.msg;
+    ASSERT_EQ(2u, n);
+    EXPECT_FALSE(f[0].fifo);
+    EXPECT_TRUE(f[1].fifo);
+    EXPECT_EQ(0x55u, f[1].pipe_id);
+    int p[2];
+    ASSERT_EQ(0, pipe(p));
+    ASSERT_EQ(0, ckpt_criu_fifo_data(d.fd, f[1].pipe_id, p[1], &e)) << e.msg;
+    close(p[1]);
+    char buf[32] = { 0 };
+    EXPECT_EQ(6, read(p[0], buf, sizeof(buf)));
+    EXPECT_STREQ("hello\n", buf);
+    close(p[0]);
+    data.resize(data.size() - 3);   // cut short: refused
+    put(d.path + "/fifo-data.img", data);
+    EXPECT_EQ(-1, ckpt_criu_fifo_data(d.fd, 0x55, 1, &e));
+    EXPECT_EQ(EBADMSG, e.code);
+    ckpt_criu_files_free(f, n);
+}
+
 TEST(CkptCriuFiles, RefusesDamagedImagesEveryWay)
 {
     Dir d;
