@@ -103,6 +103,14 @@ void ckt_release(int connect)
 		pbs_disconnect(connect);
 }
 
+void ckt_hangup(int connect)
+{
+	if (connect == kept.connect)
+		forget_kept();
+	else
+		pbs_disconnect(connect);
+}
+
 int ckt_pbs_error(Tcl_Interp *interp, int connect, const char *what)
 {
 	const char *msg = pbs_geterrmsg(connect);

@@ -12,6 +12,10 @@
 int ckt_connect(Tcl_Interp *interp);
 /* Done with connect for this command (the package keeps one open). */
 void ckt_release(int connect);
+/* Done, and hang up: the server relays a migration only once its client
+ * has gone (the job may be migrating itself, and must hold no socket to
+ * the server while it is dumped). */
+void ckt_hangup(int connect);
 /* Set the error for the last failed call on connect: message = server
  * text (or pbs_strerror) followed by what (a job id...), errorcode
  * {PBSE <n> <text>}. Returns TCL_ERROR. */

@@ -176,7 +176,10 @@ static int job_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const o
 out:
 	free(id);
 	ifl_attrl_free(attrs);
-	ckt_release(connect);
+	if (jc->op == OP_MIGRATE)
+		ckt_hangup(connect);
+	else
+		ckt_release(connect);
 	return rc;
 }
 
