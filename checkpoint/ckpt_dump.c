@@ -383,8 +383,8 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         file = o->form == CKPT_FORM_FILE;
     else if (lstat(target, &st) == 0)
         file = !S_ISDIR(st.st_mode);    /* an earlier checkpoint keeps its form */
-    else
-        file = o->new_form == CKPT_FORM_FILE;
+    else    /* a new name: --live (ckmig's own, never a BLCR script's) needs layers */
+        file = o->new_form == CKPT_FORM_FILE && !o->live;
     if (o->live && file) {
         /* The layers are directories; the context file holds one level. */
         ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS,
