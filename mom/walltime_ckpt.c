@@ -118,9 +118,13 @@ static long long tree_rss(pid_t top)
 	return total;
 }
 
+/* Root walks a directory the job's owner owns (<dir>/<name> is given to
+ * the owner before a restart, as pbs_mom does): never through a link
+ * swapped in for it. */
 long long ckpt_dir_bytes(const char *path)
 {
-	DIR *d = opendir(path);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 	struct stat st;
 	long long n = 0;
@@ -131,6 +135,8 @@ long long ckpt_dir_bytes(const char *path)
 			n += st.st_size;
 	if (d)
 		closedir(d);
+	else if (fd >= 0)
+		close(fd);
 	return n;
 }
 
