@@ -3,7 +3,9 @@
  * it, and runs it again on the given hosts or where its scheduler puts
  * it; the job keeps its id, attributes and accounting. Without -w the
  * command returns as soon as the server has accepted, so a job may call
- * it on itself. With -w it waits until the job runs again. With -l
+ * it on itself; a job that does so is held in qmigrate until it has been
+ * checkpointed, so its next line runs on the target. With -w it waits
+ * until the job runs again. With -l
  * (--live) the job's memory is pre-copied while it runs, so it is stopped
  * only for the last round (extend "live"). */
 #include "qtools/lib/cmds.h"
@@ -172,6 +174,130 @@ static int migrate_and_wait(const char *arg, struct ctx *c)
 	return rc;
 }
 
+/* The start time of this process (field 22 of /proc/self/stat, in clock
+ * ticks since boot): CRIU recreates every process of a restored job, so it
+ * changes at the restart, on whatever node. 0 when unreadable. */
+static unsigned long long self_start_time(void)
+{
+	char buf[1024], *p;
+	unsigned long long t = 0;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n;
+
+	if (f == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');   /* the name may hold spaces */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		t = strtoull(p + 1, NULL, 10);
+	return t;
+}
+
+/* The server's migration_state of the job, or NULL if it cannot be read. */
+static char *migration_state(const char *id, char **reason)
+{
+	int connect = cnt2server("qmigrate", NULL);
+	struct batch_status *bs;
+	char *st = NULL;
+
+	if (connect < 0)
+		return NULL;
+	bs = pbs_statjob(connect, id, NULL, NULL);
+	if (bs) {
+		st = attr_dup(bs, ATTR_migration_state);
+		*reason = attr_dup(bs, ATTR_migration_reason);
+		if (st == NULL)
+			st = strdup("");
+	}
+	pbs_statfree(bs);
+	pbs_disconnect(connect);
+	return st;
+}
+
+/* A job moving itself (its PBS_JOBID, no -w): once the server has accepted,
+ * wait without a connection to the server (CRIU cannot dump the job while
+ * one is open) until this process has been restored: then the script's
+ * next line runs on the target, however long the checkpoint took to
+ * start. The server starts it within MIGRATE_HANGUP_WAIT_MS of our hang-up;
+ * only after twice that does the wait ask, rarely, whether the move failed
+ * (then the job goes on where it is, and we say why). */
+static int wait_moved(const char *id, unsigned long long started)
+{
+	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	long long waited_ms = 0, next_ask_ms = 10000;
+
+	for (;;) {
+		unsigned long long now = self_start_time();
+		char *st, *why = NULL;
+		int rc = -1;
+
+		if (now != started)
+			return 0;
+		nanosleep(&tick, NULL);
+		waited_ms += 50;
+		if (waited_ms < next_ask_ms)
+			continue;
+		next_ask_ms = waited_ms + 5000;
+		st = migration_state(id, &why);
+		if (st && strcmp(st, "failed") == 0)
+			fprintf(stderr, "qmigrate: migration failed: %s %s\n", why ? why : "", id);
+		else if (st && (*st == '\0' || strcmp(st, "none") == 0))
+			fprintf(stderr, "qmigrate: job %s was not moved (migration_state %s)\n", id,
+				*st ? st : "none");
+		else
+			rc = 1;   /* under way (the old run is ended after the dump), or the server is away */
+		free(st);
+		free(why);
+		if (rc < 0)
+			return -1;
+	}
+}
+
+/* qmigrate JOBID, without -w, from inside that job. */
+static int migrate_self(const char *id, struct ctx *c)
+{
+	unsigned long long started = self_start_time();
+	int connect = cnt2server("qmigrate", NULL);
+	int rc;
+
+	if (connect < 0)
+		return pbs_errno ? pbs_errno : 1;
+	rc = pbs_migratejob(connect, id, c->dest, c->extend);
+	if (rc != 0) {
+		prt_job_err("qmigrate", connect, id);
+		rc = pbs_errno ? pbs_errno : 1;
+	}
+	pbs_disconnect(connect);
+	if (rc == 0 && started && wait_moved(id, started) < 0)
+		rc = 1;
+	return rc;
+}
+
+/* Is ARG the job this process runs in? Asks the server for the full id. */
+static char *own_job(const char *arg)
+{
+	const char *mine = getenv("PBS_JOBID");
+	char *id = NULL;
+	int connect;
+
+	if (mine == NULL || *mine == '\0')
+		return NULL;
+	connect = cnt2server("qmigrate", NULL);
+	if (connect < 0)
+		return NULL;
+	id = cmd_jobid("qmigrate", connect, arg);
+	pbs_disconnect(connect);
+	if (id && strcmp(id, mine) != 0) {
+		free(id);
+		id = NULL;
+	}
+	return id;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "live", no_argument, NULL, 'l' },
@@ -204,6 +330,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!c.wait) {
+		char *self = optind + 1 == argc ? own_job(argv[optind]) : NULL;
+
+		if (self) {
+			status = migrate_self(self, &c);
+			free(self);
+			return status;
+		}
 		status = for_each_job("qmigrate", argc, argv, optind, migrate, &c);
 		return status;
 	}
