@@ -28,6 +28,8 @@ enum fault_point {
 	FAULT_MOM_CKPT_REPORTED = 205,  /* checkpoint_hold sent, obit not yet */
 	FAULT_MOM_RESTART_QUEUED = 206, /* restart QueueJob taken, nothing started */
 	FAULT_MOM_RESTART_STARTED = 207,/* restart task started, not yet answered */
+	FAULT_MOM_XFER_START = 208,     /* node-local move: final dump taken, job stopped, no copy yet */
+	FAULT_MOM_XFER_RECEIVED = 209,  /* target: the first chunk of a copy written, not committed */
 	/* checkpoint/: cr_checkpoint and cr_restart */
 	FAULT_CKPT_BEFORE_DUMP = 301,   /* before CRIU dumps the job */
 	FAULT_CKPT_DUMPED = 302,        /* images written, not committed */

@@ -32,6 +32,7 @@ static const struct {
 	{ PBS_BATCH_StatusNode, "StatusNode" },
 	{ PBS_BATCH_MigrateJob, "MigrateJob" },
 	{ PBS_BATCH_IsStatus, "IsStatus" },
+	{ PBS_BATCH_CkptXfer, "CkptXfer" },
 };
 
 static const char *op_names[] = { "set", "unset", "incr", "decr", "eq", "ne",

@@ -198,8 +198,13 @@
  *     failed); it never does so for a job with a checkpoint.
  *  HoldJob (7)        id. attr Hold_Types. arg migrate=1 when the server
  *     needs a movable checkpoint (qmigrate, drain, preemption): the MOM
- *     then refuses (PBSE_IVALREQ, text saying why) unless the job's
- *     checkpoint dir is under $remote_checkpoint_dirs.
+ *     then refuses (PBSE_IVALREQ, text saying why) when the job's
+ *     checkpoint dir is not under $remote_checkpoint_dirs and no target
+ *     was named. args target, target_port (a move: the node the server
+ *     would restart it on, its MOM's port): a node-local checkpoint is
+ *     copied there (CkptXfer below), the job stopped meanwhile; the
+ *     answer is then code 0 aux 0 once the target has committed it, and
+ *     the ModifyJob/JobObit carry arg checkpoint_host=<target>.
  *     Validate (job known, checkpointable, script configured [else
  *     PBSE_RMEXIST 15204], no checkpoint already running [else
  *     PBSE_CKPBSY]), run $checkpoint_script (signal 15), and answer when
@@ -247,6 +252,23 @@
  *     MOM always sends it: periodic and shutdown checkpoints have no
  *     answer that could carry aux 1; without it the hold's aux decides).
  *  ReleaseJob (13)    id. attr Hold_Types "uos": a hold checkpoint failed.
+ *
+ * ======================================================================
+ *  CATALOGUE: MOM -> MOM (TCP to MOM port, MAC; mom/mom_ckpt_xfer.c)
+ * ======================================================================
+ *  CkptXfer (201)     id = the job. arg op, in this order on one
+ *     connection, each answered (code 0, or a PBSE code and the reason;
+ *     any refusal drops what was received):
+ *       begin   dir (<checkpoint_dir>/<jobid>.CK), name (ckpt.*), user
+ *               (owner), mode
+ *       mkdir   path preK, mode
+ *       link    path "parent" | "preK/parent", target "preK" | "../preK"
+ *       file    path "NAME" | "preK/NAME" (or where=kept, path OU|ER),
+ *               mode, size
+ *       data    path, off (bytes so far), data (base64, <= 4 MiB)
+ *       commit  verify against the manifest (PBSE_BADCRED if not), then
+ *               into <dir>/<name> (and <name>.OU/.ER, the owner's)
+ *     A connection that closes before commit leaves nothing behind.
  */
 #ifndef CKMIG_LIB_PROTOCOL_H
 #define CKMIG_LIB_PROTOCOL_H
@@ -291,6 +313,7 @@ enum pbs_batch_type {
 	PBS_BATCH_StatusNode    = 58,
 	PBS_BATCH_MigrateJob    = 100,
 	PBS_BATCH_IsStatus      = 200,
+	PBS_BATCH_CkptXfer      = 201,
 };
 
 /* Torque's batch_op. */

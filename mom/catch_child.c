@@ -166,6 +166,8 @@ static void send_obit(struct mom *m, struct mom_job *j)
 		 * was down, the obit is retried until taken */
 		msg_add_arg(&req, "checkpointed", "1");
 		msg_add_arg(&req, "migratable", mom_job_ckpt_remote(m, j) ? "1" : "0");
+		if (j->ckpt_host)
+			msg_add_arg(&req, "checkpoint_host", j->ckpt_host);
 		if (walltime_ckpt_word(j))
 			msg_add_arg(&req, "walltime", walltime_ckpt_word(j));
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)

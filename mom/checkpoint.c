@@ -36,6 +36,7 @@
 #include "lib/util.h"
 #include "mom/checkpoint.h"
 #include "mom/checkpoint_util.h"
+#include "mom/mom_ckpt_xfer.h"
 #include "mom/mom.h"
 #include "mom/mom_server.h"
 #include "mom/mom_util.h"
@@ -123,7 +124,7 @@ static int entry_swappable(const struct stat *p, const struct stat *c)
 	return !(p->st_mode & S_ISVTX) || (c && c->st_uid != 0);
 }
 
-static int open_ckpt_parent(const struct mom *m, const char *ckdir, char *err, size_t errlen)
+int mom_open_ckpt_parent(const struct mom *m, const char *ckdir, char *err, size_t errlen)
 {
 	const char *root = mom_config_ckpt_parent(&m->cfg, m->checkpoint_base, ckdir);
 	char *rest = NULL, *comp, *save = NULL, *last;
@@ -195,6 +196,40 @@ out:
 	return fd;
 }
 
+int mom_make_job_ckdir(struct mom *m, const char *dir, const char *user, char *err,
+		       size_t errlen)
+{
+	/* Only under a parent this MOM's operator allowed, reached without
+	 * following links.  Then as pbs_mom does (blcr_checkpoint_job):
+	 * mkdir 0755 and, when it made it, chown to the job's owner; through
+	 * the new directory's fd, so a name swapped meanwhile is never
+	 * followed.  The images inside stay root's (cr_checkpoint writes them
+	 * through an fd). */
+	int pfd = mom_open_ckpt_parent(m, dir, err, errlen), dfd = -1;
+	const char *last = strrchr(dir, '/') + 1;
+	struct passwd *owner = user ? getpwnam(user) : NULL;
+
+	if (pfd < 0)
+		return -1;
+	if (mkdirat(pfd, last, 0755) == 0) {
+		dfd = openat(pfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0 || !owner || fchown(dfd, owner->pw_uid, owner->pw_gid) < 0)
+			log_event(PBSEVENT_ERROR, PBS_EVENTCLASS_JOB, user,
+				  "cannot change the owner of checkpoint directory %s", dir);
+	} else if (errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		close(pfd);
+		return -1;
+	} else {
+		dfd = openat(pfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	close(pfd);
+	if (dfd < 0)
+		snprintf(err, errlen, "checkpoint directory %s is a symbolic link or not a directory",
+			 dir);
+	return dfd;
+}
+
 static int kind_ends_job(enum ckpt_kind k)
 {
 	return k == CKPT_HOLD || k == CKPT_SHUTDOWN || k == CKPT_WALLTIME;
@@ -228,7 +263,7 @@ static char **env_live(char **envp)
 }
 
 int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int reply_conn,
-		     bool live, char *err, size_t errlen)
+		     const struct ckpt_move *mv, char *err, size_t errlen)
 {
 	struct ckpt_run *ck = NULL;
 	struct ckpt_opts o;
@@ -277,35 +312,10 @@ int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int 
 	ck->reply_conn = reply_conn;
 	ck->dir = mom_job_checkpoint_dir(m, j);
 	{
-		/* Only under a parent this MOM's operator allowed, reached
-		 * without following links.  Then as pbs_mom does
-		 * (blcr_checkpoint_job): mkdir 0755 and, when it made it, chown
-		 * to the job's owner; through the new directory's fd, so a name
-		 * swapped meanwhile is never followed.  The images inside stay
-		 * root's (cr_checkpoint writes them through an fd). */
-		int pfd = open_ckpt_parent(m, ck->dir, err, errlen), dfd = -1;
-		const char *last = strrchr(ck->dir, '/') + 1;
-		struct passwd *owner = user ? getpwnam(user) : NULL;
+		int dfd = mom_make_job_ckdir(m, ck->dir, user, err, errlen);
 
-		if (pfd < 0)
+		if (dfd < 0)
 			goto out;
-		if (mkdirat(pfd, last, 0755) == 0) {
-			dfd = openat(pfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (dfd < 0 || !owner || fchown(dfd, owner->pw_uid, owner->pw_gid) < 0)
-				log_job(PBSEVENT_ERROR, j->jobid, "cannot change checkpoint directory owner");
-		} else if (errno != EEXIST) {
-			snprintf(err, errlen, "cannot create %s: %s", ck->dir, strerror(errno));
-			close(pfd);
-			goto out;
-		} else {
-			dfd = openat(pfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		}
-		close(pfd);
-		if (dfd < 0) {
-			snprintf(err, errlen, "checkpoint directory %s is a symbolic link or not a directory",
-				 ck->dir);
-			goto out;
-		}
 		close(dfd);
 	}
 	/* One name per second; a second checkpoint in the same second moves
@@ -325,10 +335,17 @@ int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int 
 		snprintf(group, sizeof(group), "%s", getgrgid(pw->pw_gid)->gr_name);
 	else
 		group[0] = '\0';
+	/* a move without a shared directory: the job stays stopped after its
+	 * dump, until its images are on the target (mom_ckpt_xfer.c) */
+	if (mv && mv->host) {
+		ck->xfer_host = xstrdup(mv->host);
+		ck->xfer_port = mv->port;
+	}
 	argv = ckpt_checkpoint_argv(m->cfg.checkpoint_script, j->sid, j->jobid, user, group,
-				    ck->dir, ck->name, kind_ends_job(kind) ? 15 : 0, o.depth);
+				    ck->dir, ck->name, ck->xfer_host ? SIGSTOP :
+				    kind_ends_job(kind) ? 15 : 0, o.depth);
 	envp = mom_script_env(m, j);
-	if (live)
+	if (mv && mv->live)
 		envp = env_live(envp);
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -380,6 +397,7 @@ out:
 	if (ck) {
 		free(ck->dir);
 		free(ck->name);
+		free(ck->xfer_host);
 		free(ck);
 	}
 	ckpt_argv_free(argv);
@@ -462,6 +480,17 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 		snprintf(why, sizeof(why), "Checkpoint script succeeded but left no checkpoint %s",
 			 image);
 	}
+	if (ck->xfer_host) {
+		/* a move without a shared directory: the copy comes next, or
+		 * its end decides */
+		int r = mom_xfer_step_done(m, j, ok, why, sizeof(why));
+
+		if (r == XFER_WAIT) {
+			free(image);
+			return;
+		}
+		ok = r == XFER_MOVED;
+	}
 	remote = mom_config_is_remote_dir(&m->cfg, ck->dir);
 	attrl_init(&alter);
 	if (ok) {
@@ -469,8 +498,13 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 
 		localtime_r(&ck->when, &tm);
 		strftime(tbuf, sizeof(tbuf), "%a %b %e %H:%M:%S %Y", &tm);
-		snprintf(comment, sizeof(comment), "Job %s was checkpointed and %s to %s at %s",
-			 j->jobid, kind_ends_job(ck->kind) ? "terminated" : "continued", image, tbuf);
+		if (j->ckpt_host)
+			snprintf(comment, sizeof(comment), "Job %s was checkpointed to %s at %s and "
+				 "its images copied to %s", j->jobid, image, tbuf, j->ckpt_host);
+		else
+			snprintf(comment, sizeof(comment), "Job %s was checkpointed and %s to %s at %s",
+				 j->jobid, kind_ends_job(ck->kind) ? "terminated" : "continued", image,
+				 tbuf);
 		snprintf(tbuf, sizeof(tbuf), "%lld", (long long)ck->when);
 		attrl_set(&j->attrs, ATTR_checkpoint_name, NULL, ck->name);
 		attrl_set(&j->attrs, ATTR_checkpoint_time, NULL, tbuf);
@@ -487,8 +521,9 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 			log_job(PBSEVENT_ERROR, j->jobid, "cannot apply depth %d in %s: %s",
 				o.depth, ck->dir, why);
 		why[0] = '\0';
-		log_job(PBSEVENT_JOB, j->jobid, "%s checkpoint done: %s%s", kind_name(ck->kind),
-			image, remote ? " (shared directory: migratable)" : "");
+		log_job(PBSEVENT_JOB, j->jobid, "%s checkpoint done: %s%s%s", kind_name(ck->kind),
+			image, remote ? " (shared directory: migratable)" :
+			j->ckpt_host ? " (copied to " : "", j->ckpt_host && !remote ? j->ckpt_host : "");
 		walltime_ckpt_measured(m, now_ms() - ck->started_ms, ckpt_dir_bytes(image));
 		if (kind_ends_job(ck->kind)) {
 			j->held = 1;
@@ -529,6 +564,7 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 		close(ck->err_fd);
 	free(ck->dir);
 	free(ck->name);
+	free(ck->xfer_host);
 	free(ck);
 	j->ck = NULL;
 	free(image);
@@ -597,7 +633,7 @@ void check_periodic_checkpoints(struct mom *m)
 		used = job_walltime_used(j, now);
 		if (used - j->walltime_ckpt < interval)
 			continue;
-		if (start_checkpoint(m, j, CKPT_PERIODIC, -1, false, err, sizeof(err)) != 0) {
+		if (start_checkpoint(m, j, CKPT_PERIODIC, -1, NULL, err, sizeof(err)) != 0) {
 			log_job(PBSEVENT_ERROR, j->jobid, "periodic checkpoint not started: %s", err);
 			j->walltime_ckpt = used;        /* try again one interval later */
 			send_comment(m, j, err);
@@ -620,7 +656,7 @@ int checkpoint_at_shutdown(struct mom *m)
 		job_ckpt_opts(j, &o);
 		if (!ckpt_at_shutdown(&o))
 			continue;
-		if (start_checkpoint(m, j, CKPT_SHUTDOWN, -1, false, err, sizeof(err)) == 0)
+		if (start_checkpoint(m, j, CKPT_SHUTDOWN, -1, NULL, err, sizeof(err)) == 0)
 			n++;
 		else
 			log_job(PBSEVENT_ERROR, j->jobid, "shutdown checkpoint not started: %s", err);
@@ -632,10 +668,10 @@ int checkpoint_at_shutdown(struct mom *m)
 
 /* <dir>/<jobid>.CK of a job, opened without following links below the
  * allowed parent, or -1. */
-static int open_job_ckdir(struct mom *m, const char *dir)
+int mom_open_job_ckdir(struct mom *m, const char *dir)
 {
 	char err[512];
-	int pfd = open_ckpt_parent(m, dir, err, sizeof(err)), dfd;
+	int pfd = mom_open_ckpt_parent(m, dir, err, sizeof(err)), dfd;
 
 	if (pfd < 0)
 		return -1;
@@ -652,7 +688,7 @@ int mom_restart_chown(struct mom *m, struct mom_job *j, uid_t uid, gid_t gid)
 
 	if (!name || !*name || strchr(name, '/'))
 		goto out;
-	dfd = open_job_ckdir(m, dir);
+	dfd = mom_open_job_ckdir(m, dir);
 	if (dfd < 0)
 		goto out;
 	/* pbs_mom chown()s the path, following links; here the fd */
@@ -734,7 +770,9 @@ void mom_purge_checkpoints(struct mom *m, struct mom_job *j)
 	 * failed: the MOM cannot tell (only the server hears of it, through
 	 * checkpoint_restart_status), and the server holds such a job for
 	 * another try; so its checkpoints stay. */
-	if (j->held || j->keep_output || (j->restart && j->exit_status != 0) ||
+	/* (a job whose checkpoint moved to another node lives there now: its
+	 * copies here go) */
+	if ((j->held && !j->ckpt_host) || j->keep_output || (j->restart && j->exit_status != 0) ||
 	    j->wt_ckpt == WT_FAILED)
 		return;   /* (a failed checkpoint before walltime: the earlier one stays) */
 	dir = mom_job_checkpoint_dir(m, j);
@@ -742,7 +780,7 @@ void mom_purge_checkpoints(struct mom *m, struct mom_job *j)
 	 * the shared ones (the server, or an operator, owns those). */
 	if (!mom_config_is_remote_dir(&m->cfg, dir) &&
 	    mom_config_ckpt_parent(&m->cfg, m->checkpoint_base, dir) &&
-	    (fd = open_job_ckdir(m, dir)) >= 0) {
+	    (fd = mom_open_job_ckdir(m, dir)) >= 0) {
 		if (purge_ckdir(fd) < 0 || rmdir(dir) < 0)
 			log_job(PBSEVENT_ERROR, j->jobid, "cannot remove all of %s: %s", dir,
 				strerror(errno));

@@ -21,13 +21,21 @@ char *mom_job_checkpoint_dir(const struct mom *m, const struct mom_job *j);
 /* Is the job's checkpoint dir shared ($remote_checkpoint_dirs)? */
 int mom_job_ckpt_remote(const struct mom *m, const struct mom_job *j);
 
+/* How a checkpoint serves a move (NULL: it does not). */
+struct ckpt_move {
+	bool live;          /* qmigrate --live: the script gets CKMIG_LIVE=yes,
+			       whatever pbs_environment says */
+	const char *host;   /* node-local directory: copy the images to this
+			       node's MOM (port), the job stopped meanwhile */
+	int port;
+};
+
 /* Start the checkpoint script for j. reply_conn: connection id waiting
- * for the answer (HoldJob, CheckpointJob), or -1.  live: pre-copy
- * (qmigrate --live): the script gets CKMIG_LIVE=yes, whatever
- * pbs_environment says.  Returns 0 (started), or a PBSE code with a
+ * for the answer (HoldJob, CheckpointJob), or -1.  mv: see struct
+ * ckpt_move.  Returns 0 (started), or a PBSE code with a
  * reason in err (nothing started). */
 int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int reply_conn,
-		     bool live, char *err, size_t errlen);
+		     const struct ckpt_move *mv, char *err, size_t errlen);
 /* Poll running checkpoint scripts: collect stderr, enforce
  * $checkpoint_timeout, finish those that ended. */
 void poll_checkpoints(struct mom *m);
@@ -38,6 +46,16 @@ void check_periodic_checkpoints(struct mom *m);
 int checkpoint_at_shutdown(struct mom *m);
 /* fds of running scripts' stderr, for the poll loop. */
 int checkpoint_fds(struct mom *m, int *fds, int max);
+
+/* The parent of a job's <jobid>.CK dir, opened under the directory the
+ * operator allowed without following links; fd or -1 with err. */
+int mom_open_ckpt_parent(const struct mom *m, const char *ckdir, char *err, size_t errlen);
+/* <jobid>.CK itself (dir), made 0755 and given to user when missing, as
+ * pbs_mom does; fd or -1 with err. */
+int mom_make_job_ckdir(struct mom *m, const char *dir, const char *user, char *err,
+		       size_t errlen);
+/* An existing <jobid>.CK, opened as above; fd or -1. */
+int mom_open_job_ckdir(struct mom *m, const char *dir);
 
 /* A job that ended for good: remove its checkpoints when they are local
  * (Torque's MOM does; shared ones are spared). */

@@ -35,13 +35,20 @@ void mom_ckpt_save_args(const struct mom_job *j, struct pbs_msg *msg)
 	const struct ckpt_run *ck = j->ck;
 	char b[64];
 
-	if (!ck || ck->done)
+	/* a move's phase is kept even once its step has ended: whether the
+	 * images reached the target decides what a restarted MOM does */
+	if (!ck || (ck->done && !ck->xfer_phase))
 		return;
 	snprintf(b, sizeof(b), "%d %d %llu %lld", (int)ck->kind, (int)ck->pid, ck->pid_start,
 		 (long long)ck->when);
 	msg_add_arg(msg, "mom_ckpt", b);
 	msg_add_arg(msg, "mom_ckpt_dir", ck->dir);
 	msg_add_arg(msg, "mom_ckpt_name", ck->name);
+	if (ck->xfer_host) {
+		snprintf(b, sizeof(b), "%d %d", ck->xfer_phase, ck->xfer_port);
+		msg_add_arg(msg, "mom_ckpt_xfer", b);
+		msg_add_arg(msg, "mom_ckpt_xfer_host", ck->xfer_host);
+	}
 }
 
 void mom_ckpt_load_args(struct mom_job *j, const struct pbs_msg *msg)
@@ -67,6 +74,15 @@ void mom_ckpt_load_args(struct mom_job *j, const struct pbs_msg *msg)
 	ck->reply_conn = -1;   /* whoever asked talked to the dead MOM */
 	ck->recovered = 1;
 	ck->started_ms = now_ms();   /* $checkpoint_timeout runs from here */
+	v = msg_arg(msg, "mom_ckpt_xfer");
+	if (v && msg_arg(msg, "mom_ckpt_xfer_host") &&
+	    sscanf(v, "%d %d", &ck->xfer_phase, &ck->xfer_port) == 2) {
+		ck->xfer_host = xstrdup(msg_arg(msg, "mom_ckpt_xfer_host"));
+		/* a copy's process died with the old MOM (PDEATHSIG): its
+		 * step has ended whatever /proc says of a reused pid */
+		if (ck->xfer_phase)
+			ck->done = 1;
+	}
 	j->ck = ck;
 }
 

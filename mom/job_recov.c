@@ -40,11 +40,13 @@ void mom_job_free(struct mom_job *j)
 	free(j->script);
 	free(j->end_comment);
 	free(j->wt_reason);
+	free(j->ckpt_host);
 	if (j->ck) {
 		if (j->ck->err_fd >= 0)
 			close(j->ck->err_fd);
 		free(j->ck->dir);
 		free(j->ck->name);
+		free(j->ck->xfer_host);
 		free(j->ck);
 	}
 	free(j);
@@ -143,6 +145,8 @@ char *mom_job_to_xml(const struct mom_job *j, size_t *len)
 	arg_long(&msg, "mom_obit_sent", j->obit_sent);
 	if (j->end_comment)
 		msg_add_arg(&msg, "mom_end_comment", j->end_comment);
+	if (j->ckpt_host)
+		msg_add_arg(&msg, "mom_ckpt_host", j->ckpt_host);
 	mom_ckpt_save_args(j, &msg);
 	buf_init(&b);
 	proto_encode(&msg, &b);
@@ -195,6 +199,8 @@ struct mom_job *mom_job_from_xml(const char *xml, size_t len, char *err, size_t 
 	j->obit_sent = (int)get_long(&msg, "mom_obit_sent");
 	v = msg_arg(&msg, "mom_end_comment");
 	j->end_comment = v ? xstrdup(v) : NULL;
+	v = msg_arg(&msg, "mom_ckpt_host");
+	j->ckpt_host = v && *v ? xstrdup(v) : NULL;
 	mom_ckpt_load_args(j, &msg);
 out:
 	msg_free(&msg);

@@ -59,6 +59,12 @@ struct ckpt_run {
 	 * restarted meanwhile finds the script again and learns its outcome */
 	unsigned long long pid_start; /* its /proc start time: pid reuse guard */
 	int recovered;           /* started by an earlier MOM: not our child */
+	/* a move without a shared directory (mom_ckpt_xfer.c): the images go
+	 * to this MOM, the job stays stopped here until they are committed
+	 * there; saved in the job file */
+	char *xfer_host;         /* target node, or NULL */
+	int xfer_port;
+	int xfer_phase;          /* XFER_DUMPING, XFER_COPYING, XFER_COPIED */
 };
 
 struct mom_job {
@@ -93,6 +99,7 @@ struct mom_job {
 	int obit_inflight;          /* an obit is queued to the server */
 	long long obit_retry_ms;    /* next time to try the obit */
 	struct ckpt_run *ck;        /* running checkpoint, or NULL */
+	char *ckpt_host;            /* its hold checkpoint was moved to this node (saved) */
 	struct mom_job *next;
 };
 
@@ -100,6 +107,7 @@ struct wloop;
 struct wconn;
 struct srv_req;
 struct later_reply;
+struct xfer_in;
 
 struct mom {
 	char *home;                 /* PBS_HOME: mom_priv/, mom_logs/, spool/ */
@@ -132,6 +140,7 @@ struct mom {
 	int status_inflight;        /* an IsStatus is queued */
 	long long dump_ms, dump_bytes; /* the last checkpoint taken here: time, size */
 	struct mom_job *jobs;
+	struct xfer_in *xfers;      /* checkpoints being received (mom_ckpt_xfer.c) */
 	int registered;             /* the server answered an IsStatus */
 	int status_warned;          /* an IsStatus failure was logged */
 	int shutting_down;

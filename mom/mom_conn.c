@@ -23,6 +23,7 @@
 #include "lib/util.h"
 #include "lib/wire.h"
 #include "mom/mom.h"
+#include "mom/mom_ckpt_xfer.h"
 #include "mom/mom_server.h"
 
 /* How long a deferred answer may hold back the MOM's next request. */
@@ -122,6 +123,7 @@ static void on_close(struct wconn *w)
 
 	if (m->srv_after_serial == w->serial)
 		mom_server_kick(m);   /* it has read our answer */
+	mom_xfer_closed(m, w->serial);   /* a copy it did not commit */
 	mom_tasks_wake();
 }
 

@@ -29,6 +29,7 @@
 #include "lib/wire.h"
 #include "lib/xml_util.h"
 #include "mom/checkpoint.h"
+#include "mom/mom_ckpt_xfer.h"
 #include "mom/mom.h"
 #include "mom/mom_server.h"
 
@@ -365,6 +366,7 @@ int main(int argc, char **argv)
 		  m.cfg.pbsserver ? m.cfg.pbsserver : "(none)", m.cfg.server_port, home);
 	if (mom_job_recov_all(&m) < 0)
 		pr_err("job recovery failed; jobs in %s are not tracked", m.jobs_dir);
+	mom_xfer_sweep(&m);
 	main_loop(&m, &waitmask);
 	log_event(PBSEVENT_SYSTEM | PBSEVENT_FORCE, NULL, NULL,
 		  "ckmig_mom stopping; running jobs keep running and are found again at restart");

@@ -344,6 +344,9 @@ int send_alterjob_args(struct mom *m, struct mom_job *j, const struct attr_list 
 	if (extend) {
 		msg_add_arg(&req, "extend", extend);
 		msg_add_arg(&req, "migratable", migratable ? "1" : "0");
+		/* a node-local checkpoint copied to another node restarts there */
+		if (j->ckpt_host)
+			msg_add_arg(&req, "checkpoint_host", j->ckpt_host);
 		/* a checkpoint before walltime: requeue ("run") or hold ("end") */
 		if (walltime_ckpt_word(j))
 			msg_add_arg(&req, "walltime", walltime_ckpt_word(j));

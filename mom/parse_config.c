@@ -28,6 +28,7 @@ void mom_config_init(struct mom_config *c)
 	c->kill_delay = 2;
 	c->checkpoint_interval = 600;      /* Torque: 10 minutes */
 	c->checkpoint_timeout = 300;
+	c->checkpoint_xfer_timeout = 60;
 	/* what a checkpoint of an ordinary job takes, with room; it grows
 	 * with the job's memory (walltime_ckpt.c) */
 	c->walltime_checkpoint_margin = 300;
@@ -217,6 +218,12 @@ static int set_checkpoint_interval(struct mom_config *c, char *val, char *err, s
 	return 0;
 }
 
+static int set_checkpoint_xfer_timeout(struct mom_config *c, char *val, char *err, size_t errlen)
+{
+	return set_int(&c->checkpoint_xfer_timeout, val, 1, 3600,
+		       "$checkpoint_xfer_timeout (seconds)", err, errlen);
+}
+
 static int set_checkpoint_timeout(struct mom_config *c, char *val, char *err, size_t errlen)
 {
 	return set_int(&c->checkpoint_timeout, val, 1, 86400, "$checkpoint_timeout (seconds)",
@@ -356,6 +363,7 @@ static const struct {
 	{ "checkpoint_run_exe", set_checkpoint_run_exe },
 	{ "checkpoint_interval", set_checkpoint_interval },
 	{ "checkpoint_timeout", set_checkpoint_timeout },
+	{ "checkpoint_xfer_timeout", set_checkpoint_xfer_timeout },
 	{ "walltime_checkpoint_margin", set_walltime_checkpoint_margin },
 	{ "checkpoint_at_walltime", set_checkpoint_at_walltime },
 	{ "remote_checkpoint_dirs", set_remote_checkpoint_dirs },

@@ -43,6 +43,7 @@ struct mom_config {
 	char *checkpoint_run_exe;       /* $checkpoint_run_exe */
 	int checkpoint_interval;        /* $checkpoint_interval, in seconds */
 	int checkpoint_timeout;         /* $checkpoint_timeout, s (ckmig) */
+	int checkpoint_xfer_timeout;    /* $checkpoint_xfer_timeout, s: one step of a MOM-to-MOM copy */
 	int walltime_checkpoint_margin; /* $walltime_checkpoint_margin, s (ckmig) */
 	int checkpoint_at_walltime;     /* $checkpoint_at_walltime: hold, not kill (ckmig) */
 	char *remote_checkpoint_dirs[MOM_MAX_REMOTE_DIRS];

@@ -16,6 +16,7 @@
 #include "lib/pbs_error.h"
 #include "lib/util.h"
 #include "mom/checkpoint.h"
+#include "mom/mom_ckpt_xfer.h"
 #include "mom/mom.h"
 #include "mom/mom_server.h"
 #include "mom/mom_util.h"
@@ -187,24 +188,33 @@ static int checkpoint_request(struct mom *m, int conn, struct pbs_msg *req, stru
 {
 	struct mom_job *j = find_or_reject(m, req, reply);
 	const char *migrate = msg_arg(req, "migrate");
-	const char *live = msg_arg(req, "live");
+	const char *live = msg_arg(req, "live"), *target = msg_arg(req, "target");
+	const char *port = msg_arg(req, "target_port");
+	struct ckpt_move mv = { live && !strcmp(live, "1"), NULL, 0 };
 	char err[1024];
 	int rc;
 
 	if (!j)
 		return 0;
 	if (migrate && strcmp(migrate, "1") == 0 && !mom_job_ckpt_remote(m, j)) {
-		char *dir = mom_job_checkpoint_dir(m, j);
+		/* node-local: the images go to the target's MOM (the server
+		 * names it), or the job cannot move */
+		if (target && *target && strcmp(target, m->hostname) && port && atoi(port) > 0) {
+			mv.host = target;
+			mv.port = atoi(port);
+		} else {
+			char *dir = mom_job_checkpoint_dir(m, j);
 
-		snprintf(err, sizeof(err),
-			 "checkpoint directory %s is not shared ($remote_checkpoint_dirs): the job cannot move",
-			 dir);
-		free(dir);
-		reject(reply, PBSE_IVALREQ, err);
-		return 0;
+			snprintf(err, sizeof(err),
+				 "checkpoint directory %s is not shared ($remote_checkpoint_dirs) and "
+				 "no other node was named to copy it to: the job cannot move", dir);
+			free(dir);
+			reject(reply, PBSE_IVALREQ, err);
+			return 0;
+		}
 	}
 	fault_point(FAULT_MOM_CKPT_REQUEST);
-	rc = start_checkpoint(m, j, kind, conn, live && !strcmp(live, "1"), err, sizeof(err));
+	rc = start_checkpoint(m, j, kind, conn, &mv, err, sizeof(err));
 	if (rc) {
 		log_job(PBSEVENT_ERROR, j->jobid, "checkpoint refused: %s", err);
 		/* The user sees why on the job, not only in the log. */
@@ -265,10 +275,19 @@ static int req_statusjob(struct mom *m, int conn, struct pbs_msg *req, struct pb
 	return 0;
 }
 
+/* CkptXfer: another MOM copies a node-local checkpoint here (any key
+ * holder may: the key is root on every node already). */
+static int req_ckptxfer(struct mom *m, int conn, struct pbs_msg *req, struct pbs_msg *reply)
+{
+	mom_xfer_request(m, (unsigned long)conn, req, reply);
+	return 0;
+}
+
 static const struct {
 	int type;
 	req_fn fn;
 } handlers[] = {
+	{ PBS_BATCH_CkptXfer, req_ckptxfer },
 	{ PBS_BATCH_QueueJob, req_queuejob },
 	{ PBS_BATCH_DeleteJob, req_deletejob },
 	{ PBS_BATCH_HoldJob, req_holdjob },

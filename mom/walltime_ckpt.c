@@ -257,7 +257,7 @@ long walltime_ckpt_check(struct mom *m, struct mom_job *j, time_t now, long *use
 	j->wt_ckpt = WT_STARTED;
 	log_job(PBSEVENT_JOB, j->jobid, "checkpoint before walltime: %ld s used of %ld (margin "
 		"%ld s); then %s", *used, limit, margin, end ? "held" : "requeued");
-	if (start_checkpoint(m, j, CKPT_WALLTIME, -1, false, err, sizeof(err)) != 0) {
+	if (start_checkpoint(m, j, CKPT_WALLTIME, -1, NULL, err, sizeof(err)) != 0) {
 		wt_failed(m, j, err);
 		return limit;
 	}

@@ -41,6 +41,7 @@ static void encode_ckmig(const struct job_ckmig *ck, struct buf *out)
 	encode_str(out, "by", ck->by);
 	encode_str(out, "lost_node", ck->lost_node);
 	encode_str(out, "lost_session", ck->lost_session);
+	encode_str(out, "at", ck->at);
 	buf_puts(out, " </ckmig>\n");
 }
 
@@ -59,7 +60,8 @@ static int decode_ckmig(xmlNodePtr n, struct job_ckmig *ck)
 		const char *tag = (const char *)c2->name;
 		char **field = !strcmp(tag, "dest") ? &ck->dest : !strcmp(tag, "reason") ? &ck->reason :
 			       !strcmp(tag, "by") ? &ck->by : !strcmp(tag, "lost_node") ? &ck->lost_node :
-			       !strcmp(tag, "lost_session") ? &ck->lost_session : NULL;
+			       !strcmp(tag, "lost_session") ? &ck->lost_session :
+			       !strcmp(tag, "at") ? &ck->at : NULL;
 
 		if (field) {
 			free(*field);

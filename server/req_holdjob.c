@@ -74,6 +74,18 @@ int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set,
 	/* a move needs a checkpoint every node can read: the MOM checks */
 	if (cause == CKMIG_BY_MIGRATE || cause == CKMIG_BY_PREEMPT || cause == CKMIG_BY_DRAIN)
 		msg_add_arg(&m, "migrate", "1");
+	/* a node-local checkpoint must be copied to the target: name it (the
+	 * MOM ignores it when the directory is shared) */
+	if (cause == CKMIG_BY_MIGRATE || cause == CKMIG_BY_DRAIN) {
+		char target[256], pbuf[16];
+		int port;
+
+		if (migrate_target(s, j, target, sizeof(target), &port) == 0) {
+			snprintf(pbuf, sizeof(pbuf), "%d", port);
+			msg_add_arg(&m, "target", target);
+			msg_add_arg(&m, "target_port", pbuf);
+		}
+	}
 	/* qmigrate --live: the MOM's script pre-copies while the job runs */
 	if (cause == CKMIG_BY_MIGRATE && j->ck.live)
 		msg_add_arg(&m, "live", "1");

@@ -65,7 +65,7 @@ static void take_checkpoint(struct server *s, struct job *j, const struct pbs_ms
 	}
 	if (job_attr(j, ATTR_checkpoint_name))
 		ckmig_reported(s, j, 1, mg ? !strcmp(mg, "1") : -1,
-			       walltime_word(msg_arg(rq, "walltime")));
+			       walltime_word(msg_arg(rq, "walltime")), msg_arg(rq, "checkpoint_host"));
 }
 
 /* Torque's check_if_checkpoint_restart_failed() (req_jobobit.c): a

@@ -53,6 +53,36 @@ int job_migrate_check(struct server *s, struct job *j, const char *dest, char *m
 	return 0;
 }
 
+int migrate_target(struct server *s, const struct job *j, char *host, size_t n, int *port)
+{
+	char from[256], props[256];
+	int nodect = 1, ppn = 1, i;
+
+	if (exec_host_first(job_attr(j, ATTR_exechost), from, sizeof(from)) < 0)
+		from[0] = '\0';
+	if (j->ck.dest && *j->ck.dest) {
+		struct node *nd;
+
+		exec_host_first(j->ck.dest, host, n);
+		nd = find_node(s, host);
+		if (!nd)
+			return -1;
+		*port = nd->mom_port ? nd->mom_port : s->mom_port;
+		return 0;
+	}
+	job_resource_request(j, &nodect, &ppn, props, sizeof(props));
+	for (i = 0; i < s->nnodes; i++) {
+		struct node *nd = &s->nodes[i];
+
+		if (strcmp(nd->name, from) && node_usable(nd) && node_free_slots(nd) >= ppn) {
+			snprintf(host, n, "%s", nd->name);
+			*port = nd->mom_port ? nd->mom_port : s->mom_port;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* Start a move of j to dest ("" = any) now: a drain or a preemption.
  * 0 or PBSE with msg. */
 int job_migrate(struct server *s, struct job *j, enum ckmig_cause cause, const char *dest,
@@ -62,6 +92,9 @@ int job_migrate(struct server *s, struct job *j, enum ckmig_cause cause, const c
 
 	if (rc)
 		return rc;
+	/* the target, should the MOM have to copy the images there */
+	free(j->ck.dest);
+	j->ck.dest = xstrdup(dest ? dest : "");
 	rc = relay_checkpoint(s, j, PBS_BATCH_HoldJob, 0, cause, done, ctx);
 	if (rc) {
 		snprintf(msg, msglen, "cannot reach the job's MOM");

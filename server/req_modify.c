@@ -138,7 +138,8 @@ int req_mom_modifyjob(struct batch_request *br)
 		 * checkpoints have no request whose answer could carry aux 1);
 		 * without that word the state machine keeps the answer's. */
 		ckmig_reported(s, j, !strcmp(ext, "checkpoint_hold"), mg ? !strcmp(mg, "1") : -1,
-			       walltime_word(msg_arg(&br->rq, "walltime")));
+			       walltime_word(msg_arg(&br->rq, "walltime")),
+			       msg_arg(&br->rq, "checkpoint_host"));
 		snprintf(text, sizeof(text), "checkpoint_name=%s checkpoint_time=%s %s",
 			 job_attr(j, ATTR_checkpoint_name) ? job_attr(j, ATTR_checkpoint_name) : "",
 			 job_attr(j, ATTR_checkpoint_time) ? job_attr(j, ATTR_checkpoint_time) : "",

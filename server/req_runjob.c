@@ -69,6 +69,26 @@ static char *exec_host_to_dest(const char *eh)
 	return b.data;
 }
 
+void job_move_exec_host(struct job *j, const char *host)
+{
+	struct host_req *hr = NULL;
+	struct buf b;
+	char err[256];
+	int n = 0, k;
+
+	if (parse_destination(job_attr(j, ATTR_exechost), 1, &hr, &n, err, sizeof(err)) || n < 1) {
+		free(hr);
+		job_setf(j, ATTR_exechost, "%s/0", host);
+		return;
+	}
+	buf_init(&b);
+	for (k = 0; k < hr[0].count; k++)
+		buf_printf(&b, "%s%s/%d", k ? "+" : "", host, k);
+	job_set(j, ATTR_exechost, b.data);
+	buf_free(&b);
+	free(hr);
+}
+
 /* The MOM has the job running: times, counters, accounting S (or T for a
  * restart from checkpoint). Also used when a MOM confirms a job that was
  * being started when the server died. */

@@ -53,6 +53,8 @@ struct job_ckmig {
 	char *by;                      /* preempted for this job */
 	char *lost_node;               /* requeued as lost by this node's MOM */
 	char *lost_session;            /* ... and the session of that lost run */
+	char *at;                      /* a node-local checkpoint copied to this node:
+					  the job restarts there (the MOM's report) */
 	/* not saved */
 	int live;                      /* qmigrate --live: the MOM pre-copies (a server
 					  restarted meanwhile moves it stop-and-copy) */
@@ -331,6 +333,13 @@ int svr_startjob(struct server *s, struct job *j, const char *dest, run_done_cb 
 		 char *msg, size_t msglen);
 void job_started(struct server *s, struct job *j, int restart);
 int is_restart(const struct job *j);
+/* exec_host becomes as many slots on host as the job had on its first
+ * host (a node-local checkpoint copied there: its new location). */
+void job_move_exec_host(struct job *j, const char *host);
+/* Where a move sends a checkpoint the MOM has to copy (its directory is
+ * node-local): j->ck.dest's first host, or the first other usable node
+ * with room. 0 with host and its MOM's port, or -1. */
+int migrate_target(struct server *s, const struct job *j, char *host, size_t n, int *port);
 int chk_checkpoint_placement(const struct job *j, const char *dest, char *msg, size_t msglen);
 
 /* req_holdjob.c: checkpoint relays shared by hold, qchkpt, migrate, drain,
@@ -374,12 +383,14 @@ void ckmig_requested(struct server *s, struct job *j, enum ckmig_cause cause, co
 void ckmig_answered(struct server *s, struct job *j, int code, int aux, int hold_set,
 		    const char *text);
 /* The MOM's checkpoint report (news path 2: ModifyJob checkpoint_hold/cont).
+ * at: the node a node-local checkpoint was copied to (its MOM's
+ * checkpoint_host), NULL when it stayed where it was taken.
  * migratable: -1 when the MOM did not say. walltime: the MOM's word on a
  * checkpoint it took before the job's walltime (its "walltime" argument,
  * parsed by walltime_word): CKMIG_BY_WALLTIME, CKMIG_BY_WALLTIME_END, or
  * CKMIG_BY_NONE for any other checkpoint. */
 void ckmig_reported(struct server *s, struct job *j, int hold, int migratable,
-		    enum ckmig_cause walltime);
+		    enum ckmig_cause walltime, const char *at);
 /* The MOM gave up a hold checkpoint (its "uos" release). */
 void ckmig_mom_gave_up(struct server *s, struct job *j, const char *why);
 /* The job's end (news path 3: the obit). 1 when the machine took it. */

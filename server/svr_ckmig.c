@@ -160,6 +160,7 @@ void ckmig_clear(struct job_ckmig *ck)
 	free(ck->by);
 	free(ck->lost_node);
 	free(ck->lost_session);
+	free(ck->at);
 	memset(ck, 0, sizeof(*ck));
 	ck->migratable = -1;
 }
@@ -248,9 +249,12 @@ void ckmig_answered(struct server *s, struct job *j, int code, int aux, int hold
 }
 
 void ckmig_reported(struct server *s, struct job *j, int hold, int migratable,
-		    enum ckmig_cause walltime)
+		    enum ckmig_cause walltime, const char *at)
 {
 	set_kind(j, migratable);
+	/* where a node-local checkpoint now is (its MOM copied it to the
+	 * target); none: where it was taken */
+	set_str(&j->ck.at, at && *at ? at : NULL);
 	if (!hold || j->state != JOB_STATE_RUNNING) {
 		job_save(s, j);
 		return;
@@ -313,6 +317,15 @@ static void requeue_checkpointed(struct server *s, struct job *j)
 	int st, sub, rc;
 
 	node_release(s, j);
+	if (j->ck.at) {
+		/* a node-local checkpoint its MOM copied to another node: it is
+		 * that node's local checkpoint now, and Torque's rule (restart
+		 * where the checkpoint is) sends the job there */
+		job_move_exec_host(j, j->ck.at);
+		free(dest);
+		dest = xstrdup(j->ck.at);
+		set_str(&j->ck.at, NULL);
+	}
 	if (cause == CKMIG_BY_WALLTIME || cause == CKMIG_BY_WALLTIME_END)
 		walltime_run_ended(s, j);   /* H when the budget is used up */
 	svr_evaljobstate(s, j, &st, &sub);

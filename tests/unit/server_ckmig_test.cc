@@ -83,7 +83,7 @@ TEST(ServerCkmig, HoldAnswerThenReportThenObit)
 	EXPECT_TRUE(j->svrflags & JOB_SVFLG_CHECKPOINT_MIGRATEABLE);
 	EXPECT_FALSE(j->svrflags & JOB_SVFLG_CHECKPOINT_FILE);
 	job_set(j, ATTR_checkpoint_name, "ckpt.2.head.1");
-	ckmig_reported(v.s, j, 1, -1, CKMIG_BY_NONE);   // no "migratable" word: the answer's stays
+	ckmig_reported(v.s, j, 1, -1, CKMIG_BY_NONE, NULL);   // no "migratable" word: the answer's stays
 	EXPECT_TRUE(j->svrflags & JOB_SVFLG_CHECKPOINT_MIGRATEABLE);
 	EXPECT_EQ(CKMIG_STOPPING, j->ck.state);
 	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
@@ -111,7 +111,7 @@ TEST(ServerCkmig, WalltimeRunIsRequeuedFromItsCheckpoint)
 {
 	Srv v;
 	job *j = walltime_job("20.head", "00:10:00", "00:00:18");
-	ckmig_reported(v.s, j, 1, 1, walltime_word("run"));
+	ckmig_reported(v.s, j, 1, 1, walltime_word("run"), NULL);
 	EXPECT_EQ(CKMIG_BY_WALLTIME, j->ck.cause);
 	EXPECT_EQ(CKMIG_STOPPING, j->ck.state);
 	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
@@ -128,7 +128,7 @@ TEST(ServerCkmig, WalltimeEndIsHeldForTheOwner)
 {
 	Srv v;
 	job *j = walltime_job("21.head", "00:00:20", "00:00:17");
-	ckmig_reported(v.s, j, 1, 1, walltime_word("end"));
+	ckmig_reported(v.s, j, 1, 1, walltime_word("end"), NULL);
 	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
 	EXPECT_EQ(JOB_STATE_HELD, j->state);
 	EXPECT_STREQ("u", job_attr(j, ATTR_h));
@@ -142,7 +142,7 @@ TEST(ServerCkmig, WalltimeBudgetGoneHoldsWhateverTheMomSaid)
 {
 	Srv v;
 	job *j = walltime_job("22.head", "00:00:20", "00:00:25");
-	ckmig_reported(v.s, j, 1, 1, walltime_word("run"));
+	ckmig_reported(v.s, j, 1, 1, walltime_word("run"), NULL);
 	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
 	EXPECT_EQ(JOB_STATE_HELD, j->state);
 	EXPECT_EQ(0, walltime_budget_left(j));
@@ -154,7 +154,7 @@ TEST(ServerCkmig, WalltimeWithoutBudgetIsHeldNotKilled)
 	Srv v;
 	job *j = walltime_job("23.head", NULL, "00:00:11");
 	EXPECT_EQ(-1, walltime_budget_left(j));
-	ckmig_reported(v.s, j, 1, 0, walltime_word("end"));
+	ckmig_reported(v.s, j, 1, 0, walltime_word("end"), NULL);
 	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
 	EXPECT_EQ(JOB_STATE_HELD, j->state);
 	EXPECT_TRUE(j->svrflags & JOB_SVFLG_CHECKPOINT_FILE);
@@ -171,7 +171,7 @@ TEST(ServerCkmig, ReportBeforeAnswerStillHolds)
 	job *j = running_job("3.head");
 	ckmig_requested(v.s, j, CKMIG_BY_HOLD, NULL, NULL);
 	job_set(j, ATTR_checkpoint_name, "ckpt.3.head.1");
-	ckmig_reported(v.s, j, 1, 0, CKMIG_BY_NONE);
+	ckmig_reported(v.s, j, 1, 0, CKMIG_BY_NONE, NULL);
 	EXPECT_EQ(CKMIG_STOPPING, j->ck.state);
 	EXPECT_EQ(JOB_SUBSTATE_RERUN, j->substate);
 	EXPECT_EQ(CKMIG_BY_HOLD, j->ck.cause);
@@ -189,7 +189,7 @@ TEST(ServerCkmig, ObitBeforeAnswerIsHeldWhenTheAnswerComes)
 	job *j = running_job("4.head");
 	ckmig_requested(v.s, j, CKMIG_BY_HOLD, NULL, NULL);
 	job_set(j, ATTR_checkpoint_name, "ckpt.4.head.1");
-	ckmig_reported(v.s, j, 1, 1, CKMIG_BY_NONE);
+	ckmig_reported(v.s, j, 1, 1, CKMIG_BY_NONE, NULL);
 	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
 	EXPECT_EQ(JOB_STATE_QUEUED, j->state);   // no hold bits yet
 	ckmig_answered(v.s, j, 0, PBS_CHECKPOINT_MIGRATE, HOLD_u, NULL);
@@ -207,7 +207,7 @@ TEST(ServerCkmig, QchkptContinues)
 	EXPECT_EQ(CKMIG_NONE, j->ck.state);
 	EXPECT_EQ(JOB_SUBSTATE_RUNNING, j->substate);
 	EXPECT_TRUE(j->svrflags & JOB_SVFLG_CHECKPOINT_FILE);
-	ckmig_reported(v.s, j, 0, 1, CKMIG_BY_NONE);   // periodic report: shared after all
+	ckmig_reported(v.s, j, 0, 1, CKMIG_BY_NONE, NULL);   // periodic report: shared after all
 	EXPECT_TRUE(j->svrflags & JOB_SVFLG_CHECKPOINT_MIGRATEABLE);
 	EXPECT_EQ(CKMIG_NONE, j->ck.state);
 	// a refused qchkpt leaves the job as it was, not FAILED
@@ -240,7 +240,7 @@ TEST(ServerCkmig, MomShutdownCheckpointWithoutRequest)
 	Srv v;
 	job *j = running_job("7.head");
 	job_set(j, ATTR_checkpoint_name, "ckpt.7.head.1");
-	ckmig_reported(v.s, j, 1, 1, CKMIG_BY_NONE);
+	ckmig_reported(v.s, j, 1, 1, CKMIG_BY_NONE, NULL);
 	EXPECT_EQ(CKMIG_STOPPING, j->ck.state);
 	EXPECT_EQ(CKMIG_BY_MOM, j->ck.cause);
 	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
@@ -289,7 +289,7 @@ TEST(ServerCkmig, RecoveryRelaysPendingAndForgetsALostAnswer)
 	EXPECT_EQ(CKMIG_NONE, c->ck.state);
 	EXPECT_EQ(CKMIG_BY_MIGRATE, c->ck.cause);   // the MOM's report still leads to node3
 	EXPECT_STREQ("node3", c->ck.dest);
-	ckmig_reported(v.s, c, 1, 1, CKMIG_BY_NONE);
+	ckmig_reported(v.s, c, 1, 1, CKMIG_BY_NONE, NULL);
 	EXPECT_EQ(CKMIG_STOPPING, c->ck.state);
 	EXPECT_EQ(CKMIG_BY_MIGRATE, c->ck.cause);
 	job_free(p);
