@@ -26,6 +26,9 @@ struct ckslurm_job {
     int pending, running;    /* base state PENDING / RUNNING */
     int settled;             /* no longer completing or being requeued */
     int waits_begin;         /* pending for its BeginTime */
+    long long submit_time;   /* this run's SubmitTime (Slurm renews it at a requeue) */
+    long long start_time, end_time;  /* this run's start and expected end */
+    long long time_limit;    /* seconds; 0: none (INFINITE) */
 };
 
 /* Marks ckmig leaves in a job: AdminComment (only root/SlurmUser can set

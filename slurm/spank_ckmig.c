@@ -14,6 +14,14 @@
  *            log=FILE      the agent's log (root's, appended to; default
  *                          syslog, "ckmig-slurm")
  *            always        every batch job, as if --checkpoint were given
+ *            margin=SECONDS  how long before a --time-total job's time limit
+ *                          it is checkpointed (default 300; every run keeps
+ *                          at least a tenth of its limit)
+ *
+ * sbatch --time-total=TIME (Slurm's time format, or UNLIMITED) implies
+ * --checkpoint: the job is checkpointed a margin before each run's time
+ * limit (--time) and requeued, until it ends or has run TIME in all; then
+ * it is checkpointed and held (scontrol release runs it once more).
  *
  * How (slurmstepd, batch step only; other steps are left alone):
  *   task_init_privileged (root, in the task's process before it becomes the
@@ -47,6 +55,7 @@
 #include <unistd.h>
 
 #include "slurm/ckslurm_proto.h"
+#include "slurm/ckslurm_time.h"
 
 SPANK_PLUGIN(ckmig, 1);
 
@@ -62,6 +71,8 @@ static char cfg_bin[PATH_MAX] = CKMIG_PREFIX "/bin";
 static char cfg_log[PATH_MAX];
 static char cfg_partdirs[2048];    /* "PART=DIR\n..." */
 static int cfg_always;
+static long long cfg_margin = 300;
+static long long opt_total;        /* --time-total: 0 none, seconds, or UNLIMITED */
 
 static int agent_fd = -1;
 static pid_t agent_pid = -1;
@@ -81,6 +92,29 @@ static int opt_cb(int val, const char *optarg, int remote)
     }
     return 0;
 }
+
+static int total_cb(int val, const char *optarg, int remote)
+{
+    (void)val;
+    (void)remote;
+    long long t = ckslurm_time_parse(optarg);
+    if (t == CKSLURM_TIME_BAD) {
+        slurm_error("ckmig: --time-total=%s: a time as --time takes it (minutes, MM:SS, "
+                    "HH:MM:SS, D-HH:MM:SS) or UNLIMITED, please", optarg ? optarg : "");
+        return -1;
+    }
+    opt_total = t;
+    opt_given = 1;
+    return 0;
+}
+
+static struct spank_option total_opt = {
+    "time-total", "time",
+    "Implies --checkpoint. Run the job past its time limit (--time): checkpoint it shortly "
+    "before the limit and requeue it, until it has run for time in all (Slurm's time format, "
+    "or UNLIMITED); then it is checkpointed and held.",
+    1, 0, total_cb
+};
 
 static struct spank_option checkpoint_opt = {
     "checkpoint", "[dir]",
@@ -105,6 +139,14 @@ static int parse_args(int ac, char **av)
             snprintf(cfg_log, sizeof(cfg_log), "%s", a + 4);
         else if (!strcmp(a, "always"))
             cfg_always = 1;
+        else if (!strncmp(a, "margin=", 7)) {
+            char *end;
+            cfg_margin = strtoll(a + 7, &end, 10);
+            if (*end || cfg_margin <= 0) {
+                slurm_error("ckmig: margin=%s: seconds, more than 0", a + 7);
+                return -1;
+            }
+        }
         else if (colon && !strncmp(colon + 1, "dir=", 4) &&
                  strlen(cfg_partdirs) + strlen(a) + 2 < sizeof(cfg_partdirs)) {
             strncat(cfg_partdirs, a, (size_t)(colon - a));
@@ -125,8 +167,9 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
         return -1;
     /* For sbatch the option must be registered here: a static table of
      * options reaches srun only (spank(7)). */
-    if (spank_option_register(sp, &checkpoint_opt) != ESPANK_SUCCESS) {
-        slurm_error("ckmig: cannot register --checkpoint");
+    if (spank_option_register(sp, &checkpoint_opt) != ESPANK_SUCCESS ||
+        spank_option_register(sp, &total_opt) != ESPANK_SUCCESS) {
+        slurm_error("ckmig: cannot register --checkpoint and --time-total");
         return -1;
     }
     return 0;
@@ -201,12 +244,14 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
         slurm_error("ckmig: socketpair: %m");
         return -1;
     }
-    char a_job[16], a_uid[16], a_gid[16], a_nn[16], a_rc[16];
+    char a_job[16], a_uid[16], a_gid[16], a_nn[16], a_rc[16], a_total[24], a_margin[24];
     snprintf(a_job, sizeof(a_job), "%u", jobid);
     snprintf(a_uid, sizeof(a_uid), "%u", (unsigned)uid);
     snprintf(a_gid, sizeof(a_gid), "%u", (unsigned)gid);
     snprintf(a_nn, sizeof(a_nn), "%u", nnodes);
     snprintf(a_rc, sizeof(a_rc), "%u", restarts);
+    snprintf(a_total, sizeof(a_total), "%lld", opt_total);
+    snprintf(a_margin, sizeof(a_margin), "%lld", cfg_margin);
     const char *conf = getenv("SLURM_CONF");
     pid_t pid = fork();
     if (pid < 0) {
@@ -227,8 +272,8 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
         }
         char *const argv[] = { cfg_agent, "--job", a_job, "--uid", a_uid, "--gid", a_gid,
                                "--nodes", a_nn, "--restarts", a_rc, "--dir", (char *)dir,
-                               "--bin", cfg_bin, "--node", node,
-                               cfg_log[0] ? "--log" : NULL, cfg_log, NULL };
+                               "--bin", cfg_bin, "--node", node, "--time-total", a_total,
+                               "--margin", a_margin, cfg_log[0] ? "--log" : NULL, cfg_log, NULL };
         char envconf[PATH_MAX + 16];
         snprintf(envconf, sizeof(envconf), "SLURM_CONF=%s", conf ? conf : "");
         char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", envconf, NULL };

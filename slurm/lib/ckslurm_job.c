@@ -67,6 +67,11 @@ int ckslurm_job_get(uint32_t id, struct ckslurm_job *j)
     j->settled = !(ji->job_state & (JOB_COMPLETING | JOB_REQUEUE | JOB_REQUEUE_HOLD | JOB_SPECIAL_EXIT |
                                     JOB_REQUEUE_FED));
     j->waits_begin = ji->state_reason == WAIT_TIME;
+    j->submit_time = (long long)ji->submit_time;
+    j->start_time = (long long)ji->start_time;
+    j->end_time = (long long)ji->end_time;
+    j->time_limit = ji->time_limit == INFINITE || ji->time_limit == NO_VAL ? 0
+                                                                            : 60LL * ji->time_limit;
     snprintf(j->nodes, sizeof(j->nodes), "%s", ji->nodes ? ji->nodes : "");
     snprintf(j->batch_host, sizeof(j->batch_host), "%s", ji->batch_host ? ji->batch_host : "");
     snprintf(j->comment, sizeof(j->comment), "%s", ji->comment ? ji->comment : "");

@@ -11,12 +11,16 @@
  *     to wake) and requeues it before the task may end;
  *   - a failed restart requeues the job held, the reason in AdminComment:
  *     it never runs again from scratch;
+ *   - with a time budget (sbatch --time-total), checkpoints the job a
+ *     margin before its time limit and requeues it, held once the budget
+ *     is used (ckmig_slurm_time.c has the plan);
  *   - reports in the job's AdminComment ("ckmig: ..."), which only root or
  *     SlurmUser can set, so commands can trust it.
  *
  *   ckmig_slurm_agent --job ID --uid U --gid G --nodes N --restarts R
  *                     --dir DIR --bin BINDIR --node NODE [--log FILE]
- *   ckmig_slurm_agent --steer --job ID --restarts R --node NODE [--log FILE]
+ *                     [--time-total SECONDS|-1 --margin SECONDS]
+ *   ckmig_slurm_agent --steer [--once] --job ID --restarts R --node NODE [--log FILE]
  *       (detached, after a requeue: once the job is PENDING again, its
  *        target from the owner's "ckmig-migrate=" Comment, and
  *        StartTime=now instead of Slurm's requeue delay)
@@ -26,6 +30,8 @@
  * --log FILE (the plugin's log=: a node may have no syslog daemon). */
 #include "slurm/ckslurm_job.h"
 #include "slurm/ckslurm_proto.h"
+#include "slurm/ckslurm_time.h"
+#include "checkpoint/libckpt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -58,6 +64,13 @@ struct agent {
     pid_t child;
     long newest;      /* number of the newest checkpoint, 0: none */
     struct ckslurm_request req;
+    /* sbatch --time-total: 0 none, else seconds or CKSLURM_TIME_UNLIMITED */
+    long long total, margin, used;   /* used: by the runs before this one */
+    int runs;                        /* runs before this one */
+    int released;                    /* the owner released it after a budget hold */
+    time_t run_start, deadline;      /* deadline: the checkpoint before the limit, 0: none */
+    int last_run;                    /* the budget ends with this run */
+    int restart_err;                 /* cr_restart's stderr after the restore, or -1 */
 };
 
 static int log_fd = -1;
@@ -279,19 +292,37 @@ static void slurp(int fd, char *buf, size_t n)
  * and 2) at checkpoint N, in ckpt.N.io.  At a restart they are cut back
  * to them: what was written after the image is either Slurm's requeue
  * notice (slurmstepd writes one to the job's stderr) or output the job
- * writes again from the checkpoint; cr_restart checks the sizes. */
+ * writes again from the checkpoint.  cr_restart cannot check them (CRIU
+ * records no size for a file open O_WRONLY|O_APPEND).  The sizes are the
+ * manifest's, read while CRIU held the job stopped: a checkpoint that
+ * lets the job run on (scheckpoint) returns after it wrote more. */
 static void record_io(struct agent *a, long n)
 {
-    struct stat o, e;
+    struct stat st[2];
+    long long size[2] = { -1, -1 };
     char name[48];
-    if (fstat(1, &o) < 0 || fstat(2, &e) < 0)
-        return;
+    for (int i = 0; i < 2; i++)
+        if (fstat(1 + i, &st[i]) == 0 && S_ISREG(st[i].st_mode))
+            size[i] = st[i].st_size;
+    struct ckpt_manifest m;
+    struct ckpt_err e;
+    snprintf(name, sizeof(name), "/proc/self/fd/%d/ckpt.%ld", a->jobdir, n);
+    if (ckpt_manifest_read(name, &m, &e) == 0) {
+        for (size_t k = 0; k < m.nfiles; k++)
+            for (int i = 0; i < 2; i++)
+                if (size[i] >= 0 && m.files[k].has_id && !m.files[k].dir &&
+                    m.files[k].dev == (unsigned long long)st[i].st_dev &&
+                    m.files[k].ino == (unsigned long long)st[i].st_ino)
+                    size[i] = m.files[k].size;
+        ckpt_manifest_free(&m);
+    } else {
+        logmsg(LOG_WARNING, "job %u: %s: the output's sizes are the ones after it", a->job, e.msg);
+    }
     snprintf(name, sizeof(name), "ckpt.%ld.io", n);
     int fd = openat(a->jobdir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return;
-    dprintf(fd, "%lld %lld\n", (long long)(S_ISREG(o.st_mode) ? o.st_size : -1),
-            (long long)(S_ISREG(e.st_mode) ? e.st_size : -1));
+    dprintf(fd, "%lld %lld\n", size[0], size[1]);
     close(fd);
 }
 
@@ -328,6 +359,25 @@ static const char *job_env(const struct agent *a, const char *name)
     return NULL;
 }
 
+/* One line from fd without reading past it (newline dropped); -1 at EOF
+ * with nothing read. */
+static int read_line(int fd, char *buf, size_t n)
+{
+    size_t len = 0;
+    char c;
+    ssize_t r;
+    while ((r = read(fd, &c, 1)) == 1 || (r < 0 && errno == EINTR)) {
+        if (r < 0)
+            continue;
+        if (c == '\n')
+            break;
+        if (len + 1 < n)
+            buf[len++] = c;
+    }
+    buf[len] = '\0';
+    return r == 0 && len == 0 ? -1 : 0;
+}
+
 static int restart_job(struct agent *a)
 {
     char name[32], fdarg[16], exe[4096];
@@ -360,9 +410,9 @@ static int restart_job(struct agent *a)
     char text[400] = "", line[512];
     size_t len = 0;
     int ok = 0;
-    FILE *f = fdopen(pfd[0], "r");
-    while (f && fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = '\0';
+    /* byte by byte: what cr_restart says after the verdict stays in the
+     * pipe for supervise() to log */
+    while (read_line(pfd[0], line, sizeof(line)) >= 0) {
         if (!strcmp(line, "CKMIG-RESTORED")) {
             ok = 1;
             break;
@@ -380,8 +430,7 @@ static int restart_job(struct agent *a)
             len = sizeof(text) - 1;
     }
     if (!ok) {
-        if (f)
-            fclose(f);
+        close(pfd[0]);
         int st;
         waitpid(p, &st, 0);
         a->child = -1;
@@ -390,9 +439,9 @@ static int restart_job(struct agent *a)
         requeue(a, 1);
         return 1;
     }
-    /* cr_restart may still speak; nobody will read: let it write to a
-     * closed pipe without dying of SIGPIPE? It ignores nothing, so keep the
-     * read end open (it lives as long as we do). */
+    /* cr_restart speaks on after the restore (why the job ends, if it
+     * fails): supervise() logs it */
+    a->restart_err = pfd[0];
     report(a, "restarted from %s on %s", name, a->node);
     return 0;
 }
@@ -447,41 +496,84 @@ static int checkpoint(struct agent *a, int kill_job, char *why, size_t whylen)
     return 0;
 }
 
-/* Requeue until slurmctld takes it: the task must not end first, or the
- * job would complete instead (slurmctld may be restarting). */
-/* "lost-run": slurmctld answered our requeue with "Job is pending
- * execution": restarted from a state saved before this run began (a
- * SIGKILL within seconds of the start), it will start the job again with
- * restart count 0, which would otherwise read as a new job whose
- * directory holds another incarnation's checkpoints.  The owner's uid in
- * it: a reused job id of another user never takes it. */
-#define LOST_RUN "lost-run"
+/* "incarnation": the owner's uid and the SubmitTime slurmctld gave the job
+ * when its first run (restart count 0) started.  Job ids are reused, so a
+ * first start normally finds another incarnation's checkpoints there and
+ * removes them.  But slurmctld restarted from a state saved before a run
+ * began (killed within seconds of a change: its state is written up to
+ * 5 s later) starts the same job again with restart count 0, and with the
+ * same SubmitTime: Slurm renews it only when it requeues a job.  That job
+ * is restored from its newest checkpoint, never run from scratch. */
+#define INCARNATION "incarnation"
 
-static void mark_lost_run(struct agent *a)
+static void incarnation_text(const struct agent *a, long long submit, char *buf, size_t n)
 {
-    int fd = openat(a->jobdir, LOST_RUN, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                    0600);
-    if (fd >= 0) {
-        dprintf(fd, "%u\n", (unsigned)a->uid);
-        close(fd);
-    }
-    logmsg(LOG_WARNING, "job %u: slurmctld lost this run; the next start restores ckpt.%ld",
-           a->job, a->newest);
+    snprintf(buf, n, "%u %lld\n", (unsigned)a->uid, submit);
 }
 
-/* 1 (and consumed) when this job's lost-run mark is there. */
-static int take_lost_run(struct agent *a)
+static int same_incarnation(const struct agent *a, long long submit)
 {
-    char buf[32] = "";
-    int fd = openat(a->jobdir, LOST_RUN, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    char want[64], buf[64] = "";
+    int fd = openat(a->jobdir, INCARNATION, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return 0;
     ssize_t r = read(fd, buf, sizeof(buf) - 1);
     close(fd);
-    unlinkat(a->jobdir, LOST_RUN, 0);
-    return r > 0 && strtoul(buf, NULL, 10) == (unsigned long)a->uid;
+    incarnation_text(a, submit, want, sizeof(want));
+    return r > 0 && !strcmp(buf, want);
 }
 
+static void write_incarnation(const struct agent *a, long long submit)
+{
+    char text[64];
+    incarnation_text(a, submit, text, sizeof(text));
+    int fd = openat(a->jobdir, INCARNATION, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                    0600);
+    if (fd >= 0) {
+        (void)!write(fd, text, strlen(text));
+        close(fd);
+    }
+}
+
+/* "time": seconds the job's earlier runs used and how many there were
+ * (sbatch --time-total), root's, beside the checkpoints. */
+#define TIME_USED "time"
+
+static void read_time_used(struct agent *a)
+{
+    char buf[64] = "";
+    int fd = openat(a->jobdir, TIME_USED, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t r = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (r <= 0 || sscanf(buf, "%lld %d %d", &a->used, &a->runs, &a->released) != 3 ||
+        a->used < 0 || a->runs < 0)
+        a->used = 0, a->runs = 0, a->released = 0;
+}
+
+/* This run ends (a checkpoint that ends the job): its time counts.  held:
+ * it is held for its budget, and the run after the owner's release is
+ * one more of its full time limit. */
+static void run_ended(struct agent *a, int held)
+{
+    a->used += (long long)(time(NULL) - a->run_start);
+    a->runs++;
+    a->released = held;
+    int fd = openat(a->jobdir, ".time.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                    0600);
+    if (fd < 0)
+        return;
+    dprintf(fd, "%lld %d %d\n", a->used, a->runs, a->released);
+    close(fd);
+    renameat(a->jobdir, ".time.tmp", a->jobdir, TIME_USED);
+}
+
+/* Requeue until slurmctld takes it: the task must not end first, or the
+ * job would complete instead (slurmctld may be restarting).  "Job is
+ * pending execution": slurmctld restarted from a state saved before this
+ * run began; it will start the job again with restart count 0, and the
+ * incarnation file makes that start restore the newest checkpoint. */
 static void requeue(struct agent *a, int hold)
 {
     for (int i = 0;; i++) {
@@ -489,9 +581,10 @@ static void requeue(struct agent *a, int hold)
         if (!rc)
             return;
         if (!ckslurm_transient(rc)) {
-            logmsg(LOG_ERR, "job %u: requeue: %s", a->job, ckslurm_strerror(rc));
-            if (ckslurm_job_pending_error(rc))
-                mark_lost_run(a);
+            logmsg(LOG_ERR, "job %u: requeue: %s%s", a->job, ckslurm_strerror(rc),
+                   ckslurm_job_pending_error(rc)
+                       ? " (slurmctld lost this run; its next start restores the newest checkpoint)"
+                       : "");
             return;
         }
         if (i % 30 == 0)
@@ -501,7 +594,7 @@ static void requeue(struct agent *a, int hold)
 }
 
 /* A process outside the job that outlives it: it steers the requeued job. */
-static void start_steering(struct agent *a, const char *self)
+static void start_steering(struct agent *a, const char *self, int once)
 {
     pid_t p = fork();
     if (p == 0) {
@@ -517,9 +610,23 @@ static void start_steering(struct agent *a, const char *self)
         char job[16], rs[16];
         snprintf(job, sizeof(job), "%u", a->job);
         snprintf(rs, sizeof(rs), "%u", a->restarts);
-        char *const argv[] = { (char *)self, "--steer", "--job", job, "--restarts", rs,
-                               "--node", (char *)a->node, log_path ? "--log" : NULL,
-                               (char *)log_path, NULL };
+        char *argv[12];
+        int k = 0;
+        argv[k++] = (char *)self;
+        argv[k++] = "--steer";
+        if (once)
+            argv[k++] = "--once";
+        argv[k++] = "--job";
+        argv[k++] = job;
+        argv[k++] = "--restarts";
+        argv[k++] = rs;
+        argv[k++] = "--node";
+        argv[k++] = (char *)a->node;
+        if (log_path) {
+            argv[k++] = "--log";
+            argv[k++] = (char *)log_path;
+        }
+        argv[k] = NULL;
         char *conf = getenv("SLURM_CONF");
         char envconf[4200];
         snprintf(envconf, sizeof(envconf), "SLURM_CONF=%s", conf ? conf : "");
@@ -582,21 +689,124 @@ static void on_request(struct agent *a, unsigned char kind, unsigned char sig, c
                why);
         return;
     }
+    run_ended(a, 0);
+    a->deadline = 0;
     report(a, "checkpointed ckpt.%ld on %s, requeued", a->newest, a->node);
-    start_steering(a, self);
+    start_steering(a, self, 0);
     requeue(a, 0);
+}
+
+/* sbatch --time-total: when this run is checkpointed before its limit. */
+static void plan_run(struct agent *a, const struct ckslurm_job *j)
+{
+    a->run_start = j && j->start_time > 0 ? (time_t)j->start_time : time(NULL);
+    if (!a->total)
+        return;
+    read_time_used(a);
+    long long limit = !j || !j->time_limit ? 0
+                      : j->end_time > a->run_start ? j->end_time - a->run_start : j->time_limit;
+    if (limit <= 0) {
+        logmsg(LOG_INFO, "job %u: no time limit known: no checkpoint before it", a->job);
+        return;
+    }
+    struct ckslurm_run_plan p =
+        a->released ? ckslurm_time_plan(limit, a->total, a->total, a->margin)
+                    : ckslurm_time_plan(limit, a->total, a->used, a->margin);
+    a->deadline = a->run_start + (time_t)p.at;
+    a->last_run = p.last;
+    logmsg(LOG_INFO, "job %u: run %d, limit %lld s, %lld s used before: checkpoint after %lld s%s",
+           a->job, a->runs + 1, limit, a->used, p.at,
+           a->released ? ", then held (released once more)" : p.last ? ", then held (budget)" : "");
+}
+
+static const char *budget_text(long long total, char *buf, size_t n)
+{
+    if (total == CKSLURM_TIME_UNLIMITED)
+        snprintf(buf, n, "UNLIMITED");
+    else
+        snprintf(buf, n, "%lld:%02lld:%02lld", total / 3600, total / 60 % 60, total % 60);
+    return buf;
+}
+
+/* The run's time limit is near: checkpoint, end and requeue it; held
+ * when its budget is used. */
+static void before_limit(struct agent *a, const char *self)
+{
+    char why[400], total[32];
+    if (checkpoint(a, 1, why, sizeof(why)) < 0) {
+        report(a, "checkpoint ckpt.%ld before the time limit failed on %s: %s; the job runs on to "
+               "its limit", a->newest + 1, a->node, why);
+        return;
+    }
+    run_ended(a, a->last_run);
+    budget_text(a->total, total, sizeof(total));
+    if (a->last_run) {
+        report(a, "time budget %s reached (run %d, %lld s used): checkpointed ckpt.%ld on %s and "
+               "held; scontrol release %u runs it once more for its time limit", total, a->runs,
+               a->used, a->newest, a->node, a->job);
+        start_steering(a, self, 1);
+        requeue(a, 1);
+        return;
+    }
+    report(a, "checkpointed ckpt.%ld on %s before the time limit, requeued (run %d, %lld s of %s "
+           "used)", a->newest, a->node, a->runs, a->used, total);
+    start_steering(a, self, 0);
+    requeue(a, 0);
+}
+
+/* What cr_restart says after the restore, into the log: > 0 while it
+ * may say more, 0 at its end. */
+static int log_restart_err(struct agent *a)
+{
+    char text[512];
+    ssize_t r = read(a->restart_err, text, sizeof(text) - 1);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN))
+        return errno == EINTR;
+    if (r <= 0)
+        return 0;
+    while (r > 0 && text[r - 1] == '\n')
+        r--;
+    text[r] = '\0';
+    for (char *c = text; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    if (*text)
+        logmsg(LOG_INFO, "job %u: cr_restart: %s", a->job, text);
+    return 1;
 }
 
 static int supervise(struct agent *a, const char *self)
 {
-    struct pollfd pf[2] = { { a->sock, POLLIN, 0 }, { a->sigfd, POLLIN, 0 } };
+    struct pollfd pf[3] = { { a->sock, POLLIN, 0 }, { a->sigfd, POLLIN, 0 },
+                            { a->restart_err, POLLIN, 0 } };
     for (;;) {
         int st;
         pid_t w = waitpid(a->child, &st, WNOHANG);
-        if (w == a->child)
+        if (w == a->child) {
+            if (a->restart_err >= 0) {
+                fcntl(a->restart_err, F_SETFL, O_NONBLOCK);
+                while (log_restart_err(a) > 0)
+                    ;
+            }
+            logmsg(LOG_INFO, "job %u: ended on %s: %s %d", a->job, a->node,
+                   WIFSIGNALED(st) ? "signal" : "exit status",
+                   WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
             end_like(st);
-        if (poll(pf, pf[0].fd >= 0 ? 2 : 2, -1) < 0 && errno != EINTR)
+        }
+        int wait_ms = -1;
+        if (a->deadline) {
+            time_t now = time(NULL);
+            if (now >= a->deadline) {
+                a->deadline = 0;
+                before_limit(a, self);
+                continue;
+            }
+            wait_ms = (int)(a->deadline - now) * 1000;
+        }
+        if (poll(pf, 3, wait_ms) < 0 && errno != EINTR)
             return 1;
+        if (pf[2].revents & (POLLIN | POLLHUP) && log_restart_err(a) == 0)
+            pf[2].fd = -1;
         if (pf[1].revents & POLLIN) {
             struct signalfd_siginfo si;
             if (read(a->sigfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD)
@@ -622,7 +832,7 @@ static int supervise(struct agent *a, const char *self)
  * revoked), and slurmctld then ends the job ("Killing non-startable batch
  * job: Job credential revoked"): the job would be lost.  Hence 2 s after
  * the job settled (revoked at the requeue, before it settled). */
-static int steer(uint32_t job, uint32_t restarts, const char *from)
+static int steer(uint32_t job, uint32_t restarts, const char *from, int once)
 {
     openlog("ckmig-slurm", LOG_PID, LOG_DAEMON);
     int steered = 0;
@@ -663,6 +873,8 @@ static int steer(uint32_t job, uint32_t restarts, const char *from)
                        req && *req ? req : "", exc && *exc ? " not on " : "",
                        exc && *exc ? exc : "");
             steered = 1;
+            if (once)
+                return 0;   /* held: StartTime=now waits for the release */
             continue;
         }
         logmsg(LOG_WARNING, "job %u: cannot steer: %s", job, ckslurm_strerror(rc));
@@ -680,10 +892,12 @@ int main(int argc, char **argv)
         { "job", 1, 0, 'j' }, { "uid", 1, 0, 'u' }, { "gid", 1, 0, 'g' },
         { "nodes", 1, 0, 'n' }, { "restarts", 1, 0, 'r' }, { "dir", 1, 0, 'd' },
         { "bin", 1, 0, 'b' }, { "node", 1, 0, 'N' }, { "steer", 0, 0, 's' }, { "log", 1, 0, 'l' },
+        { "once", 0, 0, 'o' }, { "time-total", 1, 0, 't' }, { "margin", 1, 0, 'm' },
         { 0, 0, 0, 0 }
     };
-    struct agent a = { .sock = CKSLURM_AGENT_FD, .jobdir = -1, .child = -1, .node = "?" };
-    int c, steer_mode = 0;
+    struct agent a = { .sock = CKSLURM_AGENT_FD, .jobdir = -1, .child = -1, .node = "?",
+                       .restart_err = -1 };
+    int c, steer_mode = 0, once = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'j': a.job = ckslurm_parse_jobid(optarg); break;
@@ -696,6 +910,9 @@ int main(int argc, char **argv)
         case 'N': a.node = optarg; break;
         case 's': steer_mode = 1; break;
         case 'l': open_log(optarg); break;
+        case 'o': once = 1; break;
+        case 't': a.total = strtoll(optarg, NULL, 10); break;
+        case 'm': a.margin = strtoll(optarg, NULL, 10); break;
         default: return 255;
         }
     }
@@ -705,7 +922,7 @@ int main(int argc, char **argv)
     }
     ckslurm_init();
     if (steer_mode)
-        return steer(a.job, a.restarts, a.node);
+        return steer(a.job, a.restarts, a.node, once);
     if (!a.dir || !a.bin || a.uid == 0)
         return 255;
     openlog("ckmig-slurm", LOG_PID, LOG_DAEMON);
@@ -756,19 +973,35 @@ int main(int argc, char **argv)
      * complete when it was sent, has SLURM_RESTART_COUNT. */
     const char *rcount = job_env(&a, "SLURM_RESTART_COUNT");
     a.restarts = rcount ? (uint32_t)strtoul(rcount, NULL, 10) : 0;
+    /* slurmctld's record of the job: its SubmitTime (the incarnation) and
+     * this run's time limit.  Waited for a while when it matters. */
+    struct ckslurm_job j;
+    int have_j = 0;
+    for (int i = 0, tries = a.restarts == 0 || a.total ? 30 : 1; i < tries; i++) {
+        if ((have_j = ckslurm_job_get(a.job, &j) == 0))
+            break;
+        sleep(1);
+    }
+    if (a.restarts == 0 && have_j)
+        a.restarts = j.restarts;
+    int known = a.restarts > 0 || have_j;
     /* A job's first start has no checkpoint of its own: anything there is
      * another incarnation's (job ids are reused) and is removed, when
-     * slurmctld agrees that this is the first start. */
-    struct ckslurm_job j;
-    int known = a.restarts > 0;
-    if (!known && ckslurm_job_get(a.job, &j) == 0) {
-        a.restarts = j.restarts;
-        known = 1;
-    }
-    int fresh = known && a.restarts == 0 && !take_lost_run(&a);
+     * slurmctld agrees that this is the first start and its SubmitTime is
+     * not the one recorded there (then slurmctld lost a run of this job). */
+    int lost = known && a.restarts == 0 && same_incarnation(&a, j.submit_time);
+    int fresh = known && a.restarts == 0 && !lost;
     a.newest = scan_checkpoints(&a, fresh, 0);
+    if (fresh) {
+        unlinkat(a.jobdir, TIME_USED, 0);
+        write_incarnation(&a, j.submit_time);
+    }
     if (!known)
         a.newest = 0;   /* slurmctld away and no count: neither remove nor restore */
+    if (lost && a.newest)
+        logmsg(LOG_WARNING, "job %u: started again with restart count 0 (slurmctld lost a run): "
+               "restoring ckpt.%ld", a.job, a.newest);
+    plan_run(&a, have_j ? &j : NULL);
     int rc = a.newest ? restart_job(&a) : run_job(&a);
     if (rc)
         return rc;

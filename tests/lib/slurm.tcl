@@ -5,7 +5,8 @@
 # /etc/slurm and /etc/munge's running daemon are never used.
 #
 #   slurm_up N ?-conf LINES? ?-plugstack LINES? ?-partition LINE?
-#                         start it all; waits until sinfo shows N idle nodes
+#                         start it all; waits until sinfo shows N idle nodes;
+#                         if it fails, what it started is stopped first
 #   slurm_down            (also run at the end of the file)
 #   slurm_dir             the cluster's directory (conf, logs, state)
 #   slurm_user ?NAME?     an ordinary user (created on first use): ckmigs
@@ -20,6 +21,10 @@
 #   ctld_restart ?SIG?    kill slurmctld and start it again (same state)
 #   ctld_kill ?SIG?, ctld_start   the same in two steps
 #   ctld_job_saved ID     wait until slurmctld's saved state has job ID as it is now
+#   ctld_state_copy / ctld_state_restore COPY   slurmctld's saved state, copied
+#                         aside and put back (slurmctld stopped): its state
+#                         as a SIGKILL seconds after a change leaves it
+#   job_steps_on NODE ID  does NODE's slurmd still have steps of job ID
 #   slurm_logs            the daemons' logs, for a failing test's report
 #   slurm_available       "" or why Slurm cannot run here (tests skip then)
 
@@ -58,6 +63,17 @@ proc ::sl::write {path data {mode 0644}} {
 }
 
 proc slurm_up {n args} {
+    if {[catch {::sl::up $n {*}$args} err opts]} {
+        slurm_down
+        return -options $opts $err
+    }
+}
+
+proc ::sl::alive {pid} {
+    expr {$pid && [file exists /proc/$pid] && ![regexp {State:\s+Z} [file_contents /proc/$pid/status]]}
+}
+
+proc ::sl::up {n args} {
     set extra ""
     set plug ""
     set part ""
@@ -129,7 +145,11 @@ proc ::sl::start_ctld {args} {
     set ::sl::ctld_pid [exec [file join $::env(CKMIG_TOP) tests cluster vcluster] head \
         env SLURM_CONF=$::env(SLURM_CONF) /usr/sbin/slurmctld -D {*}$args \
         >>& [file join $::sl::dir slurmctld.out] &]
-    if {[catch {wait_for_condition {[string match *UP* [lindex [sl scontrol ping] 1]]} 60000 100} err]} {
+    # a slurmctld that exits (a bad slurm.conf) is not waited for
+    if {[catch {wait_for_condition {![::sl::alive $::sl::ctld_pid] ||
+                                    [string match *UP* [lindex [sl scontrol ping] 1]]} 60000 100} err] ||
+        ![::sl::alive $::sl::ctld_pid]} {
+        if {![::sl::alive $::sl::ctld_pid]} { set err "it exited" }
         error "slurmctld did not come up: $err\n[slurm_logs]"
     }
 }
@@ -168,6 +188,21 @@ proc ctld_job_saved {id} {
     slok scontrol update JobId=$id Comment=[jfield $id Comment]
     wait_for_condition {[file exists $f] && [exec stat -c %.9Y $f] > $t} 30000 100
 }
+proc ctld_state_copy {} {
+    set to [file join $::sl::dir ctld.copy.[incr ::sl::seq]]
+    exec cp -a [file join $::sl::dir ctld] $to
+    return $to
+}
+proc ctld_state_restore {copy} {
+    if {[::sl::alive $::sl::ctld_pid]} { error "ctld_state_restore: slurmctld runs" }
+    file delete -force [file join $::sl::dir ctld]
+    exec cp -a $copy [file join $::sl::dir ctld]
+}
+# scontrol listpids asks the node's own slurmd (its spool is node-local)
+proc job_steps_on {node id} {
+    set rc [catch {vc_on $node env SLURM_CONF=$::env(SLURM_CONF) scontrol listpids $id} out]
+    return [expr {$rc == 0 && [regexp -line "^\\d+\\s+$id\\s" $out]}]
+}
 proc ctld_kill {{sig KILL}} { stop_bg $::sl::ctld_pid $sig; set ::sl::ctld_pid 0 }
 proc ctld_start {} { ::sl::start_ctld }
 
@@ -179,12 +214,18 @@ proc slurm_down {} {
     if {$::sl::munged_pid} { stop_bg $::sl::munged_pid TERM; set ::sl::munged_pid 0 }
 }
 
+# The daemons' and agents' logs: their ends printed, and whole copies kept
+# as build/test-logs/FILE.slurm.NAME.log (a failure's start is often early).
 proc slurm_logs {} {
     set out ""
     set root [dict get [vc_env] VC_ROOT]
     set files [glob -nocomplain [file join $::sl::dir *.log] [file join $::sl::dir *.out] \
                    [file join $root nodes * home slurmd.log] [file join $root nodes * home ckmig-slurm.log]]
+    set stem [file rootname [string map {/ _} [file join {*}[lrange [file split $::argv0] end-1 end]]]]
     foreach f [lsort $files] {
+        set name [string map {/ _} [string range $f [string length $root]+1 end]]
+        catch {file mkdir [file join $::env(CKMIG_BUILD) test-logs]
+               file copy -force $f [file join $::env(CKMIG_BUILD) test-logs $stem.$name]}
         # the scheduler's every-2-s debug line says nothing
         set lines [lsearch -all -inline -not [split [file_contents $f] \n] "*sched: Running job scheduler*"]
         set keep [expr {[string match *ckmig-slurm.log $f] ? 80 : 40}]

@@ -59,7 +59,10 @@ proc ::ckmigtest::run_cleanups {args} {
     }
 }
 # tcltest's cleanupTests ends every test file: clean up before it reports.
+# A file that ends otherwise (an error in its setup, outside any test, ends
+# tclsh with `exit 1`) cleans up too: daemons it started are never left.
 trace add execution ::tcltest::cleanupTests enter ::ckmigtest::run_cleanups
+trace add execution exit enter ::ckmigtest::run_cleanups
 
 testConstraint root [expr {[exec id -u] == 0}]
 testConstraint criu [expr {![catch {exec $::env(CKMIG_CRIU) --version} out] ||
