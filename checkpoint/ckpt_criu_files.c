@@ -29,6 +29,8 @@
 #define FD_TYPE_TTY      11
 #define FIFO_DATA_MAGIC  0x59333054u
 #define MM_MAGIC         0x57492820u
+#define CORE_MAGIC       0x55053847u
+#define TASK_STOPPED     3
 #define VMA_FILE_PRIVATE (1u << 6)
 #define VMA_FILE_SHARED  (1u << 7)
 #define REMAP_LINKED     0
@@ -393,12 +395,15 @@ static int mm_record(struct pb *rec, void *arg)
     return 0;
 }
 
-/* Every mm-PID.img of the checkpoint. */
-static int read_maps(int imgfd, struct maps *mp)
+/* Calls fn on every image named PREFIX*.img of the checkpoint. */
+static int each_image(int imgfd, const char *prefix, uint32_t magic,
+                      int (*fn)(const char *name, const unsigned char *buf, size_t len, void *arg),
+                      void *arg)
 {
     int dfd = openat(imgfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
     struct dirent *de;
+    size_t pl = strlen(prefix);
     int rc = 0;
 
     if (!d) {
@@ -408,12 +413,12 @@ static int read_maps(int imgfd, struct maps *mp)
     }
     while (rc == 0 && (de = readdir(d))) {
         size_t l = strlen(de->d_name);
-        if (strncmp(de->d_name, "mm-", 3) || l < 8 || strcmp(de->d_name + l - 4, ".img"))
+        if (strncmp(de->d_name, prefix, pl) || l < pl + 5 || strcmp(de->d_name + l - 4, ".img"))
             continue;
         unsigned char *buf = NULL;
         size_t len = 0;
-        int r = read_image(imgfd, de->d_name, MM_MAGIC, &buf, &len);
-        if (r < 0 || (r > 0 && each_record(buf, len, mm_record, mp) < 0)) {
+        int r = read_image(imgfd, de->d_name, magic, &buf, &len);
+        if (r < 0 || (r > 0 && fn(de->d_name, buf, len, arg) < 0)) {
             errno = r < 0 ? errno : EBADMSG;
             rc = -1;
         }
@@ -421,6 +426,69 @@ static int read_maps(int imgfd, struct maps *mp)
     }
     closedir(d);
     return rc;
+}
+
+static int mm_image(const char *name, const unsigned char *buf, size_t len, void *arg)
+{
+    (void)name;
+    return each_record(buf, len, mm_record, arg);
+}
+
+/* Every mm-PID.img of the checkpoint. */
+static int read_maps(int imgfd, struct maps *mp)
+{
+    return each_image(imgfd, "mm-", MM_MAGIC, mm_image, mp);
+}
+
+struct stopped {
+    struct remaps pids;
+    uint32_t pid;           /* of the core image being read */
+};
+
+/* core-PID.img: core_entry.tc (3) is a process's task_core_entry, whose
+ * task_state (1) is TASK_STOPPED for one stopped at the dump (threads'
+ * core images have no tc). */
+static int core_record(struct pb *rec, void *arg)
+{
+    struct stopped *st = arg;
+    unsigned num, type;
+    uint64_t v = 0;
+    struct pb sub, inner;
+    while (rec->p < rec->end) {
+        if (pb_field(rec, &num, &type, &v, &sub) < 0)
+            return -1;
+        if (type != 2 || num != 3)
+            continue;
+        while (sub.p < sub.end) {
+            if (pb_field(&sub, &num, &type, &v, &inner) < 0)
+                return -1;
+            if (type == 0 && num == 1 && v == TASK_STOPPED && add_id(&st->pids, st->pid) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int core_image(const char *name, const unsigned char *buf, size_t len, void *arg)
+{
+    char *end;
+    long pid = strtol(name + 5, &end, 10);
+    if (pid <= 0 || strcmp(end, ".img"))
+        return 0;
+    ((struct stopped *)arg)->pid = (uint32_t)pid;
+    return each_record(buf, len, core_record, arg);
+}
+
+int ckpt_criu_stopped(int imgfd, uint32_t **vpids, size_t *n)
+{
+    struct stopped st = { 0 };
+    if (each_image(imgfd, "core-", CORE_MAGIC, core_image, &st) < 0) {
+        free(st.pids.ids);
+        return -1;
+    }
+    *vpids = st.pids.ids;
+    *n = st.pids.n;
+    return 0;
 }
 
 void ckpt_criu_files_free(struct ckpt_criu_file *files, size_t n)

@@ -58,9 +58,16 @@ int ckpt_after_action(pid_t init, enum ckpt_after after, int signo, struct ckpt_
     if (sig)
         for (size_t i = 1; i < n; i++)
             kill(pids[i], sig);
+    /* Resuming wakes only what CRIU stopped, not what was stopped before
+     * (ckpt_stopped.c); a signal that ends the job wakes everyone. */
     if (sig != SIGSTOP)
-        for (size_t i = 0; i < n; i++)
-            kill(pids[i], SIGCONT);
+        for (size_t i = 0; i < n; i++) {
+            union sigval v = { .sival_int = CKPT_RESUME_VALUE };
+            if (i == 0 && !sig)
+                sigqueue(pids[0], SIGCONT, v);  /* the init: not passed on */
+            else if (sig || !ckpt_stopped_kept(pids[i]))
+                kill(pids[i], SIGCONT);
+        }
     free(pids);
     return 0;
 }
@@ -441,6 +448,7 @@ int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     m.hash_alg = hasher.alg;
     memcpy(m.hash_nonce, hasher.nonce, sizeof(m.hash_nonce));
     /* before the tailer's threads: the guard is a plain fork */
+    ckpt_stopped_note_live(init);
     guard = ckpt_guard_start(init, &gfd);
     if (guard < 0) {
         ckpt_err_set(e, errno, "cannot start the guard process: %s", strerror(errno));

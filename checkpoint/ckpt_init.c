@@ -146,6 +146,8 @@ static void __attribute__((noreturn)) init_main(char *const argv[], const struct
         int sig = sigwaitinfo(&set, &si);
         if (sig < 0)
             continue;
+        if (sig == SIGCONT && si.si_code == SI_QUEUE && si.si_value.sival_int == CKPT_RESUME_VALUE)
+            continue;   /* ckmig resuming us alone (ckpt_after_action) */
         if (sig != SIGCHLD) {
             kill(-1, sig);  /* everyone in the namespace but us */
             continue;

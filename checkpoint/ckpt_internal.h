@@ -14,6 +14,10 @@ extern "C" {
 #define CKPT_SELF_SIGNAL     (SIGRTMIN + 6)
 #define CKPT_SELF_DONE       1
 #define CKPT_SELF_RESTARTED  2
+/* si_value of the SIGCONT (sigqueue) that resumes a job's init after a
+ * dump or a restore: the init does not forward that one to the job (it
+ * would wake processes that were stopped before; ckpt_stopped.c). */
+#define CKPT_RESUME_VALUE    0x636b7263
 
 /* ckpt_hash.c: hashes the files CRIU writes into dir while it writes them. */
 struct ckpt_tailer;
@@ -136,6 +140,18 @@ int ckpt_criu_files(int imgfd, struct ckpt_criu_file **files, size_t *n, struct 
 void ckpt_criu_files_free(struct ckpt_criu_file *files, size_t n);
 /* Writes the data a FIFO held at the dump (fifo-data.img) into wfd. */
 int ckpt_criu_fifo_data(int imgfd, uint32_t pipe_id, int wfd, struct ckpt_err *e);
+/* The processes (PIDs in the job's namespace) that were stopped at the
+ * dump, from their core images; caller frees *vpids. */
+int ckpt_criu_stopped(int imgfd, uint32_t **vpids, size_t *n);
+
+/* ckpt_stopped.c: processes of the job that stay stopped when the job is
+ * resumed after a dump or a restore (CRIU runs with --leave-stopped, and
+ * resuming every process would wake one the job or its user had stopped,
+ * which CRIU itself leaves stopped).  One job per process: a set noted
+ * before the dump (from /proc) or after the restore (from the images). */
+void ckpt_stopped_note_live(pid_t init);
+int ckpt_stopped_note_images(pid_t init, int imgfd);
+bool ckpt_stopped_kept(pid_t pid);
 
 /* ckpt_reopen.c: descriptors handed to CRIU with --inherit-fd fd[N]:KEY.
  * CRIU looks a file up by its path without the leading '/', and uses our

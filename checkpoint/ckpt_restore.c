@@ -193,6 +193,9 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
      * images, else they die here. */
     int pr = ckpt_pending_finish(pages, e);
     pages = NULL;
+    if (pr == 0 && ckpt_stopped_note_images(init, pin.imgfd) < 0)
+        pr = ckpt_err_set(e, EBADMSG, "cannot read the checkpoint's core images: %s",
+                          strerror(errno));
     if (pr < 0 || ckpt_after_action(init, CKPT_AFTER_CONT, 0, e) < 0) {
         kill(init, SIGKILL);    /* the namespace goes with its init */
         waitpid(init, NULL, 0);

@@ -267,3 +267,37 @@ TEST(CkptCriuFiles, RefusesDamagedImagesEveryWay)
         image(0x56303138u, { file_entry(1, 1, reg(1, std::string("/a\0b", 4), 0, 0, 1, 0)) }));
     EXPECT_EQ(-1, ckpt_criu_files(d.fd, &f, &n, &e));
 }
+
+// core-PID.img: core_entry.tc (3) holds task_core_entry.task_state (1);
+// 3 = TASK_STOPPED.  Threads' core images have no tc.  The resume after a
+// dump or a restore leaves those processes stopped (ckpt_stopped.c).
+TEST(CkptCriuFiles, CoreImagesSayWhichProcessesWereStopped)
+{
+    Dir d;
+    auto core = [](uint32_t state, bool with_tc) {
+        std::string tc, c, ti;
+        vfield(tc, 1, state);
+        vfield(tc, 2, 0);
+        bfield(tc, 13, "sh");   // comm: a length-delimited field inside tc
+        vfield(c, 1, 1);        // mtype
+        bfield(ti, 1, std::string(8, '\0'));
+        bfield(c, 2, ti);
+        if (with_tc)
+            bfield(c, 3, tc);
+        return image(0x55053847u, { c });
+    };
+    put(d.path + "/core-1.img", core(1, true));    // alive: the init
+    put(d.path + "/core-7.img", core(3, true));    // stopped
+    put(d.path + "/core-8.img", core(3, false));   // a thread: no tc
+    put(d.path + "/core-12.img", core(2, true));   // dead (zombie)
+    put(d.path + "/mm-7.img", image(0x57492820u, {}));
+    uint32_t *v = nullptr;
+    size_t n = 0;
+    ASSERT_EQ(0, ckpt_criu_stopped(d.fd, &v, &n));
+    ASSERT_EQ(1u, n);
+    EXPECT_EQ(7u, v[0]);
+    free(v);
+    std::string bad = core(3, true);
+    put(d.path + "/core-9.img", bad.substr(0, bad.size() - 1));
+    EXPECT_EQ(-1, ckpt_criu_stopped(d.fd, &v, &n));
+}
