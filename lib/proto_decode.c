@@ -318,6 +318,8 @@ int proto_decode(const char *body, size_t len, struct pbs_msg *m, char *err, siz
 {
 	struct sax_state st;
 	xmlSAXHandler h;
+	const char *nul = memchr(body, '\0', len);
+	size_t xlen = nul ? (size_t)(nul - body) : len;
 	int rc;
 
 	msg_init(m);
@@ -332,6 +334,10 @@ int proto_decode(const char *body, size_t len, struct pbs_msg *m, char *err, siz
 		snprintf(err, errlen, "document too large");
 		return PBSE_IVALREQ;
 	}
+	/* the XML ends at the first NUL; the rest is the request's blob */
+	if (nul && !m->blob)
+		msg_set_blob(m, nul + 1, len - xlen - 1);
+	len = xlen;
 	if (prolog_has_dtd(body, len)) {
 		snprintf(err, errlen, "DTDs and entities are not accepted");
 		return PBSE_IVALREQ;

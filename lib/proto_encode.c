@@ -114,5 +114,9 @@ void proto_encode(const struct pbs_msg *m, struct buf *out)
 		buf_puts(out, "</script>");
 	}
 	buf_puts(out, "</req>");
+	if (m->blob) {
+		buf_append(out, "", 1);
+		buf_append(out, m->blob, m->blob_len);
+	}
 }
 

@@ -156,6 +156,7 @@ void msg_free(struct pbs_msg *m)
 	free(m->id);
 	free(m->text);
 	free(m->script);
+	free(m->blob);
 	attrl_free(&m->attrs);
 	attrl_free(&m->args);
 	for (o = m->objs; o; o = n) {
@@ -211,6 +212,14 @@ const char *msg_arg(const struct pbs_msg *m, const char *name)
 const char *msg_attr(const struct pbs_msg *m, const char *name, const char *resource)
 {
 	return attrl_get(&m->attrs, name, resource);
+}
+
+void msg_set_blob(struct pbs_msg *m, const void *p, size_t n)
+{
+	free(m->blob);
+	m->blob = xmalloc(n ? n : 1);
+	memcpy(m->blob, p, n);
+	m->blob_len = n;
 }
 
 void msg_set_script(struct pbs_msg *m, const char *script)

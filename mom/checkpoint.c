@@ -550,8 +550,15 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 	 * migratable before the checkpoint_hold update (ckmig patch 0003).
 	 * Failure: the comment first, so that what the server itself says
 	 * on hearing the refusal ("migration failed: ...") is what stays. */
-	if (ok && ck->reply_conn >= 0)
-		reply_deferred(m, ck->reply_conn, 0, remote ? PBS_CHECKPOINT_MIGRATE : 0, "");
+	if (ok && ck->reply_conn >= 0) {
+		/* a node-local checkpoint copied to the target says so (the
+		 * report that follows carries checkpoint_host) */
+		char moved[300] = "";
+
+		if (j->ckpt_host)
+			snprintf(moved, sizeof(moved), "checkpoint copied to %s", j->ckpt_host);
+		reply_deferred(m, ck->reply_conn, 0, remote ? PBS_CHECKPOINT_MIGRATE : 0, moved);
+	}
 	fault_point(FAULT_MOM_CKPT_ANSWERED);
 	if (ok || alter.head)   /* (a walltime one's failure has sent its comment) */
 		send_alterjob_args(m, j, &alter, ok ? (kind_ends_job(ck->kind) ? "checkpoint_hold" :

@@ -5,7 +5,7 @@
  * SIGSTOP), a child of the MOM connects to the target MOM with the
  * cluster key and sends the checkpoint directory (its images, layers and
  * their parent links) and the output bytes the image expects (NAME.OU,
- * NAME.ER) as CkptXfer requests, 4 MiB a frame (base64 in the XML body),
+ * NAME.ER) as CkptXfer requests, 4 MiB a frame (raw, after the XML),
  * each answered before the next; then "commit". Each step waits at most
  * $checkpoint_xfer_timeout, the whole copy at most $checkpoint_timeout.
  * The child dies with the MOM (PDEATHSIG): a MOM restarted mid-copy finds
@@ -29,7 +29,6 @@
 
 #define LOG_PREFIX "xfer: "
 #include "checkpoint/libckpt.h"
-#include "lib/base64.h"
 #include "lib/fault.h"
 #include "lib/log.h"
 #include "lib/pbs_error.h"
@@ -138,8 +137,6 @@ static int send_file(struct xs *x, int dfd, const char *name, const char *path, 
 	while (off < (long long)st.st_size) {
 		size_t want = (long long)st.st_size - off < CHUNK ? (size_t)(st.st_size - off) : CHUNK;
 		ssize_t got = pread(fd, buf, want, off);
-		char *enc;
-
 		if (got <= 0) {
 			snprintf(x->err, sizeof(x->err), "cannot read %s: %s", path,
 				 got < 0 ? strerror(errno) : "shorter than it was");
@@ -149,9 +146,7 @@ static int send_file(struct xs *x, int dfd, const char *name, const char *path, 
 		msg_add_arg(&req, "path", path);
 		snprintf(b, sizeof(b), "%lld", off);
 		msg_add_arg(&req, "off", b);
-		enc = base64_encode(buf, (size_t)got);
-		msg_add_arg(&req, "data", enc);
-		free(enc);
+		msg_set_blob(&req, buf, (size_t)got);
 		if (step(x, &req))
 			goto out;
 		off += got;

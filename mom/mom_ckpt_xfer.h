@@ -22,8 +22,8 @@
 extern "C" {
 #endif
 
-/* bytes of a checkpoint per CkptXfer data request (base64: 4/3 of it in
- * the frame, well under PROTO_MAX_BODY) */
+/* bytes of a checkpoint per CkptXfer data request (the request's blob,
+ * well under PROTO_MAX_BODY) */
 #define MOM_XFER_CHUNK (4u << 20)
 
 /* ckpt_run.xfer_phase */
@@ -41,7 +41,7 @@ enum { XFER_FAILED = 0, XFER_MOVED = 1, XFER_WAIT = 2 };
 int mom_xfer_step_done(struct mom *m, struct mom_job *j, int ok, char *why, size_t whylen);
 
 /* The target's side: one CkptXfer request (args op=begin|mkdir|link|
- * file|data|commit). Fills reply. */
+ * file|data|commit; data's bytes are the request's blob). Fills reply. */
 void mom_xfer_request(struct mom *m, unsigned long conn, struct pbs_msg *req,
 		      struct pbs_msg *reply);
 /* A connection closed: a copy it had not committed is removed. */

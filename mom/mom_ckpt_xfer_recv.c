@@ -28,7 +28,6 @@
 
 #define LOG_PREFIX "xfer: "
 #include "checkpoint/libckpt.h"
-#include "lib/base64.h"
 #include "lib/fault.h"
 #include "lib/log.h"
 #include "lib/pbs_error.h"
@@ -333,28 +332,22 @@ static int x_file(struct xfer_in *x, struct pbs_msg *req, char *err, size_t n)
 
 static int x_data(struct xfer_in *x, struct pbs_msg *req, char *err, size_t n)
 {
-	const char *p = msg_arg(req, "path"), *off = msg_arg(req, "off"), *data = msg_arg(req, "data");
-	unsigned char *buf;
-	long len;
+	const char *p = msg_arg(req, "path"), *off = msg_arg(req, "off");
+	long long len = (long long)req->blob_len;
 
 	if (x->fd < 0 || !p || !x->path || strcmp(p, x->path) || !off || atoll(off) != x->off ||
-	    !data) {
+	    !req->blob) {
 		snprintf(err, n, "data out of order in a checkpoint copy");
 		return PBSE_IVALREQ;
 	}
-	buf = xmalloc(CHUNK);
-	len = base64_decode(data, buf, CHUNK);
-	if (len < 0 || x->off + len > x->size) {
-		free(buf);
+	if (len > (long long)CHUNK || x->off + len > x->size) {
 		snprintf(err, n, "bad data for %s", x->path);
 		return PBSE_IVALREQ;
 	}
-	if (pwrite_all(x->fd, buf, (size_t)len, x->off) < 0) {
-		free(buf);
+	if (pwrite_all(x->fd, req->blob, (size_t)len, x->off) < 0) {
 		snprintf(err, n, "cannot write %s: %s", x->path, strerror(errno));
 		return PBSE_SYSTEM;
 	}
-	free(buf);
 	x->off += len;
 	if (x->off == x->size) {
 		if (fdatasync(x->fd) < 0) {

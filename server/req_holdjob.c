@@ -46,7 +46,8 @@ static void ckpt_relay_cb(struct server *s, void *vctx, int code, struct pbs_msg
 	} else {
 		log_job(PBSEVENT_JOB, j->id, "%s accepted by MOM (%s)",
 			ctx->type == PBS_BATCH_HoldJob ? "checkpoint and hold" : "checkpoint",
-			aux == PBS_CHECKPOINT_MIGRATE ? "migratable" : "restart on this node only");
+			aux == PBS_CHECKPOINT_MIGRATE ? "migratable" :
+			text ? text : "restart on this node only");
 	}
 	ckmig_answered(s, j, code, aux, ctx->type == PBS_BATCH_HoldJob ? ctx->hold_set : 0, text);
 	if (ctx->done)

@@ -245,7 +245,7 @@ void ckmig_answered(struct server *s, struct job *j, int code, int aux, int hold
 	if (j->state == JOB_STATE_RUNNING && j->substate == JOB_SUBSTATE_RUNNING)
 		svr_setjobstate(s, j, JOB_STATE_RUNNING, JOB_SUBSTATE_RERUN);
 	ckmig_set(s, j, CKMIG_STOPPING, aux == PBS_CHECKPOINT_MIGRATE ? "migratable checkpoint" :
-		  "checkpoint restarts on this node only");
+		  text ? text : "checkpoint restarts on this node only");
 }
 
 void ckmig_reported(struct server *s, struct job *j, int hold, int migratable,
