@@ -521,9 +521,12 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 			log_job(PBSEVENT_ERROR, j->jobid, "cannot apply depth %d in %s: %s",
 				o.depth, ck->dir, why);
 		why[0] = '\0';
-		log_job(PBSEVENT_JOB, j->jobid, "%s checkpoint done: %s%s%s", kind_name(ck->kind),
-			image, remote ? " (shared directory: migratable)" :
-			j->ckpt_host ? " (copied to " : "", j->ckpt_host && !remote ? j->ckpt_host : "");
+		if (j->ckpt_host)
+			log_job(PBSEVENT_JOB, j->jobid, "%s checkpoint done: %s (copied to %s)",
+				kind_name(ck->kind), image, j->ckpt_host);
+		else
+			log_job(PBSEVENT_JOB, j->jobid, "%s checkpoint done: %s%s", kind_name(ck->kind),
+				image, remote ? " (shared directory: migratable)" : "");
 		walltime_ckpt_measured(m, now_ms() - ck->started_ms, ckpt_dir_bytes(image));
 		if (kind_ends_job(ck->kind)) {
 			j->held = 1;

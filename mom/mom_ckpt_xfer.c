@@ -6,7 +6,8 @@
  * cluster key and sends the checkpoint directory (its images, layers and
  * their parent links) and the output bytes the image expects (NAME.OU,
  * NAME.ER) as CkptXfer requests, 4 MiB a frame (raw, after the XML),
- * each answered before the next; then "commit". Each step waits at most
+ * two data frames in flight, every other step answered before the next;
+ * then "commit". Each step waits at most
  * $checkpoint_xfer_timeout, the whole copy at most $checkpoint_timeout.
  * The child dies with the MOM (PDEATHSIG): a MOM restarted mid-copy finds
  * the phase in the job file and resumes the job. */
@@ -47,29 +48,67 @@ struct xs {
 	const char *jobid;
 	int timeout_ms;
 	int chunks;
+	int inflight;             /* requests sent, not yet answered */
 	char err[1024];
 };
 
-static int step(struct xs *x, struct pbs_msg *req)
-{
-	struct pbs_msg reply;
-	int rc;
+/* Answers to requests sent: up to WINDOW data chunks are on their way
+ * while the next is read, so reading here, the network and writing there
+ * overlap. The target answers in order; any refusal ends the copy. */
+#define WINDOW 2
 
-	memset(&reply, 0, sizeof(reply));
-	rc = proto_call(x->fd, req, &reply, &x->ses, x->timeout_ms, x->err, sizeof(x->err));
+static int answered(struct xs *x, int rc, struct pbs_msg *reply)
+{
 	if (rc == PBSE_TIMEOUT)
 		snprintf(x->err, sizeof(x->err), "no answer from the target within %d s",
 			 x->timeout_ms / 1000);
 	else if (rc && !x->err[0])
 		snprintf(x->err, sizeof(x->err), "%s", pbse_to_txt(rc));
-	else if (!rc && reply.code) {
-		snprintf(x->err, sizeof(x->err), "%s", reply.text && reply.text[0] ? reply.text :
-			 pbse_to_txt(reply.code));
-		rc = reply.code;
+	else if (!rc && (!reply->is_reply || reply->code)) {
+		snprintf(x->err, sizeof(x->err), "%s", reply->text && reply->text[0] ? reply->text :
+			 pbse_to_txt(reply->code ? reply->code : PBSE_PROTOCOL));
+		rc = reply->code ? reply->code : PBSE_PROTOCOL;
 	}
-	msg_free(&reply);
-	msg_free(req);
+	msg_free(reply);
 	return rc;
+}
+
+/* Wait until at most keep requests are unanswered. */
+static int drain(struct xs *x, int keep)
+{
+	int rc = 0;
+
+	while (!rc && x->inflight > keep) {
+		struct pbs_msg reply;
+
+		memset(&reply, 0, sizeof(reply));
+		rc = proto_recv(x->fd, &reply, &x->ses, x->timeout_ms, x->err, sizeof(x->err));
+		rc = answered(x, rc, &reply);
+		x->inflight--;
+	}
+	return rc;
+}
+
+/* Send req (freed); with wait, until every request is answered. */
+static int send_req(struct xs *x, struct pbs_msg *req, int wait)
+{
+	int rc = drain(x, wait ? 0 : WINDOW - 1);
+
+	if (!rc) {
+		rc = proto_send(x->fd, req, &x->ses);
+		if (rc)
+			snprintf(x->err, sizeof(x->err), "cannot send to the target: %s",
+				 strerror(errno));
+		else
+			x->inflight++;
+	}
+	msg_free(req);
+	return rc ? rc : wait ? drain(x, 0) : 0;
+}
+
+static int step(struct xs *x, struct pbs_msg *req)
+{
+	return send_req(x, req, 1);
 }
 
 static void req_op(struct xs *x, struct pbs_msg *req, const char *op)
@@ -147,7 +186,7 @@ static int send_file(struct xs *x, int dfd, const char *name, const char *path, 
 		snprintf(b, sizeof(b), "%lld", off);
 		msg_add_arg(&req, "off", b);
 		msg_set_blob(&req, buf, (size_t)got);
-		if (step(x, &req))
+		if (send_req(x, &req, 0))
 			goto out;
 		off += got;
 		if (++x->chunks == 1)

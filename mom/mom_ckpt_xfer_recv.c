@@ -348,6 +348,8 @@ static int x_data(struct xfer_in *x, struct pbs_msg *req, char *err, size_t n)
 		snprintf(err, n, "cannot write %s: %s", x->path, strerror(errno));
 		return PBSE_SYSTEM;
 	}
+	/* to disk now, so that the file's fdatasync has little left to wait for */
+	sync_file_range(x->fd, x->off, len, SYNC_FILE_RANGE_WRITE);
 	x->off += len;
 	if (x->off == x->size) {
 		if (fdatasync(x->fd) < 0) {
@@ -359,6 +361,29 @@ static int x_data(struct xfer_in *x, struct pbs_msg *req, char *err, size_t n)
 	if (++x->chunks == 1)
 		fault_point(FAULT_MOM_XFER_RECEIVED);
 	return 0;
+}
+
+/* The copy's directories (its files were synced as each ended). */
+static int fsync_dirs(int cfd)
+{
+	DIR *d = fdopendir(dup(cfd));
+	struct dirent *de;
+	int rc = 0;
+
+	while (d && (de = readdir(d))) {
+		int fd;
+
+		if (!layer_name(de->d_name))
+			continue;
+		fd = openat(cfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) < 0)
+			rc = -1;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+	return !d || rc < 0 || fsync(cfd) < 0 ? -1 : 0;
 }
 
 /* Verified, then renamed into place: nothing unverified is ever a
@@ -380,7 +405,7 @@ static int x_commit(struct mom *m, struct xfer_in *x, char *err, size_t n)
 		snprintf(err, n, "checkpoint copy incomplete");
 		return PBSE_IVALREQ;
 	}
-	if (syncfs(x->cfd) < 0) {
+	if (fsync_dirs(x->cfd) < 0) {
 		snprintf(err, n, "cannot sync the copy: %s", strerror(errno));
 		return PBSE_SYSTEM;
 	}
