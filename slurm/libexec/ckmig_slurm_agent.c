@@ -659,6 +659,15 @@ static void end_like(int st)
     exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
 }
 
+/* The job ended by itself while a checkpoint was tried (the dump then
+ * fails: no such tree): not a failure to report.  Looked at, not reaped:
+ * supervise() reaps it. */
+static int job_ended(const struct agent *a)
+{
+    siginfo_t si = { .si_pid = 0 };
+    return waitid(P_PID, (id_t)a->child, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid;
+}
+
 static void on_request(struct agent *a, unsigned char kind, unsigned char sig, const char *self)
 {
     char why[400];
@@ -672,7 +681,7 @@ static void on_request(struct agent *a, unsigned char kind, unsigned char sig, c
     if (kind == CKSLURM_MSG_CHECKPOINT) {
         if (checkpoint(a, 0, why, sizeof(why)) == 0)
             report(a, "checkpointed ckpt.%ld on %s", a->newest, a->node);
-        else
+        else if (!job_ended(a))
             report(a, "checkpoint ckpt.%ld failed on %s: %s", a->newest + 1, a->node, why);
         return;
     }
@@ -685,8 +694,11 @@ static void on_request(struct agent *a, unsigned char kind, unsigned char sig, c
         return;
     }
     if (checkpoint(a, 1, why, sizeof(why)) < 0) {
-        report(a, "checkpoint ckpt.%ld failed on %s: %s; the job goes on", a->newest + 1, a->node,
-               why);
+        if (job_ended(a))
+            logmsg(LOG_INFO, "job %u: ended during its checkpoint", a->job);
+        else
+            report(a, "checkpoint ckpt.%ld failed on %s: %s; the job goes on", a->newest + 1,
+                   a->node, why);
         return;
     }
     run_ended(a, 0);
@@ -734,8 +746,11 @@ static void before_limit(struct agent *a, const char *self)
 {
     char why[400], total[32];
     if (checkpoint(a, 1, why, sizeof(why)) < 0) {
-        report(a, "checkpoint ckpt.%ld before the time limit failed on %s: %s; the job runs on to "
-               "its limit", a->newest + 1, a->node, why);
+        if (job_ended(a))
+            logmsg(LOG_INFO, "job %u: ended during its checkpoint before the limit", a->job);
+        else
+            report(a, "checkpoint ckpt.%ld before the time limit failed on %s: %s; the job runs "
+                   "on to its limit", a->newest + 1, a->node, why);
         return;
     }
     run_ended(a, a->last_run);

@@ -10,6 +10,9 @@
 #   slurm_down            (also run at the end of the file)
 #   slurm_dir             the cluster's directory (conf, logs, state)
 #   slurm_user ?NAME?     an ordinary user (created on first use): ckmigs
+#   slurm_home USER       USER's directory for this cluster's jobs (sbatch's
+#                         -D), ~USER/ckmig-VC_NAME: the home is the machine's,
+#                         shared by test runs side by side (lanes)
 #   sl ?-user U? CMD ARGS...   a Slurm client command on the head, as U
 #                         (default root); returns {exit-status stdout stderr}
 #   slok ?-user U? CMD ARGS... same, stdout only, an error unless exit 0
@@ -53,6 +56,16 @@ testConstraint slurm [expr {[slurm_available] eq ""}]
 proc slurm_user {{name ckmigs}} {
     test_user $name
     return $name
+}
+
+proc slurm_home {user} {
+    set d [file join [file normalize ~$user] ckmig-[dict get [vc_env] VC_NAME]]
+    if {![file isdirectory $d]} {
+        file mkdir $d
+        exec chown $user: $d
+        at_cleanup [list file delete -force $d]
+    }
+    return $d
 }
 
 proc ::sl::write {path data {mode 0644}} {
@@ -268,8 +281,7 @@ proc slok {args} {
 proc sbatch {user script args} {
     set f [file join $::sl::dir job.[incr ::sl::seq].sh]
     ::sl::write $f $script 0644
-    set home [file normalize ~$user]
-    set out [slok -user $user sbatch --parsable -D $home {*}$args $f]
+    set out [slok -user $user sbatch --parsable -D [slurm_home $user] {*}$args $f]
     return [lindex [split [string trim $out] {;}] 0]
 }
 
