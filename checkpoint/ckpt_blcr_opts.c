@@ -14,6 +14,7 @@ enum {
     O_CONT, O_SYNC, O_NOSYNC, O_IGNORED, O_VERSION, O_OWNER, O_HOOK_OK, O_HOOK_ARGS,
     O_HOOK_TEMP, O_HOOK_ENV, O_HOOK_PERM, O_HOOK_ALL, O_RELOCATE, O_VERBOSE, O_SAVE_EXE,
     O_SAVE_PRIVATE, O_SAVE_SHARED, O_SAVE_ALL, O_SAVE_NONE, O_CONTEXT, O_LIVE, O_NOLIVE,
+    O_LAZY,
 };
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -258,6 +259,7 @@ static const struct option rst_longopts[] = {
     { "run-on-fail-perm", required_argument, NULL, O_HOOK_PERM },
     { "run-on-failure", required_argument, NULL, O_HOOK_ALL },
     { "relocate", required_argument, NULL, O_RELOCATE },
+    { "lazy", no_argument, NULL, O_LAZY },      /* ckmig's own: post-copy */
     { "restore-pid", no_argument, NULL, O_IGNORED },
     { "no-restore-pid", no_argument, NULL, O_IGNORED },
     { "restore-pgid", no_argument, NULL, O_IGNORED },
@@ -336,6 +338,7 @@ int ckpt_parse_restart_args(int argc, char *const argv[], struct ckpt_restart_ar
                 goto out;
             a->nreloc++;
             break;
+        case O_LAZY: a->lazy = true; break;
         case 'q': a->quiet = true; break;
         case O_VERBOSE: a->verbose = true; break;
         case 'v': a->version = true; break;

@@ -5,6 +5,7 @@
 #include "checkpoint/libckpt.h"
 
 #include <signal.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -197,6 +198,23 @@ struct ckpt_source {
 int ckpt_source_open(const char *path, bool secure, struct ckpt_source *s, struct ckpt_err *e);
 /* Closes; removes an unpacked copy. */
 void ckpt_source_close(struct ckpt_source *s);
+
+/* ckpt_lazy.c: `criu lazy-pages` reading ddir (open on imgfd) with its
+ * socket in work; returns its pid once it listens, or -1 and e. */
+pid_t ckpt_lazy_daemon_start(const char *criu, const char *ddir, int imgfd, const char *work,
+                             bool verbose, struct ckpt_err *e);
+void ckpt_lazy_daemon_stop(pid_t daemon);
+/* Waits for the restore; if the daemon dies first, kills the restore
+ * (*daemon = -1, -1 and e).  *ws: the restore's status. */
+int ckpt_lazy_restore_wait(pid_t restore, pid_t *daemon, const char *work, int *ws,
+                           struct ckpt_err *e);
+/* Takes over pin, src and work (the daemon reads them) once the job runs. */
+struct ckpt_lazy *ckpt_lazy_adopt(pid_t daemon, struct ckpt_pinned *pin, struct ckpt_source *src,
+                                  const char *work, const struct timespec *start, bool quiet,
+                                  struct ckpt_err *e);
+pid_t ckpt_lazy_pid(const struct ckpt_lazy *l);
+/* The daemon ended with status: cleans up; a failure kills init's job. */
+void ckpt_lazy_reaped(struct ckpt_lazy *l, int status, pid_t init);
 
 /* ckpt_save.c: --save-* (see there). */
 struct ckpt_save_plan;

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The image must be the one the caller restarts: a directory its owner
@@ -64,7 +65,10 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     int ws = 0, dfd = -1;
     struct ckpt_pinned pin = { .dfd = -1, .imgfd = -1 };
     struct ckpt_pending *pages = NULL;
+    pid_t lazyd = -1;
+    struct timespec start;
 
+    clock_gettime(CLOCK_MONOTONIC, &start);
     memset(m, 0, sizeof(*m));
     ckpt_phase("ckpt_restore", NULL);
     if (geteuid() != 0) {
@@ -121,7 +125,12 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     snprintf(pidfile, sizeof(pidfile), "%s/pid", work);
     snprintf(logpath, sizeof(logpath), "%s/restore.log", work);
 
-    argv = calloc(16 + 2 * inh.n, sizeof(*argv));
+    /* --lazy: the daemon must listen before CRIU restores (it connects
+     * to the daemon's socket in the same work directory). */
+    if (o->lazy && (lazyd = ckpt_lazy_daemon_start(criu, ddir, pin.imgfd, work, o->verbose,
+                                                   e)) < 0)
+        goto out;
+    argv = calloc(17 + 2 * inh.n, sizeof(*argv));
     fdargs = calloc(inh.n + 1, sizeof(*fdargs));
     keep = calloc(inh.n + 1, sizeof(*keep));
     if (!argv || !fdargs || !keep) {
@@ -144,6 +153,8 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     argv[a++] = pidfile;
     argv[a++] = "--file-locks";
     argv[a++] = "--leave-stopped";     /* until the pages have verified */
+    if (o->lazy)
+        argv[a++] = "--lazy-pages";
     for (size_t i = 0; i < inh.n; i++) {
         if (asprintf(&fdargs[i], "fd[%d]:%s", inh.v[i].fd, inh.v[i].key) < 0) {
             fdargs[i] = NULL;
@@ -163,7 +174,10 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
         goto out;
     }
-    if (ckpt_criu_wait(child, 0, &ws) < 0 || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+    if (lazyd > 0 && ckpt_lazy_restore_wait(child, &lazyd, work, &ws, e) < 0)
+        goto out;
+    if ((lazyd <= 0 && ckpt_criu_wait(child, 0, &ws) < 0) || !WIFEXITED(ws) ||
+        WEXITSTATUS(ws) != 0) {
         char errs[700];
         int code = ckpt_criu_log_errors(logpath, errs, sizeof(errs));
         /* The work directory goes; its log stays beside it, as
@@ -206,7 +220,21 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         goto out;
     }
     ckpt_phase("ckpt_restore", "pages");
+    if (lazyd > 0) {
+        /* the daemon still reads the pinned images: they stay until it ends */
+        struct ckpt_lazy *l = ckpt_lazy_adopt(lazyd, &pin, &src, work, &start, false, e);
+        if (!l) {
+            kill(init, SIGKILL);
+            waitpid(init, NULL, 0);
+            init = -1;
+            goto out;
+        }
+        *o->lazy_out = l;
+        lazyd = -1;
+        work_made = false;
+    }
 out:
+    ckpt_lazy_daemon_stop(lazyd);
     ckpt_pending_free(pages);
     explicit_bzero(key, sizeof(key));
     ckpt_unpin(&pin);

@@ -30,8 +30,9 @@ static int job_status(pid_t init, int init_status)
     return init_status;
 }
 
-/* Reaps exited children; returns 1 with *status once init has ended. */
-static int reap(pid_t init, int *status)
+/* Reaps exited children; returns 1 with *status once init has ended.
+ * A lazy restore's pages daemon (*lazy) is handed its status and gone. */
+static int reap(pid_t init, int *status, struct ckpt_lazy **lazy)
 {
     for (;;) {
         siginfo_t si;
@@ -49,6 +50,10 @@ static int reap(pid_t init, int *status)
             return 1;
         }
         waitpid(si.si_pid, &st, 0);
+        if (*lazy && si.si_pid == ckpt_lazy_pid(*lazy)) {
+            ckpt_lazy_reaped(*lazy, st, init);
+            *lazy = NULL;
+        }
     }
 }
 
@@ -56,6 +61,7 @@ int ckpt_supervise(pid_t init, const struct ckpt_supervise_opts *o, struct ckpt_
 {
     sigset_t set;
     int sfd = -1, lfd = -1, status = 0, rc = -1;
+    struct ckpt_lazy *lazy = o ? o->lazy : NULL;
 
     ckpt_forward_set(&set);
     sigprocmask(SIG_BLOCK, &set, NULL);
@@ -69,7 +75,7 @@ int ckpt_supervise(pid_t init, const struct ckpt_supervise_opts *o, struct ckpt_
         lfd = ckpt_self_listen(init, &ignore);  /* without it, only self-checkpoints fail */
     }
     for (;;) {
-        if (reap(init, &status)) {
+        if (reap(init, &status, &lazy)) {
             rc = status;
             break;
         }
@@ -88,6 +94,7 @@ int ckpt_supervise(pid_t init, const struct ckpt_supervise_opts *o, struct ckpt_
             ckpt_self_serve(lfd, init, o->secure);
     }
 out:
+    ckpt_lazy_end(lazy);
     if (sfd >= 0)
         close(sfd);
     if (lfd >= 0)

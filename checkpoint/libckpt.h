@@ -87,7 +87,14 @@ struct ckpt_supervise_opts {
     bool serve_self;        /* accept checkpoint requests from inside the job */
     bool secure;            /* setuid caller: ignore $CKMIG_CRIU / $CKMIG_CKPT_KEY */
     bool quiet;
+    /* cr_restart --lazy: the job needs this daemon until its last page
+     * is in; if it fails, the job is killed (ckpt_lazy.c). */
+    struct ckpt_lazy *lazy;
 };
+/* A lazy restore's pages daemon and what it reads, until it ends. */
+struct ckpt_lazy;
+/* After the job has ended: stops the daemon if it still runs, cleans up. */
+void ckpt_lazy_end(struct ckpt_lazy *l);
 /* Forwards signals to the job, serves self-checkpoint requests, reaps, and
  * returns the job's wait status (as waitpid would give it for the job). */
 int ckpt_supervise(pid_t init, const struct ckpt_supervise_opts *o, struct ckpt_err *e);
@@ -284,6 +291,10 @@ struct ckpt_restore_opts {
     /* Descriptors to hand CRIU for paths it would otherwise open (saved
      * copies, say); see struct ckpt_inherits in ckpt_internal.h.  NULL: none. */
     const struct ckpt_inherits *inherit;
+    /* --lazy: the job runs before its memory is in (ckpt_lazy.c); the
+     * pages' daemon is handed back in *lazy_out, for ckpt_supervise. */
+    bool lazy;
+    struct ckpt_lazy **lazy_out;
 };
 /* Verifies, checks the job's files, restores with CRIU as our child (the
  * caller must be a child subreaper); returns the restored init's pid. */
@@ -336,6 +347,7 @@ struct ckpt_restart_args {
     struct ckpt_relocation reloc[16];
     size_t nreloc;
     bool quiet, verbose, help, version;
+    bool lazy;              /* --lazy: post-copy (ckpt_lazy.c) */
 };
 int ckpt_parse_restart_args(int argc, char *const argv[], struct ckpt_restart_args *a,
                             struct ckpt_err *e);

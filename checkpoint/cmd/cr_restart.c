@@ -24,6 +24,7 @@ static void usage(FILE *f)
             "Hooks:  --run-on-success CMD  --run-on-fail-args CMD  --run-on-fail-temp CMD\n"
             "        --run-on-fail-env CMD  --run-on-fail-perm CMD  --run-on-failure CMD\n"
             "Files:  --relocate OLD=NEW (up to 16)\n"
+            "Lazy:   --lazy (the job runs at once; its memory follows as it touches it)\n"
             "Whose:  --job JOBID  --owner USER  --name NAME (refuse a checkpoint of another job,\n"
             "        user, or written under another name)\n"
             "Other:  --[no-]restore-pid, --[no-]restore-pgid, --[no-]restore-sid (the job's own\n"
@@ -127,6 +128,7 @@ int main(int argc, char **argv)
     struct ckpt_err e;
     struct identity id = { NULL, NULL, NULL };
     char path[4096];
+    struct ckpt_lazy *lazy = NULL;
 
     ckpt_err_clear(&e);
     if (take_identity(&argc, argv, &id) < 0)
@@ -171,7 +173,8 @@ int main(int argc, char **argv)
     bool secure = getuid() != geteuid();
     struct ckpt_restore_opts ro = { .path = path, .reloc = a.reloc, .nreloc = a.nreloc,
                                     .secure = secure, .verbose = a.verbose,
-                                    .jobid = id.job, .owner = id.owner, .name = id.name };
+                                    .jobid = id.job, .owner = id.owner, .name = id.name,
+                                    .lazy = a.lazy, .lazy_out = &lazy };
     pid_t init = ckpt_restore(&ro, &m, &e);
     if (init < 0)
         return fail(&a, &e, e.code > 0 && e.code < 255 ? e.code : 1);
@@ -185,7 +188,8 @@ int main(int argc, char **argv)
         if (hc)
             return hc;
     }
-    struct ckpt_supervise_opts so = { .serve_self = true, .secure = secure, .quiet = a.quiet };
+    struct ckpt_supervise_opts so = { .serve_self = true, .secure = secure, .quiet = a.quiet,
+                                      .lazy = lazy };
     int status = ckpt_supervise(init, &so, &e);
     ckpt_restart_args_free(&a);
     if (status < 0) {

@@ -10,6 +10,10 @@
 #   ck_restart NAME CKPT ARGS   cr_restart ARGS CKPT in the background, as ck_start
 #   ck_exec CMD...              run CMD; returns {code output} (code = exit status)
 #   ck_ticks TEXT               the tick numbers in TEXT, in order
+#   ck_ticker_job NAME ?MIB? ?PREFIX...?  a mig_ticker job (MIB, default 8, under a
+#                               checksum) that ticks every 20 ms until ck_finish NAME
+#   ck_finish NAME              let NAME's ticker (or the job restored from it) end
+#                               once it has ticked past what it printed so far
 
 testConstraint ckpt [expr {[testConstraint root] && [testConstraint criu]}]
 
@@ -72,6 +76,21 @@ proc ck_exec {args} {
         }
     }
     return [list $code $out]
+}
+
+# The job ends at the first tick that finds $dir/NAME.end, at the latest
+# after 120 s: a fixed number of ticks ran out while a loaded machine was
+# still in the middle of a test's checkpoints (the job ended during a
+# dump: live-3.1 failed so).  PREFIX: a command the ticker runs under.
+proc ck_ticker_job {name {mib 8} args} {
+    return [ck_run_job $name {*}$args [ckmig_bin mig_ticker] -e [file join $::ck_dir $name.end] \
+                $mib 20 120]
+}
+
+proc ck_finish {name} {
+    set n [regexp -all -line {^tick \d+ } [ck_out $name]]
+    ck_wait_out $name "tick [expr {$n + 1}] "
+    close [open [file join $::ck_dir $name.end] w]
 }
 
 proc ck_ticks {text} {

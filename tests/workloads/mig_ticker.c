@@ -7,14 +7,22 @@
  *   tick N SEC.NSEC        (N counts up by one: a restart from zero shows)
  *   done ticks=N verify=ok|BAD
  * It stops after SECONDS of ticking (a bound, so a lost job does not run
- * for ever), recomputes the checksum and exits 0 (1 if it changed).
+ * for ever), or at the first tick that finds ENDFILE (-e), recomputes the
+ * checksum and exits 0 (1 if it changed).
  *
- * usage: mig_ticker MIB INTERVAL_MS SECONDS */
+ * -d RATE dirties RATE MiB of its memory per second of ticking (one word
+ * of every page, spread over the ticks, walking the memory round), so that
+ * pre-copy and post-copy can be measured at a known dirty rate; without
+ * it, one word per tick.
+ *
+ * usage: mig_ticker [-d MIB_PER_S] [-e ENDFILE] MIB INTERVAL_MS SECONDS */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+
+#define PAGE_WORDS (4096 / sizeof(uint64_t))
 
 static uint64_t mix(uint64_t x)
 {
@@ -32,14 +40,32 @@ static uint64_t checksum(const uint64_t *buf, size_t n)
     return s;
 }
 
+/* buf[i] += d, keeping the sum right. */
+static void update(uint64_t *buf, size_t i, uint64_t d, uint64_t *sum)
+{
+    *sum -= mix(buf[i] + i);
+    buf[i] += d;
+    *sum += mix(buf[i] + i);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: mig_ticker MIB INTERVAL_MS SECONDS\n");
-        return 2;
+    const char *endfile = NULL;
+    double rate = 0;
+    int c;
+
+    while ((c = getopt(argc, argv, "d:e:")) != -1) {
+        switch (c) {
+        case 'd': rate = atof(optarg); break;
+        case 'e': endfile = optarg; break;
+        default: goto usage;
+        }
     }
-    long mib = atol(argv[1]), interval = atol(argv[2]), seconds = atol(argv[3]);
-    if (mib < 0 || interval < 1 || interval > 1000 || seconds < 1) {
+    if (argc - optind != 3)
+        goto usage;
+    long mib = atol(argv[optind]), interval = atol(argv[optind + 1]),
+         seconds = atol(argv[optind + 2]);
+    if (mib < 0 || interval < 1 || interval > 1000 || seconds < 1 || rate < 0) {
         fprintf(stderr, "mig_ticker: bad arguments\n");
         return 2;
     }
@@ -56,6 +82,11 @@ int main(int argc, char **argv)
     uint64_t sum = checksum(buf, n);
     printf("ready mib=%ld sum=%016llx\n", mib, (unsigned long long)sum);
     fflush(stdout);
+    /* Pages to dirty per tick (at least one word per tick, as always). */
+    size_t pages = n / PAGE_WORDS, per_tick = (size_t)(rate * 256.0 * (double)interval / 1000.0);
+    size_t next = 0;
+    if (per_tick > pages)
+        per_tick = pages;
     /* The bound counts ticks, not clock time: time spent stopped during
      * a move does not use it up. */
     long ticks = seconds * 1000 / interval;
@@ -63,18 +94,23 @@ int main(int argc, char **argv)
     for (t = 1; t <= ticks; t++) {
         struct timespec ts = { interval / 1000, (interval % 1000) * 1000000L }, now;
         nanosleep(&ts, NULL);
-        if (n) {
-            size_t i = (size_t)(mix((uint64_t)t) % n);
-            sum -= mix(buf[i] + i);
-            buf[i] += (uint64_t)t;
-            sum += mix(buf[i] + i);
-        }
+        if (n)
+            update(buf, (size_t)(mix((uint64_t)t) % n), (uint64_t)t, &sum);
+        for (size_t k = 0; k < per_tick; k++, next = (next + 1) % pages)
+            update(buf, next * PAGE_WORDS, (uint64_t)t, &sum);
         clock_gettime(CLOCK_REALTIME, &now);
         printf("tick %ld %lld.%09ld\n", t, (long long)now.tv_sec, now.tv_nsec);
         fflush(stdout);
+        if (endfile && access(endfile, F_OK) == 0)
+            break;
     }
+    if (t > ticks)
+        t = ticks;
     int ok = checksum(buf, n) == sum;
-    printf("done ticks=%ld verify=%s\n", t - 1, ok ? "ok" : "BAD");
+    printf("done ticks=%ld verify=%s\n", t, ok ? "ok" : "BAD");
     fflush(stdout);
     return ok ? 0 : 1;
+usage:
+    fprintf(stderr, "usage: mig_ticker [-d MIB_PER_S] [-e ENDFILE] MIB INTERVAL_MS SECONDS\n");
+    return 2;
 }
