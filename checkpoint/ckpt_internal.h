@@ -204,8 +204,9 @@ void ckpt_source_close(struct ckpt_source *s);
 pid_t ckpt_lazy_daemon_start(const char *criu, const char *ddir, int imgfd, const char *work,
                              bool verbose, struct ckpt_err *e);
 void ckpt_lazy_daemon_stop(pid_t daemon);
-/* Waits for the restore; if the daemon dies first, kills the restore
- * (*daemon = -1, -1 and e).  *ws: the restore's status. */
+/* Waits for the restore (*ws: its status).  If the daemon fails first,
+ * kills the restore and what it restored (*daemon = -1, -1 and e); if it
+ * ended well first (every page in), *daemon = 0. */
 int ckpt_lazy_restore_wait(pid_t restore, pid_t *daemon, const char *work, int *ws,
                            struct ckpt_err *e);
 /* Takes over pin, src and work (the daemon reads them) once the job runs. */

@@ -169,19 +169,28 @@ int ckpt_lazy_restore_wait(pid_t restore, pid_t *daemon, const char *work, int *
          * 4.2.1: the job's zombie, traced by the waiting CRIU).  Stop it:
          * the tasks go with it, before they ever ran. */
         if (!(p[0].revents & POLLIN) && (p[1].revents & POLLIN)) {
-            char errs[700], shown[128];
             while (waitpid(*daemon, &st, 0) < 0 && errno == EINTR)
                 ;
-            *daemon = -1;
+            /* It may have delivered every page before CRIU's restore has
+             * exited (it got "restore finished" and the job is small). */
+            *daemon = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+        }
+        if (*daemon < 0) {
+            char errs[700], shown[128];
+            /* What CRIU had restored must not run, half restored: the
+             * namespace's init (our child) goes first, then CRIU itself
+             * (also our child), whose death would let its tracees go. */
+            kill_children();
             kill(restore, SIGKILL);
             while (waitpid(restore, ws, 0) < 0 && errno == EINTR)
                 ;
             restore = -1;
-            /* what CRIU had restored must not run, half restored */
-            kill_children();
             daemon_errors(work, errs, sizeof(errs), shown, sizeof(shown));
-            rc = ckpt_err_set(e, EIO, "CRIU's lazy-pages daemon failed while the job was "
-                              "restored%s%s (log: %s)", errs[0] ? ": " : "", errs, shown);
+            rc = ckpt_err_set(e, EIO, "CRIU's lazy-pages daemon failed (%s %d) while the job was "
+                              "restored%s%s (log: %s)",
+                              WIFEXITED(st) ? "exit" : "signal",
+                              WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
+                              errs[0] ? ": " : "", errs, shown);
         }
     }
     if (rfd >= 0)

@@ -174,9 +174,9 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
         goto out;
     }
-    if (lazyd > 0 && ckpt_lazy_restore_wait(child, &lazyd, work, &ws, e) < 0)
+    if (o->lazy && ckpt_lazy_restore_wait(child, &lazyd, work, &ws, e) < 0)
         goto out;
-    if ((lazyd <= 0 && ckpt_criu_wait(child, 0, &ws) < 0) || !WIFEXITED(ws) ||
+    if ((!o->lazy && ckpt_criu_wait(child, 0, &ws) < 0) || !WIFEXITED(ws) ||
         WEXITSTATUS(ws) != 0) {
         char errs[700];
         int code = ckpt_criu_log_errors(logpath, errs, sizeof(errs));

@@ -243,25 +243,6 @@ static void close_from(int lowfd)
 		close(fd);
 }
 
-/* envp with CKMIG_LIVE=yes in place of any CKMIG_LIVE it had. */
-static char **env_live(char **envp)
-{
-	size_t n = 0, k = 0;
-
-	while (envp[n])
-		n++;
-	envp = xrealloc(envp, (n + 2) * sizeof(char *));
-	for (size_t i = 0; i < n; i++) {
-		if (strncmp(envp[i], "CKMIG_LIVE=", 11) == 0)
-			free(envp[i]);
-		else
-			envp[k++] = envp[i];
-	}
-	envp[k++] = xstrdup("CKMIG_LIVE=yes");
-	envp[k] = NULL;
-	return envp;
-}
-
 int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int reply_conn,
 		     const struct ckpt_move *mv, char *err, size_t errlen)
 {
@@ -346,7 +327,7 @@ int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int 
 				    kind_ends_job(kind) ? 15 : 0, o.depth);
 	envp = mom_script_env(m, j);
 	if (mv && mv->live)
-		envp = env_live(envp);
+		envp = mom_env_put(envp, "CKMIG_LIVE=yes");
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto out;

@@ -73,6 +73,7 @@ struct mom_job {
 	char *script;               /* the job script (QueueJob) */
 	int substate;               /* JOB_SUBSTATE_* as this MOM sees it */
 	int restart;                /* started from checkpoint_name */
+	int lazy_restart;           /* qmigrate --lazy: CKMIG_LAZY=yes for the script */
 	pid_t sup_pid;              /* supervisor process (see start_exec.c) */
 	unsigned long long sup_start; /* its /proc start time: pid reuse guard */
 	pid_t sid;                  /* session id of the job's task */

@@ -166,3 +166,23 @@ char **mom_script_env(const struct mom *m, const struct mom_job *j)
 	env[n] = NULL;
 	return env;
 }
+
+/* envp (from mom_script_env) with NAME=VALUE in place of any NAME it had:
+ * what a request asks for wins over pbs_environment. */
+char **mom_env_put(char **envp, const char *assignment)
+{
+	size_t n = 0, k = 0, len = strcspn(assignment, "=") + 1;
+
+	while (envp[n])
+		n++;
+	envp = xrealloc(envp, (n + 2) * sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(envp[i], assignment, len) == 0)
+			free(envp[i]);
+		else
+			envp[k++] = envp[i];
+	}
+	envp[k++] = xstrdup(assignment);
+	envp[k] = NULL;
+	return envp;
+}

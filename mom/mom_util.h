@@ -26,6 +26,8 @@ unsigned long long mom_proc_starttime(pid_t pid);
  * own NAME on).  Never the user's Variable_List, which could carry
  * LD_PRELOAD into a root process. */
 char **mom_script_env(const struct mom *m, const struct mom_job *j);
+/* envp with NAME=VALUE in place of any NAME it had (reallocated). */
+char **mom_env_put(char **envp, const char *assignment);
 
 #ifdef __cplusplus
 }

@@ -66,6 +66,7 @@ static int req_queuejob(struct mom *m, int conn, struct pbs_msg *req, struct pbs
 		attrl_add(&j->attrs, a->name, a->resource, a->value, BATCH_SET);
 	j->script = xstrdup(req->script ? req->script : "");
 	j->restart = restart && strcmp(restart, "1") == 0;
+	j->lazy_restart = j->restart && msg_arg(req, "lazy") && strcmp(msg_arg(req, "lazy"), "1") == 0;
 	if (j->restart) {
 		/* Walltime runs on from where the checkpoint left it. */
 		used = attrl_get(&j->attrs, ATTR_used, "walltime");

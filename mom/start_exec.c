@@ -552,10 +552,14 @@ int start_exec(struct mom *m, struct mom_job *j, char *err, size_t errlen)
 		goto out;
 	}
 
-	if (j->restart)
+	if (j->restart) {
 		l.envp = mom_script_env(m, j);
-	else
+		/* qmigrate --lazy: the restart script restores lazily */
+		if (j->lazy_restart)
+			l.envp = mom_env_put(l.envp, "CKMIG_LAZY=yes");
+	} else {
 		l.envp = exec_build_env(j, home, shell, nodefile, m->hostname);
+	}
 	if (j->restart) {
 		const char *name = attrl_get(&j->attrs, ATTR_checkpoint_name, NULL);
 		const char *sid = attrl_get(&j->attrs, ATTR_session, NULL);

@@ -179,14 +179,17 @@ int req_migratejob(struct batch_request *br)
 		return 0;
 	}
 	j->ck.cause = CKMIG_BY_MIGRATE;
-	/* extend "live" (qmigrate --live): pre-copy, see relay_checkpoint */
-	j->ck.live = ext && !strcmp(ext, "live");
+	/* extend "live" (qmigrate --live): pre-copy, see relay_checkpoint;
+	 * "lazy" (--lazy): the target restores lazily (req_runjob.c); both:
+	 * "live,lazy" */
+	j->ck.live = ext && (!strcmp(ext, "live") || !strcmp(ext, "live,lazy"));
+	j->ck.lazy = ext && (!strcmp(ext, "lazy") || !strcmp(ext, "live,lazy"));
 	free(j->ck.dest);
 	j->ck.dest = xstrdup(dest ? dest : "");
 	j->ck.pend_serial = br->conn_serial;
 	j->ck.pend_deadline = now_ms() + MIGRATE_HANGUP_WAIT_MS;
-	log_job(PBSEVENT_JOB, j->id, "Job migration%s to %s requested by %s@%s",
-		j->ck.live ? " (live)" : "", dest && *dest ? dest : "any node", br->who.user,
+	log_job(PBSEVENT_JOB, j->id, "Job migration%s%s to %s requested by %s@%s",
+		j->ck.live ? " (live)" : "", j->ck.lazy ? " (lazy)" : "", dest && *dest ? dest : "any node", br->who.user,
 		br->who.host);
 	ckmig_set(s, j, CKMIG_PENDING, "qmigrate accepted; relayed once its client hangs up");
 	req_ack(br);

@@ -238,6 +238,9 @@ int svr_startjob(struct server *s, struct job *j, const char *dest, run_done_cb 
 	msg_set_script(&m, j->script ? j->script : "");
 	if (ctx->restart)
 		msg_add_arg(&m, "restart", "1");
+	/* qmigrate --lazy: the MOM's restart script gets CKMIG_LAZY=yes */
+	if (ctx->restart && j->ck.lazy)
+		msg_add_arg(&m, "lazy", "1");
 	/* a restart may answer only once CRIU has restored a large image */
 	rc = issue_to_mom(s, n, &m, 300000, start_reply_cb, ctx);
 	msg_free(&m);

@@ -58,6 +58,8 @@ struct job_ckmig {
 	/* not saved */
 	int live;                      /* qmigrate --live: the MOM pre-copies (a server
 					  restarted meanwhile moves it stop-and-copy) */
+	int lazy;                      /* qmigrate --lazy: the target restores lazily
+					  (not kept across a server restart either) */
 	unsigned long pend_serial;     /* PENDING: the qmigrate client's connection */
 	long long pend_deadline;       /* PENDING: relay by then even if it stays */
 };

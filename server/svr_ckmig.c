@@ -112,6 +112,7 @@ int ckmig_set(struct server *s, struct job *j, enum ckmig_state to, const char *
 		free(j->ck.by);
 		j->ck.dest = j->ck.by = NULL;
 		j->ck.live = 0;
+		j->ck.lazy = 0;
 		if (to == CKMIG_NONE)
 			j->ck.cause = CKMIG_BY_NONE;
 	}

@@ -7,7 +7,9 @@
  * checkpointed, so its next line runs on the target. With -w it waits
  * until the job runs again. With -l
  * (--live) the job's memory is pre-copied while it runs, so it is stopped
- * only for the last round (extend "live"). */
+ * only for the last round (extend "live"); with --lazy the target restores
+ * it lazily, the job running before its memory is in (extend "lazy";
+ * both: "live,lazy"). */
 #include "qtools/lib/cmds.h"
 
 #include <getopt.h>
@@ -18,11 +20,11 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: qmigrate [-H host[+host...]] [-l|--live] [-w] job_identifier...\n";
+	"usage: qmigrate [-H host[+host...]] [-l|--live] [--lazy] [-w] job_identifier...\n";
 
 struct ctx {
 	const char *dest;
-	const char *extend;     /* "live" or NULL */
+	const char *extend;     /* "live", "lazy", "live,lazy" or NULL */
 	int wait;
 	int wait_failed;   /* accepted, but the move then failed */
 };
@@ -300,10 +302,12 @@ static char *own_job(const char *arg)
 
 int main(int argc, char **argv)
 {
+	enum { OPT_LAZY = 1000 };
 	static const struct option longopts[] = { { "live", no_argument, NULL, 'l' },
+						  { "lazy", no_argument, NULL, OPT_LAZY },
 						  { NULL, 0, NULL, 0 } };
 	struct ctx c = { NULL, NULL, 0, 0 };
-	int ch, errflg = 0, status;
+	int ch, errflg = 0, status, live = 0, lazy = 0;
 
 	cmd_check_help(argc, argv, usage);
 	while ((ch = getopt_long(argc, argv, "H:lw", longopts, NULL)) != -1) {
@@ -319,12 +323,16 @@ int main(int argc, char **argv)
 			c.wait = 1;
 			break;
 		case 'l':
-			c.extend = "live";
+			live = 1;
+			break;
+		case OPT_LAZY:
+			lazy = 1;
 			break;
 		default:
 			errflg++;
 		}
 	}
+	c.extend = live && lazy ? "live,lazy" : live ? "live" : lazy ? "lazy" : NULL;
 	if (errflg || optind >= argc) {
 		fputs(usage, stderr);
 		return 2;
