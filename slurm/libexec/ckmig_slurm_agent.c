@@ -13,7 +13,7 @@
  *     it never runs again from scratch;
  *   - with a time budget (sbatch --time-total), checkpoints the job a
  *     margin before its time limit and requeues it, held once the budget
- *     is used (ckmig_slurm_time.c has the plan);
+ *     is used (slurm/lib/ckslurm_time.c has the plan);
  *   - reports in the job's AdminComment ("ckmig: ..."), which only root or
  *     SlurmUser can set, so commands can trust it.
  *
@@ -712,9 +712,9 @@ static void on_request(struct agent *a, unsigned char kind, unsigned char sig, c
 static void plan_run(struct agent *a, const struct ckslurm_job *j)
 {
     a->run_start = j && j->start_time > 0 ? (time_t)j->start_time : time(NULL);
+    read_time_used(a);   /* kept true for every job, budget or not */
     if (!a->total)
         return;
-    read_time_used(a);
     long long limit = !j || !j->time_limit ? 0
                       : j->end_time > a->run_start ? j->end_time - a->run_start : j->time_limit;
     if (limit <= 0) {
