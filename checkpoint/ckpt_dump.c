@@ -327,7 +327,7 @@ static int owner_ok(pid_t init, const char *owner, struct ckpt_err *e)
     return 0;
 }
 
-int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
+static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
 {
     char *pathcopy = NULL, *basecopy = NULL;
     char tmp[4200], target[4200], logpath[4300], tdir[64], ctx[4300];
@@ -625,5 +625,30 @@ out:
     ckpt_manifest_free(&m);
     free(pathcopy);
     free(basecopy);
+    return rc;
+}
+
+/* CRIU's parasite makes proc.crtools in the cwd of the job's init (/, see
+ * ckpt_init.c) to mount a /proc for the namespace: two dumps on one node
+ * at the same moment collide there (mkdir EEXIST), and one of them fails
+ * with its job resumed as it was. That one is tried again, after a short
+ * random pause; any other failure is final. */
+#define DUMP_COLLISION "Can't create a directory (-17)"
+#define DUMP_TRIES 8
+
+int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
+{
+    int rc = -1;
+
+    for (int i = 0; i < DUMP_TRIES; i++) {
+        unsigned r = 0;
+        rc = dump_once(o, e);
+        if (rc == 0 || !strstr(e->msg, DUMP_COLLISION))
+            break;
+        if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+            r = (unsigned)rand();
+        struct timespec ts = { 0, (long)(50 + r % 200 + 100 * i) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
     return rc;
 }

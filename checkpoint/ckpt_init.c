@@ -142,6 +142,13 @@ static void __attribute__((noreturn)) init_main(char *const argv[], const struct
     }
     if (job == 0)
         exec_job(argv, cred);
+    /* The job keeps its directory; the init leaves it. At a dump, CRIU's
+     * parasite mounts a /proc for the namespace at proc.crtools in the
+     * init's cwd, with the init's capabilities: in a directory the owner
+     * controls they could swap that name for a link between the mkdir and
+     * the mount. "/" is root's, and on every node a restart may use. */
+    if (chdir("/") < 0)
+        _exit(126);
     for (;;) {
         int sig = sigwaitinfo(&set, &si);
         if (sig < 0)
