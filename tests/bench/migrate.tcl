@@ -17,7 +17,7 @@ source [file join [file dirname [info script]] migrate_lib.tcl]
 # --- the run -----------------------------------------------------------------
 proc best {a b} { return [expr {$b eq "" || [dict get $a gap] < [dict get $b gap] ? $a : $b}] }
 
-if {[catch {
+bench_main {
     bench_cluster_up
 
     set rows {}
@@ -84,11 +84,4 @@ if {[catch {
         puts [format "figure migrate.downtime_minus_raw.%s %.3f" $mib \
                   [expr {[dict get $o gap] - [dict get $r gap]}]]
     }
-    set rc 0
-} err]} {
-    say "FAILED: $err"
-    puts stderr [cluster_logs]
-    set rc 1
 }
-::ckmigtest::run_cleanups
-exit $rc

@@ -43,6 +43,19 @@ proc bench_cluster_up {} {
     }
 }
 
+# Runs BODY (at global level), prints the cluster's logs if it fails,
+# tears everything down and exits 0 or 1.
+proc bench_main {body} {
+    set rc 0
+    if {[catch {uplevel #0 $body} err]} {
+        say "FAILED: $err"
+        puts stderr [cluster_logs]
+        set rc 1
+    }
+    ::ckmigtest::run_cleanups
+    exit $rc
+}
+
 # mig_ticker's command line: MIB of memory, RATE MiB/s of it dirtied (0:
 # one word per tick)
 proc ticker_cmd {mib rate} {
