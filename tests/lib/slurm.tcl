@@ -29,6 +29,7 @@
 #                         as a SIGKILL seconds after a change leaves it
 #   job_steps_on NODE ID  does NODE's slurmd still have steps of job ID
 #   slurm_logs            the daemons' logs, for a failing test's report
+#   counter_ok TEXT N     ckpt_counter's output checked: {1 1 1} when whole
 #   slurm_available       "" or why Slurm cannot run here (tests skip then)
 
 namespace eval ::sl {
@@ -311,6 +312,21 @@ proc jfield {id field} {
 proc wait_jfield {id field pattern {ms 60000}} {
     wait_for_condition {[string match $pattern [jfield $id $field]]} $ms 200
     return [jfield $id $field]
+}
+
+# The output of tests/workloads/ckpt_counter N ticks long, as a list:
+# how many times it started, whether ticks 1..N came each once and in
+# order, whether it ended with its buffer's checksum verified.  {1 1 1}:
+# one run that never started over, whatever moved it.
+proc counter_ok {text n} {
+    set ticks {}
+    foreach l [split [string trim $text] \n] {
+        if {[regexp {^tick (\d+) } $l -> t]} { lappend ticks $t }
+    }
+    set seq {}
+    for {set i 1} {$i <= $n} {incr i} { lappend seq $i }
+    list [regexp -all {(?n)^start pid=\d+$} $text] [expr {$ticks eq $seq}] \
+         [regexp "(?n)^done ticks=$n verify=ok\$" $text]
 }
 
 # plugstack.conf lines loading ckmig's plugin from the build tree, with the
