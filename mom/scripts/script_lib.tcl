@@ -43,6 +43,15 @@ proc log {prio msg} {
     }
 }
 
+# {uid gid} of user, from one `id` (each process the scripts start is
+# downtime during a migration).
+proc user_ids {user} {
+    if {![regexp {^uid=(\d+)\S* gid=(\d+)} [exec id $user] -> uid gid]} {
+        error "cannot read the ids of $user"
+    }
+    return [list $uid $gid]
+}
+
 proc fail {code msg} {
     puts stderr "$::script_name: $msg"
     log err $msg

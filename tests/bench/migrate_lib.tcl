@@ -134,6 +134,18 @@ proc ev {evs name node from to {arg1 ""} {which first}} {
 }
 proc d {a b} { return [expr {$a eq "" || $b eq "" ? "" : $b - $a}] }
 
+# Stop-and-copy moves start in the same state: as many bytes as the dump
+# writes are written into the shared directory and removed just before the
+# freeze.  In this VM the page cache's first writes into memory the guest
+# handed back to the host cost 5-10 s/GiB, into memory freed a moment
+# before ~0.8 s/GiB (NOTES section 5, issue 14): without this, whichever
+# dump followed the removal of the other's images won by seconds.
+proc prime {mib} {
+    set p [file join $::vcroot shared prime.[pid]]
+    exec dd if=/dev/zero of=$p bs=1M count=[expr {$mib + 1}] status=none
+    file delete $p
+}
+
 # --- ours: qmigrate on the whole cluster -----------------------------------
 proc clear_shared_checkpoints {} {
     foreach p [glob -nocomplain -directory [file join [dict get [vc_env] VC_ROOT] shared checkpoint] *] {
@@ -157,6 +169,7 @@ proc run_ours {mib {opts {}}} {
     set penv [file join $vcroot nodes node2 home pbs_environment]
     set saved [file_contents $penv]
     if {[dict get $o lazy]} { ::cl::write $penv "${saved}CKMIG_LAZY=yes\n" 0644 }
+    if {![dict get $o live] && ![dict get $o lazy]} { prime $mib }
     set t0 [now]
     lassign [q -user $u qmigrate -w {*}[expr {[dict get $o live] ? "--live" : ""}] -H node2 $id] \
         rc out err
@@ -255,6 +268,7 @@ proc run_raw {mib {opts {}}} {
             set prev [list --track-mem --prev-images-dir pre1]
         }
     }
+    if {$mode eq "stopcopy"} { prime $mib }
     set t0 [now]
     # (CRIU's stderr goes to a file: it always says something about rlimits)
     if {[catch {exec $vcluster on node1 {*}$raw_env $::env(CKMIG_CRIU) dump {*}$prev \
