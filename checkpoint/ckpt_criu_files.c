@@ -86,6 +86,38 @@ static int pb_field(struct pb *b, unsigned *num, unsigned *type, uint64_t *v, st
     }
 }
 
+/* A field a message is read for: its number and wire type (0: a varint,
+ * in .v; 2: bytes, in .sub), and whether it was there.  As protobuf
+ * reads, the last of a repeated number wins. */
+struct pb_pick {
+    unsigned num, type;
+    bool seen;
+    uint64_t v;
+    struct pb sub;
+};
+
+#define PB_NPICK(picks) (sizeof(picks) / sizeof((picks)[0]))
+
+/* Reads msg to its end, filling the picks named and skipping every other
+ * field; -1 when msg is malformed anywhere. */
+static int pb_pick(struct pb msg, struct pb_pick *picks, size_t n)
+{
+    while (msg.p < msg.end) {
+        unsigned num, type;
+        uint64_t v = 0;
+        struct pb sub = { NULL, NULL };
+        if (pb_field(&msg, &num, &type, &v, &sub) < 0)
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            if (picks[i].num == num && picks[i].type == type) {
+                picks[i].seen = true;
+                picks[i].v = v;
+                picks[i].sub = sub;
+            }
+    }
+    return 0;
+}
+
 static int read_image(int imgfd, const char *name, uint32_t magic, unsigned char **buf,
                       size_t *len)
 {
@@ -164,6 +196,33 @@ static int add_id(struct remaps *r, uint64_t id)
     return 0;
 }
 
+/* A file id and a value: a file mapping's flags (CRIU reopens the file
+ * with them), or a FIFO's pipe id. */
+struct idval {
+    uint32_t id, val;
+};
+
+struct idvals {
+    struct idval *v;
+    size_t n, cap;
+};
+
+static int add_pair(struct idvals *mp, uint64_t id, uint64_t val)
+{
+    if (mp->n == mp->cap) {
+        size_t nc = mp->cap ? 2 * mp->cap : 16;
+        struct idval *nv = realloc(mp->v, nc * sizeof(*nv));
+        if (!nv)
+            return -1;
+        mp->v = nv;
+        mp->cap = nc;
+    }
+    mp->v[mp->n].id = (uint32_t)id;
+    mp->v[mp->n].val = (uint32_t)val;
+    mp->n++;
+    return 0;
+}
+
 /* remap-fpath.img: orig_id = 1 is a file CRIU restores itself.  Only a
  * link remap's remap_id = 2 is a file entry too (the link CRIU made); a
  * ghost's is the number of its ghost-file image and a /proc remap's a
@@ -171,28 +230,13 @@ static int add_id(struct remaps *r, uint64_t id)
  * ghost by the id's top bit (CRIU's REMAP_GHOST). */
 static int remap_record(struct pb *rec, void *arg)
 {
-    unsigned num, type;
-    uint64_t v = 0, orig = 0, remap = 0, rtype = 0;
-    bool has_orig = false, has_remap = false, has_type = false;
-    struct pb sub;
-    while (rec->p < rec->end) {
-        if (pb_field(rec, &num, &type, &v, &sub) < 0)
-            return -1;
-        if (type != 0)
-            continue;
-        if (num == 1) {
-            orig = v;
-            has_orig = true;
-        } else if (num == 2) {
-            remap = v;
-            has_remap = true;
-        } else if (num == 3) {
-            rtype = v;
-            has_type = true;
-        }
-    }
-    bool linked = has_type ? rtype == REMAP_LINKED : !(remap & REMAP_GHOST_BIT);
-    if ((has_orig && add_id(arg, orig) < 0) || (has_remap && linked && add_id(arg, remap) < 0))
+    enum { ORIG, REMAP, TYPE };
+    struct pb_pick f[] = { [ORIG] = { .num = 1 }, [REMAP] = { .num = 2 }, [TYPE] = { .num = 3 } };
+    if (pb_pick(*rec, f, PB_NPICK(f)) < 0)
+        return -1;
+    bool linked = f[TYPE].seen ? f[TYPE].v == REMAP_LINKED : !(f[REMAP].v & REMAP_GHOST_BIT);
+    if ((f[ORIG].seen && add_id(arg, f[ORIG].v) < 0) ||
+        (f[REMAP].seen && linked && add_id(arg, f[REMAP].v) < 0))
         return -1;
     return 0;
 }
@@ -200,139 +244,74 @@ static int remap_record(struct pb *rec, void *arg)
 /* A terminal's file entry (tty_file_entry = 19) names the file entry that
  * holds its path: regf_id = 6, else its own id = 1.  CRIU opens that path
  * itself, on the new pty it makes (another index than at the dump). */
-static int tty_ids(struct pb *tty, struct remaps *ttys)
+static int tty_ids(struct pb tty, struct remaps *ttys)
 {
-    unsigned num, type;
-    uint64_t v = 0, id = 0, regf = 0;
-    bool has_regf = false;
-    struct pb sub;
-    while (tty->p < tty->end) {
-        if (pb_field(tty, &num, &type, &v, &sub) < 0)
-            return -1;
-        if (type == 0 && num == 1)
-            id = v;
-        else if (type == 0 && num == 6) {
-            regf = v;
-            has_regf = true;
-        }
-    }
-    return add_id(ttys, has_regf ? regf : id);
-}
-
-/* A file id and a value: a file mapping's flags (CRIU reopens the file
- * with them), or a FIFO's pipe id. */
-struct vmafile {
-    uint32_t id, fdflags;
-};
-
-struct maps {
-    struct vmafile *v;
-    size_t n, cap;
-};
-
-static int add_pair(struct maps *mp, uint64_t id, uint64_t val)
-{
-    if (mp->n == mp->cap) {
-        size_t nc = mp->cap ? 2 * mp->cap : 16;
-        struct vmafile *nv = realloc(mp->v, nc * sizeof(*nv));
-        if (!nv)
-            return -1;
-        mp->v = nv;
-        mp->cap = nc;
-    }
-    mp->v[mp->n].id = (uint32_t)id;
-    mp->v[mp->n].fdflags = (uint32_t)val;
-    mp->n++;
-    return 0;
+    enum { ID, REGF };
+    struct pb_pick f[] = { [ID] = { .num = 1 }, [REGF] = { .num = 6 } };
+    if (pb_pick(tty, f, PB_NPICK(f)) < 0)
+        return -1;
+    return add_id(ttys, f[REGF].seen ? f[REGF].v : f[ID].v);
 }
 
 /* A FIFO's file entry (fifo_entry = 17: id = 1, pipe_id = 2, regf_id = 3)
  * names the file entry of its path and the pipe whose data fifo-data.img
  * holds. */
-static int fifo_ids(struct pb *b, struct maps *fifos)
+static int fifo_ids(struct pb fifo, struct idvals *fifos)
 {
-    unsigned num, type;
-    uint64_t v = 0, id = 0, pipe = 0, regf = 0;
-    bool has_regf = false;
-    struct pb sub;
-    while (b->p < b->end) {
-        if (pb_field(b, &num, &type, &v, &sub) < 0)
-            return -1;
-        if (type != 0)
-            continue;
-        if (num == 1)
-            id = v;
-        else if (num == 2)
-            pipe = v;
-        else if (num == 3) {
-            regf = v;
-            has_regf = true;
-        }
-    }
-    return add_pair(fifos, has_regf ? regf : id, pipe);
+    enum { ID, PIPE, REGF };
+    struct pb_pick f[] = { [ID] = { .num = 1 }, [PIPE] = { .num = 2 }, [REGF] = { .num = 3 } };
+    if (pb_pick(fifo, f, PB_NPICK(f)) < 0)
+        return -1;
+    return add_pair(fifos, f[REGF].seen ? f[REGF].v : f[ID].v, f[PIPE].v);
 }
 
 struct collect {
     struct remaps remap, ttys;
-    struct maps maps, fifos;    /* fifos: file id, pipe id (in fdflags) */
+    struct idvals maps, fifos;    /* mapped file ids, fdflags; FIFO file ids, pipe ids */
     struct ckpt_criu_file *files;
     size_t n, cap;
 };
 
-static int reg_entry(struct pb *b, struct ckpt_criu_file *f)
+/* reg_file_entry: id = 1, flags = 2, pos = 3, name = 6, size = 8,
+ * ext = 9, mode = 10. */
+static int reg_entry(struct pb reg, struct ckpt_criu_file *f)
 {
-    unsigned num, type;
-    uint64_t v = 0;
-    struct pb sub;
-    bool have_name = false;
-    while (b->p < b->end) {
-        if (pb_field(b, &num, &type, &v, &sub) < 0)
-            return -1;
-        if (type == 0) {
-            switch (num) {
-            case 1: f->id = (uint32_t)v; break;
-            case 2: f->flags = (uint32_t)v; break;
-            case 3: f->pos = v; break;
-            case 8: f->size = (long long)v; f->has_size = true; break;
-            case 9: f->ext = v != 0; break;
-            case 10: f->mode = (mode_t)v; f->has_mode = true; break;
-            }
-        } else if (type == 2 && num == 6) {
-            size_t l = (size_t)(sub.end - sub.p);
-            if (l == 0 || l >= 4096 || memchr(sub.p, '\0', l))
-                return -1;
-            f->path = strndup((const char *)sub.p, l);
-            if (!f->path)
-                return -1;
-            have_name = true;
-        }
-    }
-    return have_name ? 0 : -1;
+    enum { ID, FLAGS, POS, NAME, SIZE, EXT, MODE };
+    struct pb_pick p[] = { [ID] = { .num = 1 },  [FLAGS] = { .num = 2 }, [POS] = { .num = 3 },
+                           [NAME] = { .num = 6, .type = 2 },
+                           [SIZE] = { .num = 8 }, [EXT] = { .num = 9 }, [MODE] = { .num = 10 } };
+    if (pb_pick(reg, p, PB_NPICK(p)) < 0 || !p[NAME].seen)
+        return -1;
+    size_t l = (size_t)(p[NAME].sub.end - p[NAME].sub.p);
+    if (l == 0 || l >= 4096 || memchr(p[NAME].sub.p, '\0', l))
+        return -1;
+    f->path = strndup((const char *)p[NAME].sub.p, l);
+    if (!f->path)
+        return -1;
+    f->id = (uint32_t)p[ID].v;
+    f->flags = (uint32_t)p[FLAGS].v;
+    f->pos = p[POS].v;
+    f->size = (long long)p[SIZE].v;
+    f->has_size = p[SIZE].seen;
+    f->ext = p[EXT].v != 0;
+    f->mode = (mode_t)p[MODE].v;
+    f->has_mode = p[MODE].seen;
+    return 0;
 }
 
 static int file_record(struct pb *rec, void *arg)
 {
     struct collect *c = arg;
-    unsigned num, type;
-    uint64_t v = 0, ftype = 0;
-    struct pb sub, reg = { NULL, NULL }, tty = { NULL, NULL }, fifo = { NULL, NULL };
-    while (rec->p < rec->end) {
-        if (pb_field(rec, &num, &type, &v, &sub) < 0)
-            return -1;
-        if (type == 0 && num == 1)
-            ftype = v;
-        else if (type == 2 && num == 3)
-            reg = sub;
-        else if (type == 2 && num == 19)
-            tty = sub;
-        else if (type == 2 && num == 17)
-            fifo = sub;
-    }
-    if (ftype == FD_TYPE_TTY && tty.p)
-        return tty_ids(&tty, &c->ttys);
-    if (ftype == FD_TYPE_FIFO && fifo.p)
-        return fifo_ids(&fifo, &c->fifos);
-    if (ftype != FD_TYPE_REG || !reg.p)
+    enum { TYPE, REG, FIFO, TTY };
+    struct pb_pick fe[] = { [TYPE] = { .num = 1 }, [REG] = { .num = 3, .type = 2 },
+                           [FIFO] = { .num = 17, .type = 2 }, [TTY] = { .num = 19, .type = 2 } };
+    if (pb_pick(*rec, fe, PB_NPICK(fe)) < 0)
+        return -1;
+    if (fe[TYPE].v == FD_TYPE_TTY && fe[TTY].seen)
+        return tty_ids(fe[TTY].sub, &c->ttys);
+    if (fe[TYPE].v == FD_TYPE_FIFO && fe[FIFO].seen)
+        return fifo_ids(fe[FIFO].sub, &c->fifos);
+    if (fe[TYPE].v != FD_TYPE_REG || !fe[REG].seen)
         return 0;
     if (c->n == c->cap) {
         size_t nc = c->cap ? 2 * c->cap : 16;
@@ -344,7 +323,7 @@ static int file_record(struct pb *rec, void *arg)
     }
     struct ckpt_criu_file *f = &c->files[c->n];
     memset(f, 0, sizeof(*f));
-    if (reg_entry(&reg, f) < 0) {
+    if (reg_entry(fe[REG].sub, f) < 0) {
         free(f->path);
         return -1;
     }
@@ -356,29 +335,15 @@ static int file_record(struct pb *rec, void *arg)
  * fdflags = 10.  CRIU reopens a mapped file with the vma's fdflags, not
  * with its file entry's flags (a shared writable mapping whose descriptor
  * the job closed has a read-only file entry). */
-static int vma_entry(struct pb *b, struct maps *mp)
+static int vma_entry(struct pb vma, struct idvals *mp)
 {
-    unsigned num, type;
-    uint64_t v = 0, shmid = 0, status = 0, fdflags = 0;
-    bool has_fdflags = false;
-    struct pb sub;
-    while (b->p < b->end) {
-        if (pb_field(b, &num, &type, &v, &sub) < 0)
-            return -1;
-        if (type != 0)
-            continue;
-        if (num == 4)
-            shmid = v;
-        else if (num == 7)
-            status = v;
-        else if (num == 10) {
-            fdflags = v;
-            has_fdflags = true;
-        }
-    }
-    if (!has_fdflags || !(status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
+    enum { SHMID, STATUS, FDFLAGS };
+    struct pb_pick f[] = { [SHMID] = { .num = 4 }, [STATUS] = { .num = 7 }, [FDFLAGS] = { .num = 10 } };
+    if (pb_pick(vma, f, PB_NPICK(f)) < 0)
+        return -1;
+    if (!f[FDFLAGS].seen || !(f[STATUS].v & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
         return 0;
-    return add_pair(mp, shmid, fdflags);
+    return add_pair(mp, f[SHMID].v, f[FDFLAGS].v);
 }
 
 static int mm_record(struct pb *rec, void *arg)
@@ -389,7 +354,7 @@ static int mm_record(struct pb *rec, void *arg)
     while (rec->p < rec->end) {
         if (pb_field(rec, &num, &type, &v, &sub) < 0)
             return -1;
-        if (type == 2 && num == 14 && vma_entry(&sub, arg) < 0)
+        if (type == 2 && num == 14 && vma_entry(sub, arg) < 0)
             return -1;
     }
     return 0;
@@ -435,7 +400,7 @@ static int mm_image(const char *name, const unsigned char *buf, size_t len, void
 }
 
 /* Every mm-PID.img of the checkpoint. */
-static int read_maps(int imgfd, struct maps *mp)
+static int read_maps(int imgfd, struct idvals *mp)
 {
     return each_image(imgfd, "mm-", MM_MAGIC, mm_image, mp);
 }
@@ -451,21 +416,11 @@ struct stopped {
 static int core_record(struct pb *rec, void *arg)
 {
     struct stopped *st = arg;
-    unsigned num, type;
-    uint64_t v = 0;
-    struct pb sub, inner;
-    while (rec->p < rec->end) {
-        if (pb_field(rec, &num, &type, &v, &sub) < 0)
-            return -1;
-        if (type != 2 || num != 3)
-            continue;
-        while (sub.p < sub.end) {
-            if (pb_field(&sub, &num, &type, &v, &inner) < 0)
-                return -1;
-            if (type == 0 && num == 1 && v == TASK_STOPPED && add_id(&st->pids, st->pid) < 0)
-                return -1;
-        }
-    }
+    struct pb_pick tc = { .num = 3, .type = 2 }, state = { .num = 1 };
+    if (pb_pick(*rec, &tc, 1) < 0 || (tc.seen && pb_pick(tc.sub, &state, 1) < 0))
+        return -1;
+    if (state.seen && state.v == TASK_STOPPED && add_id(&st->pids, st->pid) < 0)
+        return -1;
     return 0;
 }
 
@@ -528,7 +483,7 @@ int ckpt_criu_files(int imgfd, struct ckpt_criu_file **files, size_t *n, struct 
     for (size_t i = 0; i < c.n; i++) {
         for (size_t j = 0; j < c.maps.n; j++)
             if (c.files[i].id == c.maps.v[j].id) {
-                int acc = (int)(c.maps.v[j].fdflags & O_ACCMODE);
+                int acc = (int)(c.maps.v[j].val & O_ACCMODE);
                 c.files[i].map_read |= acc == O_RDONLY || acc == O_RDWR;
                 c.files[i].map_write |= acc == O_WRONLY || acc == O_RDWR;
             }
@@ -541,7 +496,7 @@ int ckpt_criu_files(int imgfd, struct ckpt_criu_file **files, size_t *n, struct 
         for (size_t j = 0; j < c.fifos.n; j++)
             if (c.files[i].id == c.fifos.v[j].id) {
                 c.files[i].fifo = true;
-                c.files[i].pipe_id = c.fifos.v[j].fdflags;
+                c.files[i].pipe_id = c.fifos.v[j].val;
             }
     }
     *files = c.files;
@@ -577,32 +532,23 @@ int ckpt_criu_fifo_data(int imgfd, uint32_t pipe_id, int wfd, struct ckpt_err *e
     }
     while (off < len) {
         uint32_t n;
-        uint64_t id = 0, bytes = 0, size = 0, v = 0;
-        unsigned num, type;
-        struct pb sub;
+        enum { ID, BYTES, SIZE };
+        struct pb_pick f[] = { [ID] = { .num = 1 }, [BYTES] = { .num = 2 }, [SIZE] = { .num = 3 } };
         if (len - off < 4)
             goto bad;
         memcpy(&n, buf + off, 4);
         off += 4;
         if (n > len - off)
             goto bad;
-        struct pb rec = { buf + off, buf + off + n };
-        while (rec.p < rec.end) {
-            if (pb_field(&rec, &num, &type, &v, &sub) < 0)
-                goto bad;
-            if (type == 0 && num == 1)
-                id = v;
-            else if (type == 0 && num == 2)
-                bytes = v;
-            else if (type == 0 && num == 3)
-                size = v;
-        }
+        if (pb_pick((struct pb){ buf + off, buf + off + n }, f, PB_NPICK(f)) < 0)
+            goto bad;
+        uint64_t bytes = f[BYTES].v;
         off += n;
         if (bytes > len - off)
             goto bad;
-        if (id == pipe_id && bytes) {
-            if (size)
-                fcntl(wfd, F_SETPIPE_SZ, (int)size);
+        if (f[ID].v == pipe_id && bytes) {
+            if (f[SIZE].v)
+                fcntl(wfd, F_SETPIPE_SZ, (int)f[SIZE].v);
             if (write_full(wfd, buf + off, (size_t)bytes) < 0) {
                 ckpt_err_set(e, errno, "cannot put the data back into a FIFO of the job: %s",
                              strerror(errno));

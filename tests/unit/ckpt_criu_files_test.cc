@@ -93,6 +93,24 @@ struct Dir {
     }
 };
 
+// ckpt_criu_files over a directory: the list (freed at the end), or the error.
+struct Listing {
+    ckpt_criu_file *f = nullptr;
+    size_t n = 0;
+    ckpt_err e;
+    int rc;
+    explicit Listing(int dirfd)
+    {
+        ckpt_err_clear(&e);
+        rc = ckpt_criu_files(dirfd, &f, &n, &e);
+    }
+    ~Listing()
+    {
+        if (rc == 0)
+            ckpt_criu_files_free(f, n);
+    }
+};
+
 }  // namespace
 
 TEST(CkptCriuFiles, ListsRegEntriesAndMarksWhatCriuRestoresItself)
@@ -108,11 +126,10 @@ TEST(CkptCriuFiles, ListsRegEntriesAndMarksWhatCriuRestoresItself)
     vfield(remap, 2, 77);
     vfield(remap, 3, 1);
     put(d.path + "/remap-fpath.img", image(0x59133954u, { remap }));
-    ckpt_criu_file *f = nullptr;
-    size_t n = 0;
-    ckpt_err e;
-    ckpt_err_clear(&e);
-    ASSERT_EQ(0, ckpt_criu_files(d.fd, &f, &n, &e)) << e.msg;
+    Listing l(d.fd);
+    ASSERT_EQ(0, l.rc) << l.e.msg;
+    ckpt_criu_file *f = l.f;
+    size_t n = l.n;
     ASSERT_EQ(3u, n);
     EXPECT_STREQ("/home/u/data", f[0].path);
     EXPECT_EQ(static_cast<uint32_t>(O_RDWR), f[0].flags);
@@ -123,7 +140,6 @@ TEST(CkptCriuFiles, ListsRegEntriesAndMarksWhatCriuRestoresItself)
     EXPECT_STREQ("/home/u/gone", f[1].path);
     EXPECT_TRUE(f[1].remapped);
     EXPECT_TRUE(S_ISDIR(f[2].mode));
-    ckpt_criu_files_free(f, n);
 }
 
 // A ghost's remap_id numbers its ghost-file image and a /proc remap's is a
@@ -163,11 +179,10 @@ TEST(CkptCriuFiles, OnlyLinkRemapIdsAreFilesAndTerminalsAreCriusOwn)
     vfield(old_ghost, 1, 2);
     vfield(old_ghost, 2, 0x80000001u);  // older images: no type, REMAP_GHOST bit
     put(d.path + "/remap-fpath.img", image(0x59133954u, { ghost, linked, procfs, old_ghost }));
-    ckpt_criu_file *f = nullptr;
-    size_t n = 0;
-    ckpt_err e;
-    ckpt_err_clear(&e);
-    ASSERT_EQ(0, ckpt_criu_files(d.fd, &f, &n, &e)) << e.msg;
+    Listing l(d.fd);
+    ASSERT_EQ(0, l.rc) << l.e.msg;
+    ckpt_criu_file *f = l.f;
+    size_t n = l.n;
     ASSERT_EQ(6u, n);
     EXPECT_FALSE(f[0].remapped);    // /dev/null
     EXPECT_TRUE(f[1].remapped);
@@ -178,7 +193,6 @@ TEST(CkptCriuFiles, OnlyLinkRemapIdsAreFilesAndTerminalsAreCriusOwn)
     for (size_t i = 0; i < 5; i++)
         EXPECT_FALSE(f[i].tty) << f[i].path;
     EXPECT_TRUE(f[5].tty);
-    ckpt_criu_files_free(f, n);
 }
 
 // A FIFO's file entry names its path entry and its pipe; the data it held
@@ -210,17 +224,17 @@ TEST(CkptCriuFiles, FifoPathAndItsData)
         data += rec + bytes;
     }
     put(d.path + "/fifo-data.img", data);
-    ckpt_criu_file *f = nullptr;
-    size_t n = 0;
-    ckpt_err e;
-    ckpt_err_clear(&e);
-    ASSERT_EQ(0, ckpt_criu_files(d.fd, &f, &n, &e)) << e.msg;
+    Listing l(d.fd);
+    ASSERT_EQ(0, l.rc) << l.e.msg;
+    ckpt_criu_file *f = l.f;
+    size_t n = l.n;
     ASSERT_EQ(2u, n);
     EXPECT_FALSE(f[0].fifo);
     EXPECT_TRUE(f[1].fifo);
     EXPECT_EQ(0x55u, f[1].pipe_id);
     int p[2];
     ASSERT_EQ(0, pipe(p));
+    ckpt_err e;
     ASSERT_EQ(0, ckpt_criu_fifo_data(d.fd, f[1].pipe_id, p[1], &e)) << e.msg;
     close(p[1]);
     char buf[32] = { 0 };
@@ -231,7 +245,57 @@ TEST(CkptCriuFiles, FifoPathAndItsData)
     put(d.path + "/fifo-data.img", data);
     EXPECT_EQ(-1, ckpt_criu_fifo_data(d.fd, 0x55, 1, &e));
     EXPECT_EQ(EBADMSG, e.code);
-    ckpt_criu_files_free(f, n);
+}
+
+// A file mapping's vma (mm-PID.img: mm_entry vmas = 14; shmid = 4 the file
+// id, status = 7, fdflags = 10) says how CRIU reopens the file: a shared
+// writable mapping of a file whose descriptor was read-only needs write.
+// Anonymous vmas and vmas without fdflags say nothing; the last value of a
+// field repeated wins (protobuf's rule).
+TEST(CkptCriuFiles, MappingsGiveTheAccessTheirVmasNeed)
+{
+    Dir d;
+    put(d.path + "/files.img",
+        image(0x56303138u, { file_entry(1, 1, reg(1, "/home/u/ro", O_RDONLY, 0, 0, S_IFREG | 0600)),
+                             file_entry(1, 2, reg(2, "/home/u/rw", O_RDONLY, 0, 0, S_IFREG | 0600)),
+                             file_entry(1, 3, reg(3, "/home/u/anon", O_RDONLY, 0, 0, S_IFREG | 0600)),
+                             file_entry(1, 4, reg(4, "/home/u/noflags", O_RDONLY, 0, 0, S_IFREG | 0600)) }));
+    auto vma = [](uint32_t shmid, uint32_t status, int fdflags) {
+        std::string v;
+        vfield(v, 1, 0x400000);
+        vfield(v, 4, shmid);
+        vfield(v, 7, status);
+        if (fdflags >= 0)
+            vfield(v, 10, static_cast<uint32_t>(fdflags));
+        return v;
+    };
+    std::string mm, dup = vma(2, 1u << 7, O_RDONLY);
+    vfield(dup, 10, O_RDWR);                            // repeated: O_RDWR wins
+    vfield(mm, 1, 0x400000);
+    bfield(mm, 14, vma(1, 1u << 6, O_RDONLY));          // private file mapping
+    bfield(mm, 14, dup);                                // shared file mapping
+    bfield(mm, 14, vma(3, 1u << 5, O_RDWR));            // anonymous: not a file
+    bfield(mm, 14, vma(4, 1u << 7, -1));                // no fdflags
+    put(d.path + "/mm-7.img", image(0x57492820u, { mm }));
+    Listing l(d.fd);
+    ASSERT_EQ(0, l.rc) << l.e.msg;
+    ckpt_criu_file *f = l.f;
+    size_t n = l.n;
+    ASSERT_EQ(4u, n);
+    EXPECT_TRUE(f[0].map_read);
+    EXPECT_FALSE(f[0].map_write);
+    EXPECT_TRUE(f[1].map_read && f[1].map_write);
+    EXPECT_FALSE(f[2].map_read || f[2].map_write);
+    EXPECT_FALSE(f[3].map_read || f[3].map_write);
+    // a vma cut short inside its fdflags: the mm image is refused
+    std::string cut;
+    std::string v = vma(1, 1u << 6, O_RDONLY);
+    vfield(cut, 1, 0x400000);
+    bfield(cut, 14, v.substr(0, v.size() - 1));
+    put(d.path + "/mm-7.img", image(0x57492820u, { cut }));
+    Listing bad(d.fd);
+    EXPECT_EQ(-1, bad.rc);
+    EXPECT_NE(nullptr, strstr(bad.e.msg, "mm images")) << bad.e.msg;
 }
 
 TEST(CkptCriuFiles, RefusesDamagedImagesEveryWay)
@@ -244,28 +308,22 @@ TEST(CkptCriuFiles, RefusesDamagedImagesEveryWay)
         if (cut == 8)
             continue;
         put(d.path + "/files.img", good.substr(0, cut));
-        ckpt_criu_file *f = nullptr;
-        size_t n = 0;
-        ckpt_err e;
-        ckpt_err_clear(&e);
-        int rc = ckpt_criu_files(d.fd, &f, &n, &e);
-        if (rc == 0)
-            ckpt_criu_files_free(f, n);
-        EXPECT_EQ(-1, rc) << "cut at " << cut;
+        EXPECT_EQ(-1, Listing(d.fd).rc) << "cut at " << cut;
     }
     std::string bad = good;
     bad[4] ^= 1;
     put(d.path + "/files.img", bad);
-    ckpt_criu_file *f = nullptr;
-    size_t n = 0;
-    ckpt_err e;
-    ckpt_err_clear(&e);
-    EXPECT_EQ(-1, ckpt_criu_files(d.fd, &f, &n, &e));
-    EXPECT_NE(nullptr, strstr(e.msg, "files.img")) << e.msg;
-    // a name with a NUL in it
+    Listing wrong_magic(d.fd);
+    EXPECT_EQ(-1, wrong_magic.rc);
+    EXPECT_NE(nullptr, strstr(wrong_magic.e.msg, "files.img")) << wrong_magic.e.msg;
+    // a name with a NUL in it, or none at all
     put(d.path + "/files.img",
         image(0x56303138u, { file_entry(1, 1, reg(1, std::string("/a\0b", 4), 0, 0, 1, 0)) }));
-    EXPECT_EQ(-1, ckpt_criu_files(d.fd, &f, &n, &e));
+    EXPECT_EQ(-1, Listing(d.fd).rc);
+    std::string noname;
+    vfield(noname, 1, 1);
+    put(d.path + "/files.img", image(0x56303138u, { file_entry(1, 1, noname) }));
+    EXPECT_EQ(-1, Listing(d.fd).rc);
 }
 
 // core-PID.img: core_entry.tc (3) holds task_core_entry.task_state (1);
