@@ -93,8 +93,9 @@ static int proc_comm(pid_t pid, char *out, size_t len)
     return 0;
 }
 
-/* pgrp and session from /proc/PID/stat (after the parenthesised comm). */
-static int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid)
+/* /proc/PID/stat: the fields count from the last ')', as comm may hold
+ * spaces and parentheses. */
+int ckpt_proc_stat(pid_t pid, struct ckpt_proc_stat *st)
 {
     char p[64], buf[1024];
     snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
@@ -106,12 +107,18 @@ static int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid)
     buf[n] = '\0';
     char *s = strrchr(buf, ')');
     char state;
-    int a, b, c;
-    if (!s || sscanf(s + 1, " %c %d %d %d", &state, &a, &b, &c) != 4)
+    int ppid, pgrp, sid;
+    unsigned long long start;
+    long pages;
+    /* state ppid pgrp session ... starttime (22) vsize rss (24, pages) */
+    if (!s || sscanf(s + 1, " %c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+                            "%*d %*d %llu %*u %ld", &state, &ppid, &pgrp, &sid, &start, &pages) != 6)
         return -1;
-    *ppid = a;
-    *pgrp = b;
-    *sid = c;
+    st->ppid = ppid;
+    st->pgrp = pgrp;
+    st->sid = sid;
+    st->starttime = start;
+    st->rss_bytes = (long long)pages * sysconf(_SC_PAGESIZE);
     return 0;
 }
 
@@ -182,15 +189,17 @@ static pid_t init_of_nested(pid_t pid, unsigned long self_ino)
     return is_ckmig_init(s.found) ? s.found : -1;
 }
 
-/* Breadth-first through pid's descendants for a ckmig namespace init. */
-static pid_t init_below(pid_t pid, unsigned long self_ino)
+/* Calls fn on top, then on its descendants breadth first (the children
+ * files of each thread; at most 4096 processes), until fn returns other
+ * than 0; returns that, else 0. */
+static int each_in_tree(pid_t top, pid_visit fn, void *arg)
 {
     pid_t queue[4096];
     size_t head = 0, tail = 0;
-    queue[tail++] = pid;
+    queue[tail++] = top;
     while (head < tail) {
         pid_t p = queue[head++];
-        pid_t r = init_of_nested(p, self_ino);
+        int r = fn(p, arg);
         if (r != 0)
             return r;
         char path[320];
@@ -215,6 +224,41 @@ static pid_t init_below(pid_t pid, unsigned long self_ino)
     return 0;
 }
 
+struct init_below {
+    unsigned long self_ino;
+    pid_t found;
+};
+
+static int match_nested_init(pid_t pid, void *arg)
+{
+    struct init_below *b = arg;
+    b->found = init_of_nested(pid, b->self_ino);
+    return b->found != 0;
+}
+
+/* The ckmig namespace init at or below pid: 0 if none, -1 if foreign. */
+static pid_t init_below(pid_t pid, unsigned long self_ino)
+{
+    struct init_below b = { .self_ino = self_ino };
+    each_in_tree(pid, match_nested_init, &b);
+    return b.found;
+}
+
+static int add_rss(pid_t pid, void *arg)
+{
+    struct ckpt_proc_stat st;
+    if (ckpt_proc_stat(pid, &st) == 0)
+        *(long long *)arg += st.rss_bytes;
+    return 0;
+}
+
+long long ckpt_tree_rss(pid_t top)
+{
+    long long total = 0;
+    each_in_tree(top, add_rss, &total);
+    return total;
+}
+
 struct group_search {
     pid_t id;
     bool sid;
@@ -225,8 +269,8 @@ struct group_search {
 static int match_group(pid_t pid, void *arg)
 {
     struct group_search *g = arg;
-    pid_t ppid, pgrp, sid;
-    if (proc_ids(pid, &ppid, &pgrp, &sid) < 0 || (g->sid ? sid : pgrp) != g->id)
+    struct ckpt_proc_stat st;
+    if (ckpt_proc_stat(pid, &st) < 0 || (g->sid ? st.sid : st.pgrp) != g->id)
         return 0;
     if (g->n == g->cap) {
         size_t cap = g->cap ? 2 * g->cap : 16;

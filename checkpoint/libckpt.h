@@ -112,6 +112,15 @@ int ckpt_ns_members(pid_t init, pid_t **pids, size_t *n);
 pid_t ckpt_ns_to_host(pid_t init, pid_t nspid);
 /* True when the calling process runs inside a ckmig job namespace. */
 bool ckpt_inside_job(void);
+/* A process's /proc/PID/stat, what ckmig reads of it. */
+struct ckpt_proc_stat {
+    pid_t ppid, pgrp, sid;
+    unsigned long long starttime;   /* clock ticks after boot */
+    long long rss_bytes;
+};
+int ckpt_proc_stat(pid_t pid, struct ckpt_proc_stat *st);
+/* Resident memory (bytes) of top and every process below it. */
+long long ckpt_tree_rss(pid_t top);
 
 /* ---- checkpoint: cr_checkpoint ---- */
 enum ckpt_after { CKPT_AFTER_RUN, CKPT_AFTER_SIGNAL, CKPT_AFTER_STOP, CKPT_AFTER_TERM,

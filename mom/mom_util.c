@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint/libckpt.h"
 #include "lib/attr_names.h"
 #include "lib/util.h"
 
@@ -97,35 +98,10 @@ void mom_count_exec_host(const char *eh, int *np, int *nnodes)
 
 unsigned long long mom_proc_starttime(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	FILE *f;
-	int field;
+	struct ckpt_proc_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return 0;
-	}
-	fclose(f);
-	/* comm may hold spaces and parens: fields count from the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	p++;
-	for (field = 3; field <= 22 && p; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			break;
-		p++;
-		if (field == 22)        /* p is at field `field` now */
-			start = strtoull(p, NULL, 10);
-	}
 	/* state Z: the pid exists but the process is over. */
-	return start;
+	return ckpt_proc_stat(pid, &st) == 0 ? st.starttime : 0;
 }
 
 /* The environment pbs_mom gives its checkpoint and restart scripts: its

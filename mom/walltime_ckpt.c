@@ -21,7 +21,6 @@
  * and its end says why; if the checkpoint is still running at walltime it
  * may finish ($checkpoint_timeout bounds it): killing a job in the middle
  * of its dump would lose the very work the checkpoint is for. */
-#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +30,7 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "walltime: "
+#include "checkpoint/libckpt.h"
 #include "lib/attr_names.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -40,83 +40,6 @@
 #include "mom/mom_util.h"
 
 #define DEFAULT_DUMP_BYTES_PER_S (100LL << 20)
-
-/* Resident memory (bytes) of the process tree under pid: the job's task
- * and everything below it, cr_run's namespace included. */
-static long long tree_rss(pid_t top)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	pid_t *pids = NULL, *ppids = NULL;
-	long long *rss = NULL, total = 0;
-	size_t n = 0, cap = 0, i;
-	int grew = 1;
-	char *in;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		char path[300], buf[1024], *p;
-		long ppid, pages;
-		int fd;
-		ssize_t len;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		/* after "(comm)": state ppid ... field 24 is rss in pages */
-		p = strrchr(buf, ')');
-		if (!p || sscanf(p + 2, "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
-				 "%*d %*d %*d %*d %*d %*u %*u %ld", &ppid, &pages) != 2)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			pids = xrealloc(pids, cap * sizeof(*pids));
-			ppids = xrealloc(ppids, cap * sizeof(*ppids));
-			rss = xrealloc(rss, cap * sizeof(*rss));
-		}
-		pids[n] = (pid_t)atol(de->d_name);
-		ppids[n] = (pid_t)ppid;
-		rss[n] = (long long)pages * sysconf(_SC_PAGESIZE);
-		n++;
-	}
-	closedir(d);
-	/* mark the tree: top, then children of marked ones until none is new */
-	in = xcalloc(n ? n : 1, 1);
-	for (i = 0; i < n; i++)
-		in[i] = pids[i] == top;
-	while (grew) {
-		grew = 0;
-		for (i = 0; i < n; i++) {
-			size_t k;
-
-			if (in[i])
-				continue;
-			for (k = 0; k < n; k++)
-				if (in[k] && pids[k] == ppids[i]) {
-					in[i] = 1;
-					grew = 1;
-					break;
-				}
-		}
-	}
-	for (i = 0; i < n; i++)
-		if (in[i])
-			total += rss[i];
-	free(in);
-	free(pids);
-	free(ppids);
-	free(rss);
-	return total;
-}
 
 /* Root walks a directory the job's owner owns (<dir>/<name> is given to
  * the owner before a restart, as pbs_mom does): never through a link
@@ -172,7 +95,8 @@ static long margin_for(struct mom *m, struct mom_job *j)
 	if (img > 0 && m->dump_ms > 0 && m->dump_bytes > 0) {
 		est = m->dump_ms / 1000.0 * (img > m->dump_bytes ? (double)img / m->dump_bytes : 1.0);
 	} else {
-		est = (double)tree_rss(j->sid) / DEFAULT_DUMP_BYTES_PER_S;
+		/* the job's task and everything below it, cr_run's namespace included */
+		est = (double)ckpt_tree_rss(j->sid) / DEFAULT_DUMP_BYTES_PER_S;
 		if (m->dump_ms / 1000.0 > est)
 			est = m->dump_ms / 1000.0;
 	}
