@@ -307,15 +307,3 @@ out:
     free(buf);
     return rc;
 }
-
-int ckpt_archive_manifest(const char *path, struct ckpt_manifest *m, struct ckpt_err *e)
-{
-    int rc, fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
-    memset(m, 0, sizeof(*m));
-    if (fd < 0)
-        return ckpt_err_set(e, errno, "cannot open %s: %s", path, strerror(errno));
-    rc = ckpt_archive_manifest_fd(fd, path, m, e);
-    close(fd);
-    return rc;
-}

@@ -195,23 +195,28 @@ static int rm_contents(int dfd, int depth)
     return rc;
 }
 
-int ckpt_rmtree(const char *path)
+int ckpt_rmtree_at(int dfd, const char *name)
 {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         /* not a directory (or a link to one): remove the name itself */
         if (errno == ENOENT)
             return 0;
         if (errno != ENOTDIR && errno != ELOOP)
             return -1;
-        return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+        return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
     }
     int rc = rm_contents(fd, 0);
     close(fd);
     /* rmdir never follows a link, and removes only an empty directory */
-    if (rc == 0 && rmdir(path) < 0 && errno != ENOENT)
+    if (rc == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
         rc = -1;
     return rc;
+}
+
+int ckpt_rmtree(const char *path)
+{
+    return ckpt_rmtree_at(AT_FDCWD, path);
 }
 
 /* $CKMIG_TIMING=1: how long each phase took, on stderr (for the benchmark). */

@@ -5,6 +5,7 @@
 #include "checkpoint/libckpt.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #ifdef __cplusplus
@@ -182,8 +183,8 @@ int ckpt_reopen_files(int imgfd, const struct ckpt_manifest *m,
 int ckpt_archive_write(int dfd, int out, uid_t uid, gid_t gid, bool writeback, struct ckpt_err *e);
 bool ckpt_archive_is(int fd);   /* leaves the offset at 0 */
 int ckpt_archive_extract(int in, int dfd, const char *shown, struct ckpt_err *e);
-/* Reads and parses the manifest of context file path (not verified). */
-int ckpt_archive_manifest(const char *path, struct ckpt_manifest *m, struct ckpt_err *e);
+/* Reads and parses the manifest of the context file open on fd (not
+ * verified). */
 int ckpt_archive_manifest_fd(int fd, const char *shown, struct ckpt_manifest *m, struct ckpt_err *e);
 
 /* ckpt_source.c: a checkpoint of either form, opened for reading. */
@@ -196,6 +197,14 @@ struct ckpt_source {
 };
 /* secure: a setuid caller must be able to read a context file itself. */
 int ckpt_source_open(const char *path, bool secure, struct ckpt_source *s, struct ckpt_err *e);
+/* Its two steps.  Opens path once, never through a link put in place of
+ * its last component after realpath (into shown), nor a device or FIFO:
+ * a directory, or a regular file that is a context (fd at offset 0; st
+ * its fstat).  Then makes fd (taken over, closed on failure) a source:
+ * s->shown must hold the name already. */
+int ckpt_checkpoint_open(const char *path, char shown[4096], struct stat *st, struct ckpt_err *e);
+int ckpt_source_fd(int fd, const struct stat *st, bool secure, struct ckpt_source *s,
+                   struct ckpt_err *e);
 /* Closes; removes an unpacked copy. */
 void ckpt_source_close(struct ckpt_source *s);
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void ckpt_manifest_free(struct ckpt_manifest *m)
@@ -535,21 +536,73 @@ out:
     return rc;
 }
 
-int ckpt_manifest_read(const char *dir, struct ckpt_manifest *m, struct ckpt_err *e)
+int ckpt_manifest_read_fd(int fd, const char *shown, struct ckpt_manifest *m, struct ckpt_err *e)
 {
-    char path[4096];
+    struct stat st;
     char *buf = NULL;
     size_t len = 0;
-    int rc;
+    int rc = -1;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, CKPT_MANIFEST);
-    if (ckpt_read_file(path, &buf, &len) < 0) {
-        int err = errno;
-        memset(m, 0, sizeof(*m));
-        return ckpt_err_set(e, err, "cannot read %s: %s", path, strerror(err));
+    memset(m, 0, sizeof(*m));
+    if (fstat(fd, &st) < 0)
+        return ckpt_err_set(e, errno, "cannot read %s/%s: %s", shown, CKPT_MANIFEST, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ckpt_err_set(e, EBADMSG, "%s/%s is not a regular file", shown, CKPT_MANIFEST);
+    if (st.st_size > (64 << 20))
+        return ckpt_err_set(e, EBADMSG, "%s/%s: manifest is too large", shown, CKPT_MANIFEST);
+    buf = malloc((size_t)st.st_size + 1);
+    while (buf && len < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
     }
-    rc = ckpt_manifest_parse(buf, len, m, e);
+    if (!buf || len != (size_t)st.st_size) {
+        ckpt_err_set(e, buf ? EIO : ENOMEM, "cannot read %s/%s", shown, CKPT_MANIFEST);
+        goto out;
+    }
+    if (ckpt_manifest_parse(buf, len, m, e) < 0) {
+        if (e->code == EBADMSG) {
+            char msg[sizeof(e->msg)];
+            snprintf(msg, sizeof(msg), "%s", e->msg);
+            ckpt_err_set(e, EBADMSG, "%s/%s: %s", shown, CKPT_MANIFEST, msg);
+        }
+        goto out;
+    }
+    rc = 0;
+out:
     free(buf);
+    return rc;
+}
+
+int ckpt_manifest_read(const char *dir, struct ckpt_manifest *m, struct ckpt_err *e)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    memset(m, 0, sizeof(*m));
+    if (dfd < 0)
+        return ckpt_err_set(e, errno, "cannot open checkpoint %s: %s", dir, strerror(errno));
+    int rc = ckpt_manifest_read_at(dfd, dir, m, e);
+    close(dfd);
+    return rc;
+}
+
+int ckpt_manifest_read_at(int dfd, const char *shown, struct ckpt_manifest *m, struct ckpt_err *e)
+{
+    int fd = openat(dfd, CKPT_MANIFEST, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+    memset(m, 0, sizeof(*m));
+    if (fd < 0) {
+        int err = errno;
+        if (err == ELOOP)
+            return ckpt_err_set(e, EBADMSG, "%s/%s is a symbolic link: refused", shown,
+                                CKPT_MANIFEST);
+        return ckpt_err_set(e, err, "cannot read %s/%s: %s", shown, CKPT_MANIFEST, strerror(err));
+    }
+    int rc = ckpt_manifest_read_fd(fd, shown, m, e);
+    close(fd);
     return rc;
 }
 

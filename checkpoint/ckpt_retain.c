@@ -50,21 +50,25 @@ static bool stale_tmp(const char *name, const struct stat *st)
 }
 
 /* The manifest of dfd's entry name if it is a complete checkpoint of
- * either form; a link, a fifo or anything else is not ours to judge. */
+ * either form; a link, a fifo or anything else is not ours to judge.
+ * Root reads it in a directory the job's owner may own (JOBID.CK): the
+ * entry and its manifest are opened without following links and without
+ * waiting on a FIFO, and must be what fstatat saw. */
 static int read_candidate(int dfd, const char *name, const char *path, const struct stat *st,
                           struct ckpt_manifest *m)
 {
     struct ckpt_err ignore;
+    bool dir = S_ISDIR(st->st_mode);
 
-    if (S_ISDIR(st->st_mode))
-        return ckpt_manifest_read(path, m, &ignore);
-    if (!S_ISREG(st->st_mode))
+    if (!dir && !S_ISREG(st->st_mode))
         return -1;
-    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
     struct stat fst;
     int rc = -1;
-    if (fd >= 0 && fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && fst.st_ino == st->st_ino)
-        rc = ckpt_archive_manifest_fd(fd, path, m, &ignore);
+    if (fd >= 0 && fstat(fd, &fst) == 0 && (fst.st_mode & S_IFMT) == (st->st_mode & S_IFMT) &&
+        fst.st_ino == st->st_ino)
+        rc = dir ? ckpt_manifest_read_at(fd, path, m, &ignore)
+                 : ckpt_archive_manifest_fd(fd, path, m, &ignore);
     if (fd >= 0)
         close(fd);
     return rc;
@@ -72,7 +76,7 @@ static int read_candidate(int dfd, const char *name, const char *path, const str
 
 int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *e)
 {
-    DIR *d;
+    DIR *d = NULL;
     struct dirent *de;
     struct cand *c = NULL;
     size_t n = 0, cap = 0;
@@ -81,9 +85,22 @@ int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *
 
     if (keep < 1)
         return ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, "depth must be at least 1 (is %d)", keep);
-    d = opendir(dir);
-    if (!d)
-        return ckpt_err_set(e, errno, "cannot read %s: %s", dir, strerror(errno));
+    /* Everything below goes through this one descriptor: DIR itself
+     * (JOBID.CK, the job owner's) may be renamed and a link put in its
+     * place while root works in it. */
+    struct stat dst;
+    int dfd = open(dir, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (dfd >= 0 && fstat(dfd, &dst) == 0 && !S_ISDIR(dst.st_mode))
+        errno = ENOTDIR;
+    else if (dfd >= 0)
+        d = fdopendir(dfd);
+    if (!d) {
+        int err = errno;
+        if (dfd >= 0)
+            close(dfd);
+        return ckpt_err_set(e, err, "cannot read %s: %s", dir,
+                            err == ELOOP ? "it is a symbolic link" : strerror(err));
+    }
     while ((de = readdir(d))) {
         struct ckpt_manifest m;
         struct stat st;
@@ -91,7 +108,8 @@ int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
         if (stale_tmp(de->d_name, &st)) {
-            if (S_ISDIR(st.st_mode) ? ckpt_rmtree(path) == 0 : unlinkat(dirfd(d), de->d_name, 0) == 0)
+            if (S_ISDIR(st.st_mode) ? ckpt_rmtree_at(dirfd(d), de->d_name) == 0
+                                    : unlinkat(dirfd(d), de->d_name, 0) == 0)
                 deleted++;
             continue;
         }
@@ -126,7 +144,7 @@ int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *
         /* A context file goes by unlinkat, which never removes a directory
          * someone put in its place since. */
         if (c[i].file ? unlinkat(dirfd(d), c[i].name, 0) < 0 && errno != ENOENT
-                      : ckpt_rmtree(path) < 0) {
+                      : ckpt_rmtree_at(dirfd(d), c[i].name) < 0) {
             ckpt_err_set(e, errno, "cannot delete old checkpoint %s: %s", path, strerror(errno));
             goto out;
         }

@@ -82,39 +82,52 @@ static int make_workdir(const char *path, struct ckpt_source *s)
     return rc;
 }
 
-int ckpt_source_open(const char *path, bool secure, struct ckpt_source *s, struct ckpt_err *e)
+int ckpt_checkpoint_open(const char *path, char shown[4096], struct stat *st, struct ckpt_err *e)
 {
-    struct stat st;
     int fd = -1;
 
-    memset(s, 0, sizeof(*s));
-    s->dfd = s->xparent = -1;
-    if (!realpath(path, s->shown))
+    if (!realpath(path, shown))
         return ckpt_err_setc(e, errno, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", path,
                              strerror(errno));
     /* Never open a device or a fifo as root only to find out what it is. */
-    if (stat(s->shown, &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+    if (stat(shown, st) == 0 && !S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode))
         goto not_one;
-    fd = open(s->shown, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
-    if (fd < 0 || fstat(fd, &st) < 0) {
+    fd = open(shown, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0 || fstat(fd, st) < 0) {
         int err = errno;
         if (fd >= 0)
             close(fd);
-        return ckpt_err_setc(e, err, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", s->shown,
+        return ckpt_err_setc(e, err, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", shown,
                              strerror(err));
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(st->st_mode) || (S_ISREG(st->st_mode) && ckpt_archive_is(fd)))
+        return fd;
+    close(fd);
+not_one:
+    return ckpt_err_setc(e, EINVAL, CKPT_FAIL_PERM,
+                         "%s is not a ckmig checkpoint (neither a checkpoint directory nor a "
+                         "context file)", shown);
+}
+
+int ckpt_source_open(const char *path, bool secure, struct ckpt_source *s, struct ckpt_err *e)
+{
+    struct stat st;
+
+    memset(s, 0, sizeof(*s));
+    s->dfd = s->xparent = -1;
+    int fd = ckpt_checkpoint_open(path, s->shown, &st, e);
+    return fd < 0 ? -1 : ckpt_source_fd(fd, &st, secure, s, e);
+}
+
+int ckpt_source_fd(int fd, const struct stat *st, bool secure, struct ckpt_source *s,
+                   struct ckpt_err *e)
+{
+    s->dfd = s->xparent = -1;
+    if (S_ISDIR(st->st_mode)) {
         s->dfd = fd;
         return 0;
     }
-    if (!S_ISREG(st.st_mode) || !ckpt_archive_is(fd)) {
-        close(fd);
-not_one:
-        return ckpt_err_setc(e, EINVAL, CKPT_FAIL_PERM,
-                             "%s is not a ckmig checkpoint (neither a checkpoint directory nor a "
-                             "context file)", s->shown);
-    }
-    if (secure && caller_may_read(s->shown, &st) < 0) {
+    if (secure && caller_may_read(s->shown, st) < 0) {
         int err = errno;
         close(fd);
         return ckpt_err_setc(e, err, CKPT_FAIL_ARGS, "cannot open checkpoint %s: %s", s->shown,

@@ -121,9 +121,6 @@ static int read_manifest(int dfd, const char *shown, bool one_link, struct ckpt_
                          struct ckpt_err *e)
 {
     struct stat st;
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = -1;
     int fd = open_entry(dfd, CKPT_MANIFEST, "manifest", shown, one_link, &st, e);
 
     if (fd < 0) {
@@ -132,34 +129,7 @@ static int read_manifest(int dfd, const char *shown, bool one_link, struct ckpt_
                          CKPT_MANIFEST);
         return -1;
     }
-    if (st.st_size > (64 << 20)) {
-        ckpt_err_set(e, EBADMSG, "%s/%s: manifest is too large", shown, CKPT_MANIFEST);
-        goto out;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    while (buf && len < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    if (!buf || len != (size_t)st.st_size) {
-        ckpt_err_set(e, buf ? EIO : ENOMEM, "cannot read %s/%s", shown, CKPT_MANIFEST);
-        goto out;
-    }
-    if (ckpt_manifest_parse(buf, len, m, e) < 0) {
-        if (e->code == EBADMSG) {
-            char msg[sizeof(e->msg)];
-            snprintf(msg, sizeof(msg), "%s", e->msg);
-            ckpt_err_set(e, EBADMSG, "%s/%s: %s", shown, CKPT_MANIFEST, msg);
-        }
-        goto out;
-    }
-    rc = 0;
-out:
-    free(buf);
+    int rc = ckpt_manifest_read_fd(fd, shown, m, e);
     close(fd);
     return rc;
 }

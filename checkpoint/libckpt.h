@@ -256,6 +256,12 @@ bool ckpt_manifest_mac_ok(const struct ckpt_manifest *m, const unsigned char key
 char *ckpt_manifest_to_xml(const struct ckpt_manifest *m, size_t *len);
 int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m,
                         struct ckpt_err *e);
+/* Reads and parses (does not verify) a manifest: from fd, a regular file
+ * of at most 64 MiB; or dfd's manifest.xml, never through a link and never
+ * waiting on a FIFO.  shown names the checkpoint in messages. */
+int ckpt_manifest_read_fd(int fd, const char *shown, struct ckpt_manifest *m, struct ckpt_err *e);
+int ckpt_manifest_read_at(int dfd, const char *shown, struct ckpt_manifest *m, struct ckpt_err *e);
+/* The same for the checkpoint directory dir (itself not a link). */
 int ckpt_manifest_read(const char *dir, struct ckpt_manifest *m, struct ckpt_err *e);
 /* Writes dir/manifest.xml (temp name, fsync, rename). */
 int ckpt_manifest_write(const char *dir, const struct ckpt_manifest *m, struct ckpt_err *e);
@@ -318,6 +324,8 @@ int ckpt_after_action(pid_t init, enum ckpt_after after, int signo, struct ckpt_
  * number deleted or -1. */
 int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *e);
 int ckpt_rmtree(const char *path);
+/* The same for dfd's entry name: nothing outside dfd is reached by name. */
+int ckpt_rmtree_at(int dfd, const char *name);
 
 /* ---- self-checkpoint (a job checkpointing itself from inside) ---- */
 struct ckpt_self_request {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -58,36 +59,53 @@ static void print_human(const char *path, const struct ckpt_manifest *m)
     printf("images      %zu files, %s, digests %s\n", m->nimages, sz, ckpt_hash_alg_name(m->hash_alg));
 }
 
+/* The manifest as written (not verified) and, when the key can be read,
+ * the verdict, both through one descriptor: the caller may be root, the
+ * checkpoint the job owner's, who could put a link, a FIFO or another
+ * checkpoint in its place between two opens by name.  What is shown is
+ * the manifest that verified, when one did. */
 static int info(const char *path, bool xml, bool quiet)
 {
     struct ckpt_manifest m, vm;
     struct ckpt_err e, ve;
+    struct ckpt_source src;
+    struct stat st;
     unsigned char key[CKPT_KEY_LEN];
-    int rc;
+    int rc = -1;
 
     ckpt_err_clear(&e);
     ckpt_err_clear(&ve);
-    struct stat st;
-    bool file = stat(path, &st) == 0 && S_ISREG(st.st_mode);     /* a context file */
-    if ((file ? ckpt_archive_manifest(path, &m, &e) : ckpt_manifest_read(path, &m, &e)) < 0) {
+    memset(&src, 0, sizeof(src));
+    int fd = ckpt_checkpoint_open(path, src.shown, &st, &e);
+    if (fd < 0 || (S_ISDIR(st.st_mode) ? ckpt_manifest_read_at(fd, src.shown, &m, &e)
+                                        : ckpt_archive_manifest_fd(fd, src.shown, &m, &e)) < 0) {
+        if (fd >= 0)
+            close(fd);
         fprintf(stderr, "ckpt_info: %s: %s\n", path, e.msg);
         return e.code;
     }
+    if (ckpt_key_load(ckpt_key_path(false), false, key, &ve) < 0) {
+        close(fd);
+    } else if (ckpt_source_fd(fd, &st, false, &src, &ve) == 0) {
+        rc = ckpt_verify_fd(src.dfd, src.shown, key, &vm, NULL, NULL, &ve);
+        ckpt_source_close(&src);
+    }
+    explicit_bzero(key, sizeof(key));
+    const struct ckpt_manifest *shown = rc == 0 ? &vm : &m;
     if (!quiet) {
         if (xml) {
             size_t len = 0;
-            char *x = ckpt_manifest_to_xml(&m, &len);
+            char *x = ckpt_manifest_to_xml(shown, &len);
             if (x)
                 fwrite(x, 1, len, stdout);
             free(x);
         } else {
-            print_human(path, &m);
+            print_human(path, shown);
         }
     }
-    rc = ckpt_key_load(ckpt_key_path(false), false, key, &ve) < 0 ? -1 : ckpt_verify(path, key, &vm, &ve);
     if (rc == 0) {
+        fprintf(xml ? stderr : stdout, "verified    yes (MAC and %zu image hashes)\n", vm.nimages);
         ckpt_manifest_free(&vm);
-        fprintf(xml ? stderr : stdout, "verified    yes (MAC and %zu image hashes)\n", m.nimages);
     } else {
         fprintf(xml ? stderr : stdout, "verified    NO: %s\n", ve.msg);
     }
