@@ -42,8 +42,12 @@
 #define DEFAULT_DUMP_BYTES_PER_S (100LL << 20)
 
 /* Root walks a directory the job's owner owns (<dir>/<name> is given to
- * the owner before a restart, as pbs_mom does): never through a link
- * swapped in for it. */
+ * the owner before a restart, as pbs_mom does) or may rename and replace
+ * (its JOBID.CK): never through a link swapped in for it, and counting only
+ * what root wrote (images and manifest are root's, and cr_restart refuses
+ * any other).  A look-alike of the owner's, with a huge sparse file or a
+ * tiny one, would otherwise set this MOM's dump rate, and with it how
+ * early other users' jobs are checkpointed before their walltime. */
 long long ckpt_dir_bytes(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -54,7 +58,7 @@ long long ckpt_dir_bytes(const char *path)
 
 	while (d && (de = readdir(d)))
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode))
+		    S_ISREG(st.st_mode) && st.st_uid == 0)
 			n += st.st_size;
 	if (d)
 		closedir(d);

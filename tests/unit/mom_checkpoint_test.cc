@@ -16,6 +16,7 @@
 
 #include "checkpoint/libckpt.h"
 #include "mom/checkpoint_util.h"
+#include "mom/mom.h"
 
 namespace {
 
@@ -158,3 +159,37 @@ TEST_F(MomCkptDepth, MissingDirIsError)
 }
 
 } // namespace
+
+// The walltime margin's image size (mom/walltime_ckpt.c): root reads
+// <dir>/<name>, which the job's owner owns after a restart or may replace
+// (JOBID.CK is theirs).  A link in its place is not followed (before
+// 99e36da it was: root walked whatever directory it named), and only
+// root's files count: an owner's look-alike cannot set the MOM's dump
+// rate for every job on the node.
+TEST(MomCkptBytes, NoLinkFollowedOnlyRootsFilesCount)
+{
+	if (geteuid() != 0)
+		GTEST_SKIP() << "needs root (chown)";
+	char t[] = "/tmp/ckmig-ckbytes.XXXXXX";
+	ASSERT_NE(nullptr, mkdtemp(t));
+	std::string d = t, img = d + "/ckpt.1", other = d + "/elsewhere";
+	ASSERT_EQ(0, mkdir(img.c_str(), 0700));
+	ASSERT_EQ(0, mkdir(other.c_str(), 0700));
+	auto put = [](const std::string &p, size_t n) {
+		int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(0, ftruncate(fd, static_cast<off_t>(n)));
+		close(fd);
+	};
+	put(img + "/pages-1.img", 3000);
+	put(img + "/manifest.xml", 100);
+	put(img + "/owners", 1 << 20);
+	ASSERT_EQ(0, chown((img + "/owners").c_str(), 65534, 65534));
+	put(other + "/big", 7000);
+	EXPECT_EQ(3100, ckpt_dir_bytes(img.c_str()));
+	// the owner renames it and puts a link in its place
+	ASSERT_EQ(0, rename(img.c_str(), (img + ".moved").c_str()));
+	ASSERT_EQ(0, symlink(other.c_str(), img.c_str()));
+	EXPECT_EQ(0, ckpt_dir_bytes(img.c_str()));
+	EXPECT_EQ(0, ckpt_rmtree(t));
+}
