@@ -190,13 +190,25 @@ proc as_owner {uid gid} {
 # it as the job's owner (setpriv + dd, no link followed where root could
 # be fooled): DIR and the spool files are the owner's.
 
+# The manifest of checkpoint CKPT, read by root in a directory the job's
+# owner owns (JOBID.CK; CKPT itself before a restart): never through a
+# link, never waiting on a FIFO (a link to one would hang the script
+# forever), never more than 64 MiB (a link to /dev/zero would be read until
+# memory ran out).  Not verified: cr_restart verifies; "" when unreadable.
+proc manifest_text {ckpt} {
+    set path [file join $ckpt manifest.xml]
+    if {[catch {exec dd if=$path bs=65536 count=[expr {64 << 20}] \
+                    iflag=nofollow,nonblock,count_bytes status=none} m]} {
+        return ""
+    }
+    return $m
+}
+
 # {path size stream} of the job's spool files the checkpoint NAME has open,
 # from its manifest (the same one cr_restart verifies).
 proc spool_files {ckpt jobid} {
     set out {}
-    if {[catch {open [file join $ckpt manifest.xml]} f]} { return {} }
-    set m [read $f]
-    close $f
+    set m [manifest_text $ckpt]
     foreach {- attrs path} [regexp -all -inline {<file([^>]*)>([^<]*)</file>} $m] {
         if {![regexp {size="(\d+)"} $attrs -> size] || [string match *kind=* $attrs]} continue
         set path [string map {&amp; & &lt; < &gt; > &quot; \" &apos; '} $path]
