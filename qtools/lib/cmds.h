@@ -109,6 +109,9 @@ typedef int (*job_action)(int connect, const char *job_id, void *ctx);
 int for_each_job(const char *cmd, int argc, char **argv, int first, job_action fn, void *ctx);
 /* `--help`: if argv has --help, print usage to stdout, exit 0. */
 void cmd_check_help(int argc, char **argv, const char *usage);
+/* qhold and qrls, which differ only in their request and in qrls taking
+ * "n" in -h: main() of either (release 0: qhold, 1: qrls). */
+int hold_or_release_main(int argc, char **argv, int release);
 
 #ifdef __cplusplus
 }

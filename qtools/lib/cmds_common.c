@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void prt_job_err(const char *cmd, int connect, const char *id)
 {
@@ -84,4 +85,47 @@ int for_each_job(const char *cmd, int argc, char **argv, int first, job_action f
 	}
 	pbs_disconnect(connect);
 	return status;
+}
+
+static int hold(int connect, const char *id, void *ctx)
+{
+	return pbs_holdjob(connect, id, ctx, NULL);
+}
+
+static int release(int connect, const char *id, void *ctx)
+{
+	return pbs_rlsjob(connect, id, ctx, NULL);
+}
+
+int hold_or_release_main(int argc, char **argv, int release_them)
+{
+	const char *cmd = release_them ? "qrls" : "qhold";
+	const char *hold_type = USER_HOLD;
+	char usage[80];
+	int c, errflg = 0;
+
+	snprintf(usage, sizeof(usage), "usage: %s %s job_identifier...\n", cmd,
+		 release_them ? "[-h {uos}]" : "[-h hold_list]");
+	cmd_check_help(argc, argv, usage);
+	while ((c = getopt(argc, argv, "h:")) != -1) {
+		switch (c) {
+		case 'h':
+			while (*optarg == ' ')
+				optarg++;
+			if (check_hold_list(optarg, release_them) < 0) {
+				fprintf(stderr, "%s: illegal -h value\n", cmd);
+				errflg++;
+			}
+			hold_type = optarg;
+			break;
+		default:
+			errflg++;
+		}
+	}
+	if (errflg || optind >= argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	return for_each_job(cmd, argc, argv, optind, release_them ? release : hold,
+			    (void *)hold_type);
 }
