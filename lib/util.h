@@ -39,9 +39,11 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 void buf_consume(struct buf *b, size_t n);     /* drop n bytes at the front */
 
 /* Loop until all n bytes moved. read_full returns bytes read (< n only at
- * EOF) or -1; write_full returns 0 or -1. errno is preserved on failure. */
+ * EOF) or -1; write_full and pwrite_full (at offset off) return 0 or -1.
+ * errno is preserved on failure. */
 ssize_t read_full(int fd, void *p, size_t n);
 int write_full(int fd, const void *p, size_t n);
+int pwrite_full(int fd, const void *p, size_t n, off_t off);
 
 /* Read a whole file of at most max bytes into *out (NUL-terminated).
  * Returns 0, or -1 with errno (EFBIG when larger than max). */

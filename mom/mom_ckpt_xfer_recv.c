@@ -39,22 +39,6 @@
 #define CHUNK MOM_XFER_CHUNK
 #define STAGE_PREFIX ".ckmig-xfer."
 
-static int pwrite_all(int fd, const unsigned char *p, size_t n, long long off)
-{
-	while (n) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return 0;
-}
-
 /* --- names the target accepts ------------------------------------------- */
 
 static int layer_name(const char *s)
@@ -344,7 +328,7 @@ static int x_data(struct xfer_in *x, struct pbs_msg *req, char *err, size_t n)
 		snprintf(err, n, "bad data for %s", x->path);
 		return PBSE_IVALREQ;
 	}
-	if (pwrite_all(x->fd, req->blob, (size_t)len, x->off) < 0) {
+	if (pwrite_full(x->fd, req->blob, (size_t)len, (off_t)x->off) < 0) {
 		snprintf(err, n, "cannot write %s: %s", x->path, strerror(errno));
 		return PBSE_SYSTEM;
 	}
