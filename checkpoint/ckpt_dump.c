@@ -6,11 +6,13 @@
  * continue. */
 #include "checkpoint/ckpt_internal.h"
 #include "lib/fault.h"
+#include "lib/safe_dir.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -166,63 +168,74 @@ static bool dir_empty(int dfd)
     return empty;
 }
 
-/* Is path a checkpoint of the given form (a directory with a manifest, or
- * a context file)?  Only those are ever replaced or backed up. */
-static bool is_checkpoint(const char *path, bool file)
+/* Is name in pfd a checkpoint of the given form (a directory with a
+ * manifest, or a context file)?  Only those are ever replaced or backed up. */
+static bool is_checkpoint(int pfd, const char *name, bool file)
 {
     struct stat st, mst;
-    char m[4300];
 
-    if (lstat(path, &st) < 0)
+    if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return false;
     if (!file) {
-        snprintf(m, sizeof(m), "%s/%s", path, CKPT_MANIFEST);
-        return S_ISDIR(st.st_mode) && lstat(m, &mst) == 0 && S_ISREG(mst.st_mode);
+        int dfd = S_ISDIR(st.st_mode)
+                      ? openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+        bool is = dfd >= 0 && fstatat(dfd, CKPT_MANIFEST, &mst, AT_SYMLINK_NOFOLLOW) == 0 &&
+                  S_ISREG(mst.st_mode);
+        if (dfd >= 0)
+            close(dfd);
+        return is;
     }
     if (!S_ISREG(st.st_mode))
         return false;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     bool is = fd >= 0 && ckpt_archive_is(fd);
     if (fd >= 0)
         close(fd);
     return is;
 }
 
+static bool exists_at(int pfd, const char *name)
+{
+    struct stat st;
+    return fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 /* --backup=NAME: the old checkpoint is renamed within its own directory,
  * never moved elsewhere (a setuid cr_checkpoint would otherwise let its
- * caller have root put their file anywhere on the file system).  out is
- * the target's directory, as the target names it (through the caller's
- * directory descriptor in setuid mode), plus NAME's last component. */
-static int backup_name(const char *target, const char *backup, char *out, size_t len,
-                       struct ckpt_err *e)
+ * caller have root put their file anywhere on the file system).  NAME's
+ * directory must be pfd's; out gets NAME's last component. */
+static int backup_name(int pfd, const char *backup, char *out, size_t len, struct ckpt_err *e)
 {
-    char tdir[4200], bdir[4200];
+    char bdir[4200];
     struct stat ts, bs;
 
-    snprintf(tdir, sizeof(tdir), "%s", target);
     snprintf(bdir, sizeof(bdir), "%s", backup);
-    const char *tparent = dirname(tdir), *bparent = dirname(bdir);
+    const char *bparent = dirname(bdir);
     const char *base = strrchr(backup, '/') ? strrchr(backup, '/') + 1 : backup;
     if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
         return ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, "bad backup name %s", backup);
-    if (stat(tparent, &ts) < 0 || stat(bparent, &bs) < 0 || ts.st_dev != bs.st_dev ||
+    /* NAME is the caller's path (relative: to the working directory, as
+     * BLCR took it).  Only a check: the rename itself goes through pfd,
+     * whatever this finds. */
+    if (fstat(pfd, &ts) < 0 || stat(bparent, &bs) < 0 || ts.st_dev != bs.st_dev ||
         ts.st_ino != bs.st_ino)
         return ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS,
                              "backup %s is not in the checkpoint's directory: refused", backup);
-    if (snprintf(out, len, "%s/%s", tparent, base) >= (int)len)
+    if (snprintf(out, len, "%s", base) >= (int)len)
         return ckpt_err_set(e, ENAMETOOLONG, "name too long: %s", backup);
     return 0;
 }
 
-/* Puts tmp (a directory, or a context file) in place as target. */
-static int commit(const char *tmp, const char *target, const struct ckpt_dump_opts *o, bool file,
-                  struct ckpt_err *e)
+/* Puts tmp (a directory, or a context file; pfd's entry) in place as
+ * base, in pfd too: the job's owner may rename pfd's entries, never make
+ * these reach outside it.  target: the checkpoint's path, for messages. */
+static int commit(int pfd, const char *tmp, const char *base, const char *target,
+                  const struct ckpt_dump_opts *o, bool file, struct ckpt_err *e)
 {
-    struct stat st;
     char other[4200];
 
-    if (lstat(target, &st) < 0) {
-        if (rename(tmp, target) == 0)
+    if (!exists_at(pfd, base)) {
+        if (renameat(pfd, tmp, pfd, base) == 0)
             return 0;
         return ckpt_err_set(e, errno, "cannot rename %s to %s: %s", tmp, target, strerror(errno));
     }
@@ -230,86 +243,116 @@ static int commit(const char *tmp, const char *target, const struct ckpt_dump_op
         return ckpt_err_set(e, EEXIST, "%s exists and --noclobber was given", target);
     /* Replace or back up only an earlier checkpoint, never anything else
      * that happens to have the name. */
-    if (snprintf(other, sizeof(other), "%s/%s", target, CKPT_MANIFEST) >= (int)sizeof(other))
-        return ckpt_err_set(e, ENAMETOOLONG, "name too long: %s", target);
-    if (!is_checkpoint(target, file))
+    if (!is_checkpoint(pfd, base, file))
         return ckpt_err_set(e, EEXIST, "%s exists and is not a checkpoint%s: not replacing it",
-                            target, is_checkpoint(target, !file)
+                            target, is_checkpoint(pfd, base, !file)
                                         ? (file ? " file (it is a checkpoint directory)"
                                                 : " directory (it is a context file)") : "");
     if (o->clobber == CKPT_BACKUP) {
         if (o->backup && *o->backup) {
-            if (backup_name(target, o->backup, other, sizeof(other), e) < 0)
+            if (backup_name(pfd, o->backup, other, sizeof(other), e) < 0)
                 return -1;
         } else {
             for (int i = 1;; i++) {
-                if (snprintf(other, sizeof(other), "%s.~%d~", target, i) >= (int)sizeof(other))
+                if (snprintf(other, sizeof(other), "%s.~%d~", base, i) >= (int)sizeof(other))
                     return ckpt_err_set(e, ENAMETOOLONG, "name too long: %s", target);
-                if (lstat(other, &st) < 0)
+                if (!exists_at(pfd, other))
                     break;
             }
         }
-        if (lstat(other, &st) == 0) {
-            if (!is_checkpoint(other, file))
+        if (exists_at(pfd, other)) {
+            if (!is_checkpoint(pfd, other, file))
                 return ckpt_err_set(e, EEXIST, "backup %s exists and is not a checkpoint", other);
-            if (!file && ckpt_rmtree(other) < 0)
+            if (!file && ckpt_rmtree_at(pfd, other) < 0)
                 return ckpt_err_set(e, errno, "cannot replace backup %s: %s", other,
                                     strerror(errno));
         }
-        if (rename(target, other) < 0)
+        if (renameat(pfd, base, pfd, other) < 0)
             return ckpt_err_set(e, errno, "cannot back up %s to %s: %s", target, other,
                                 strerror(errno));
-        if (rename(tmp, target) < 0) {
+        if (renameat(pfd, tmp, pfd, base) < 0) {
             int err = errno;
-            rename(other, target);
+            renameat(pfd, other, pfd, base);
             return ckpt_err_set(e, err, "cannot rename %s to %s: %s", tmp, target, strerror(err));
         }
         return 0;
     }
     /* A file is replaced in one step by rename itself. */
     if (file) {
-        if (rename(tmp, target) == 0)
+        if (renameat(pfd, tmp, pfd, base) == 0)
             return 0;
         return ckpt_err_set(e, errno, "cannot replace %s: %s", target, strerror(errno));
     }
     /* Swap in one step: there is never a moment without a good checkpoint. */
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, target, RENAME_EXCHANGE) == 0) {
-        ckpt_rmtree(tmp);
+    if (renameat2(pfd, tmp, pfd, base, RENAME_EXCHANGE) == 0) {
+        ckpt_rmtree_at(pfd, tmp);
         return 0;
     }
     if (snprintf(other, sizeof(other), "%s.old.%d", tmp, (int)getpid()) >= (int)sizeof(other))
         return ckpt_err_set(e, ENAMETOOLONG, "name too long: %s", tmp);
-    if (rename(target, other) < 0 || rename(tmp, target) < 0) {
+    if (renameat(pfd, base, pfd, other) < 0 || renameat(pfd, tmp, pfd, base) < 0) {
         int err = errno;
-        rename(other, target);
+        renameat(pfd, other, pfd, base);
         return ckpt_err_set(e, err, "cannot replace %s: %s", target, strerror(err));
     }
-    ckpt_rmtree(other);
+    ckpt_rmtree_at(pfd, other);
     return 0;
 }
 
-/* The context file: the finished directory packed into tmp (created
- * here, never followed), owned by the job's owner as BLCR's was, 0400. */
-static int pack(int tfd, const char *tmp, uid_t uid, gid_t gid, bool sync, struct ckpt_err *e)
+/* The context file: the finished directory packed into pfd's entry ctx
+ * (created here, never followed), owned by the job's owner as BLCR's was,
+ * 0400. */
+static int pack(int tfd, int pfd, const char *ctx, uid_t uid, gid_t gid, bool sync,
+                struct ckpt_err *e)
 {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+    int fd = openat(pfd, ctx, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
     int rc = -1;
 
     if (fd < 0)
-        return ckpt_err_set(e, errno, "cannot create %s: %s", tmp, strerror(errno));
+        return ckpt_err_set(e, errno, "cannot create %s: %s", ctx, strerror(errno));
     if (ckpt_archive_write(tfd, fd, uid, gid, sync, e) < 0)
         goto out;
     if (fchown(fd, uid, gid) < 0 || fchmod(fd, 0400) < 0 || (sync && fsync(fd) < 0)) {
-        ckpt_err_set(e, errno, "cannot finish %s: %s", tmp, strerror(errno));
+        ckpt_err_set(e, errno, "cannot finish %s: %s", ctx, strerror(errno));
         goto out;
     }
     rc = 0;
 out:
     if (close(fd) < 0 && rc == 0)
-        rc = ckpt_err_set(e, errno, "cannot write %s: %s", tmp, strerror(errno));
+        rc = ckpt_err_set(e, errno, "cannot write %s: %s", ctx, strerror(errno));
     if (rc < 0)
-        unlink(tmp);
+        unlinkat(pfd, ctx, 0);
     return rc;
+}
+
+/* The directory the checkpoint goes into, open: the caller's, or path's
+ * own walked by open_dir_noswap.  The job's owner may own it or the
+ * directory above it and could swap a name on the way for a link between
+ * our checks and our writes; from here on only this fd is used. */
+static int open_parent(const struct ckpt_dump_opts *o, const char *parent, struct ckpt_err *e)
+{
+    char bad[4096];
+    int fd;
+
+    if (o->have_dir) {
+        if ((fd = fcntl(o->dir, F_DUPFD_CLOEXEC, 3)) < 0)
+            return ckpt_err_set(e, errno, "checkpoint directory %s: %s", parent, strerror(errno));
+        return fd;
+    }
+    if ((fd = open_dir_noswap(parent, bad, sizeof(bad))) >= 0)
+        return fd;
+    switch (errno) {
+    case ENOENT:
+        return ckpt_err_set(e, ENOENT, "checkpoint directory %s does not exist", parent);
+    case ENOTDIR:
+        return ckpt_err_set(e, ENOTDIR, "%s is not a directory", bad);
+    case ELOOP:
+        return ckpt_err_set(e, ELOOP, "checkpoint directory %s: %s is a symbolic link that a "
+                            "user other than root could have put there: refused", parent, bad);
+    default:
+        return ckpt_err_set(e, errno, "cannot open checkpoint directory %s: %s", parent,
+                            strerror(errno));
+    }
 }
 
 static int owner_ok(pid_t init, const char *owner, struct ckpt_err *e)
@@ -330,7 +373,7 @@ static int owner_ok(pid_t init, const char *owner, struct ckpt_err *e)
 static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
 {
     char *pathcopy = NULL, *basecopy = NULL;
-    char tmp[4200], target[4200], logpath[4300], tdir[64], ctx[4300];
+    char tmp[4200], target[4200], logpath[4300], tdir[64], tname[300], ctx[320];
     unsigned char key[CKPT_KEY_LEN];
     struct ckpt_manifest m;
     struct ckpt_tailer *tailer = NULL;
@@ -341,7 +384,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     const char *criu = ckpt_criu_path(o->secure);
     bool tmp_made = false, stopped = false, file = false;
     pid_t init = -1, child, vpid = -1, guard = -1;
-    int rc = -1, ws = 0, vfd = -1, tfd = -1, gfd = -1;
+    int rc = -1, ws = 0, vfd = -1, tfd = -1, gfd = -1, pfd = -1;
 
     memset(&m, 0, sizeof(m));
     memset(&live, 0, sizeof(live));
@@ -377,18 +420,12 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, "bad checkpoint name %s", o->path);
         goto out;
     }
-    if (stat(parent, &st) < 0) {
-        ckpt_err_set(e, errno, "checkpoint directory %s does not exist", parent);
+    if ((pfd = open_parent(o, parent, e)) < 0)
         goto out;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        ckpt_err_set(e, ENOTDIR, "%s is not a directory", parent);
-        goto out;
-    }
     snprintf(target, sizeof(target), "%s/%s", parent, base);
     if (o->form != CKPT_FORM_AUTO)
         file = o->form == CKPT_FORM_FILE;
-    else if (lstat(target, &st) == 0)
+    else if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
         file = !S_ISDIR(st.st_mode);    /* an earlier checkpoint keeps its form */
     else    /* a new name: --live (ckmig's own, never a BLCR script's) needs layers */
         file = o->new_form == CKPT_FORM_FILE && !o->live;
@@ -398,7 +435,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
                       "--live makes a checkpoint directory: give --context=dir or NAME/");
         goto out;
     }
-    if (o->clobber == CKPT_NOCLOBBER && lstat(target, &st) == 0) {
+    if (o->clobber == CKPT_NOCLOBBER && exists_at(pfd, base)) {
         ckpt_err_set(e, EEXIST, "%s exists and --noclobber was given", target);
         goto out;
     }
@@ -411,17 +448,22 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     m.version = CKPT_FORMAT_VERSION;
     vfd = ckpt_criu_version_start(criu, &vpid);    /* read after the dump */
     ckpt_phase("ckpt_dump", "prepare");
-    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%d", parent, base, (int)getpid());
-    ckpt_rmtree(tmp);
-    if (mkdir(tmp, 0700) < 0) {
+    if (snprintf(tname, sizeof(tname), ".%s.tmp.%d", base, (int)getpid()) >= (int)sizeof(tname) ||
+        strlen(tname) + 4 > NAME_MAX) {
+        ckpt_err_setc(e, ENAMETOOLONG, CKPT_FAIL_ARGS, "checkpoint name %s is too long", base);
+        goto out;
+    }
+    snprintf(tmp, sizeof(tmp), "%s/%s", parent, tname);
+    fault_point(FAULT_CKPT_PREPARED);
+    ckpt_rmtree_at(pfd, tname);
+    if (mkdirat(pfd, tname, 0700) < 0) {
         ckpt_err_set(e, errno, "cannot create checkpoint in %s: %s", parent, strerror(errno));
         goto out;
     }
-    tmp_made = true;
     /* From here on the directory is used through this fd (as
      * /proc/self/fd/N, by CRIU too): the job's owner may own the parent
      * and could swap the name for a link somewhere else meanwhile. */
-    tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    tfd = openat(pfd, tname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (tfd < 0 || fstat(tfd, &st) < 0) {
         ckpt_err_set(e, errno, "cannot open %s: %s", tmp, strerror(errno));
         goto out;
@@ -430,9 +472,9 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
      * instead could hold links CRIU would write through as root. */
     if (st.st_uid != geteuid() || st.st_nlink != 2 || (st.st_mode & 077) || !dir_empty(tfd)) {
         ckpt_err_set(e, EACCES, "%s was replaced while it was being made: refused", tmp);
-        tmp_made = false;
         goto out;
     }
+    tmp_made = true;
     if (fchown(tfd, 0, 0) < 0) {   /* setuid: our gid */
         ckpt_err_set(e, errno, "cannot open %s: %s", tmp, strerror(errno));
         goto out;
@@ -581,21 +623,21 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     ckpt_phase("ckpt_dump", "manifest");
     fault_point(FAULT_CKPT_DUMPED);
     if (file) {
-        snprintf(ctx, sizeof(ctx), "%s.ctx", tmp);
-        if (pack(tfd, ctx, m.uid, m.gid, !o->nosync, e) < 0)
+        snprintf(ctx, sizeof(ctx), "%s.ctx", tname);
+        if (pack(tfd, pfd, ctx, m.uid, m.gid, !o->nosync, e) < 0)
             goto out;
         ckpt_phase("ckpt_dump", "pack");
-        if (commit(ctx, target, o, true, e) < 0) {
-            unlink(ctx);
+        if (commit(pfd, ctx, base, target, o, true, e) < 0) {
+            unlinkat(pfd, ctx, 0);
             goto out;
         }
     } else {
-        if (commit(tmp, target, o, false, e) < 0)
+        if (commit(pfd, tname, base, target, o, false, e) < 0)
             goto out;
         tmp_made = false;
     }
     if (!o->nosync)
-        ckpt_fsync_path(parent, true);
+        fsync(pfd);
     fault_point(FAULT_CKPT_COMMITTED);
     stopped = false;
     if (ckpt_after_action(init, o->after, o->signo, e) < 0)
@@ -614,10 +656,12 @@ out:
         ckpt_after_action(init, CKPT_AFTER_CONT, 0, &ignore);
     }
     ckpt_guard_release(guard, gfd);
+    if (tmp_made)
+        ckpt_rmtree_fd(pfd, tname, tfd);
     if (tfd >= 0)
         close(tfd);
-    if (tmp_made)
-        ckpt_rmtree(tmp);
+    if (pfd >= 0)
+        close(pfd);
     explicit_bzero(key, sizeof(key));
     explicit_bzero(&hasher, sizeof(hasher));
     ckpt_save_free(saves);

@@ -214,6 +214,19 @@ int ckpt_rmtree_at(int dfd, const char *name)
     return rc;
 }
 
+int ckpt_rmtree_fd(int pfd, const char *name, int fd)
+{
+    struct stat a, b;
+    int rc = rm_contents(fd, 0);
+    /* The name is the owner's to rename: only the very directory goes,
+     * and only empty (rmdir never follows a link). */
+    if (rc == 0 && fstat(fd, &a) == 0 && fstatat(pfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+        unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        rc = -1;
+    return rc;
+}
+
 int ckpt_rmtree(const char *path)
 {
     return ckpt_rmtree_at(AT_FDCWD, path);

@@ -94,6 +94,17 @@ char *ckpt_criu_version_finish(int fd, pid_t child);
  * copies its error lines into buf. */
 int ckpt_criu_log_errors(const char *log, char *buf, size_t len);
 
+/* ckpt_owner.c: root takes the job owner's file-system ids and groups for
+ * some opens (ckpt_become_owner), and its own back (ckpt_become_root,
+ * which aborts rather than go on with the owner's groups). */
+struct ckpt_owner_ids {
+    gid_t groups[256];
+    int ngroups;
+    bool changed;
+};
+int ckpt_become_owner(uid_t uid, gid_t gid, struct ckpt_owner_ids *sv, struct ckpt_err *e);
+void ckpt_become_root(struct ckpt_owner_ids *sv);
+
 /* ckpt_fsutil.c */
 int ckpt_fsync_path(const char *path, bool dir);
 int ckpt_fsync_tree(const char *dir);
@@ -197,14 +208,15 @@ struct ckpt_source {
 };
 /* secure: a setuid caller must be able to read a context file itself. */
 int ckpt_source_open(const char *path, bool secure, struct ckpt_source *s, struct ckpt_err *e);
-/* Its two steps.  Opens path once, never through a link put in place of
- * its last component after realpath (into shown), nor a device or FIFO:
- * a directory, or a regular file that is a context (fd at offset 0; st
- * its fstat).  Then makes fd (taken over, closed on failure) a source:
- * s->shown must hold the name already. */
-int ckpt_checkpoint_open(const char *path, char shown[4096], struct stat *st, struct ckpt_err *e);
-int ckpt_source_fd(int fd, const struct stat *st, bool secure, struct ckpt_source *s,
-                   struct ckpt_err *e);
+/* Its two steps.  Opens path once, never through a link put on its way
+ * after realpath (into shown), nor a device or FIFO: a directory, or a
+ * regular file that is a context (fd at offset 0; st its fstat); *parent:
+ * its directory, open.  Then makes fd and parent (both taken over, closed
+ * on failure) a source: s->shown must hold the name already. */
+int ckpt_checkpoint_open(const char *path, char shown[4096], struct stat *st, int *parent,
+                         struct ckpt_err *e);
+int ckpt_source_fd(int fd, int parent, const struct stat *st, bool secure,
+                   struct ckpt_source *s, struct ckpt_err *e);
 /* Closes; removes an unpacked copy. */
 void ckpt_source_close(struct ckpt_source *s);
 

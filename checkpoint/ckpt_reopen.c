@@ -69,50 +69,6 @@ void ckpt_inherits_free(struct ckpt_inherits *s)
     memset(s, 0, sizeof(*s));
 }
 
-/* ---- the owner's file-system identity, for opens only ---- */
-struct saved_ids {
-    gid_t groups[256];
-    int ngroups;
-    bool changed;
-};
-
-static int become_owner(uid_t uid, gid_t gid, struct saved_ids *sv, struct ckpt_err *e)
-{
-    gid_t groups[256];
-    int ng = 256;
-    struct passwd *pw = getpwuid(uid);
-
-    sv->changed = false;
-    sv->ngroups = getgroups(256, sv->groups);
-    if (sv->ngroups < 0)
-        return ckpt_err_set(e, errno, "getgroups: %s", strerror(errno));
-    if (!pw || getgrouplist(pw->pw_name, gid, groups, &ng) < 0) {
-        groups[0] = gid;
-        ng = 1;
-    }
-    if (setgroups((size_t)ng, groups) < 0)
-        return ckpt_err_set(e, errno, "cannot take the job owner's groups: %s", strerror(errno));
-    sv->changed = true;
-    setfsgid(gid);
-    setfsuid(uid);
-    /* setfsuid reports the old id whatever happens: ask again. */
-    if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != gid)
-        return ckpt_err_set(e, EPERM, "cannot take the job owner's ids (uid %u, gid %u)",
-                            (unsigned)uid, (unsigned)gid);
-    return 0;
-}
-
-static void become_root_again(struct saved_ids *sv)
-{
-    if (!sv->changed)
-        return;
-    setfsuid(geteuid());
-    setfsgid(getegid());
-    if (setgroups((size_t)sv->ngroups, sv->groups) < 0)
-        abort();    /* never go on with the owner's groups as root */
-    sv->changed = false;
-}
-
 /* ---- one file ---- */
 
 /* Opens path from "/" one component at a time, following no symbolic
@@ -383,13 +339,13 @@ int ckpt_reopen_files(int imgfd, const struct ckpt_manifest *m,
                       struct ckpt_inherits *s, struct ckpt_err *e)
 {
     struct ckpt_criu_file *f = NULL;
-    struct saved_ids sv = { .changed = false };
+    struct ckpt_owner_ids sv = { .changed = false };
     size_t n = 0;
     int rc = -1;
 
     if (ckpt_criu_files(imgfd, &f, &n, e) < 0)
         return -1;
-    if (become_owner(m->uid, m->gid, &sv, e) < 0)
+    if (ckpt_become_owner(m->uid, m->gid, &sv, e) < 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
         struct need nd;
@@ -421,7 +377,7 @@ int ckpt_reopen_files(int imgfd, const struct ckpt_manifest *m,
     }
     rc = 0;
 out:
-    become_root_again(&sv);
+    ckpt_become_root(&sv);
     ckpt_criu_files_free(f, n);
     return rc;
 }

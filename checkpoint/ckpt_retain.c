@@ -2,6 +2,7 @@
  * job's depth), of either form (a checkpoint directory or a context file),
  * and sweep temporaries left by interrupted checkpoints. */
 #include "checkpoint/ckpt_internal.h"
+#include "lib/safe_dir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -87,12 +88,10 @@ int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *
         return ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, "depth must be at least 1 (is %d)", keep);
     /* Everything below goes through this one descriptor: DIR itself
      * (JOBID.CK, the job owner's) may be renamed and a link put in its
-     * place while root works in it. */
-    struct stat dst;
-    int dfd = open(dir, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (dfd >= 0 && fstat(dfd, &dst) == 0 && !S_ISDIR(dst.st_mode))
-        errno = ENOTDIR;
-    else if (dfd >= 0)
+     * place while root works in it, and so may a directory above it that
+     * a user owns: no link a user could have put is followed. */
+    int dfd = open_dir_noswap(dir, NULL, 0);
+    if (dfd >= 0)
         d = fdopendir(dfd);
     if (!d) {
         int err = errno;

@@ -59,12 +59,15 @@ int ckpt_self_listen(pid_t init, struct ckpt_err *e)
 }
 
 /* The job owner must be able to write where the checkpoint goes: we write
- * it as root on their behalf.  Opens the directory (the fd is what the dump
- * then uses, so a link swapped in later cannot redirect it); -1 if not. */
+ * it as root on their behalf.  Opens the directory with the owner's ids
+ * (the links on the way are theirs, followed with their rights only) and
+ * checks their write access on it; the dump then uses that fd only, so a
+ * link swapped in later cannot redirect it.  -1 if not. */
 static int open_owner_dir(const char *path, uid_t uid, gid_t gid, const char **base)
 {
     char parent[4096];
-    struct stat st;
+    struct ckpt_owner_ids sv = { .changed = false };
+    struct ckpt_err e;
     snprintf(parent, sizeof(parent), "%s", path);
     char *slash = strrchr(parent, '/');
     if (!slash || !slash[1])
@@ -74,18 +77,17 @@ static int open_owner_dir(const char *path, uid_t uid, gid_t gid, const char **b
         slash[1] = '\0';
     else
         *slash = '\0';
-    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0)
-        goto no;
-    bool ok = uid == 0 || (st.st_uid == uid   ? (st.st_mode & S_IWUSR)
-                           : st.st_gid == gid ? (st.st_mode & S_IWGRP)
-                                              : (st.st_mode & S_IWOTH));
-    if (ok)
-        return fd;
-no:
-    if (fd >= 0)
-        close(fd);
-    return -1;
+    int fd = -1;
+    if (ckpt_become_owner(uid, gid, &sv, &e) == 0) {
+        fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        /* AT_EACCESS: the file-system ids taken above, not the real ones */
+        if (fd >= 0 && faccessat(fd, ".", W_OK | X_OK, AT_EACCESS) < 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    ckpt_become_root(&sv);
+    return fd;
 }
 
 static pid_t inner_pid(pid_t host)
@@ -156,12 +158,14 @@ void ckpt_self_serve(int lfd, pid_t init, bool secure)
     }
     close(fd);
 
-    /* The checkpoint (and a named backup) go into the directory checked above. */
-    char path[4200], backup[4200];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", pfd, base);
-    snprintf(backup, sizeof(backup), "/proc/self/fd/%d/%s", pfd, req.r.backup);
+    /* The checkpoint (and a named backup, no '/' in it: named here by
+     * the checkpoint's directory) go into the directory checked above. */
+    char backup[4200];
+    snprintf(backup, sizeof(backup), "%.*s/%s", (int)(base - req.r.path - 1), req.r.path,
+             req.r.backup);
     struct ckpt_dump_opts o = {
-        .init = init, .path = path, .after = req.r.after, .signo = req.r.signo,
+        .init = init, .path = req.r.path, .have_dir = true, .dir = pfd,
+        .after = req.r.after, .signo = req.r.signo,
         .clobber = req.r.clobber, .backup = req.r.backup[0] ? backup : NULL,
         .nosync = req.r.nosync, .secure = secure, .requester = inner_pid(cred.pid),
         /* A job checkpointing itself is a BLCR-era script's habit: a new

@@ -141,7 +141,13 @@ enum ckpt_form { CKPT_FORM_AUTO = 0, CKPT_FORM_DIR, CKPT_FORM_FILE };
 struct ckpt_dump_opts {
     pid_t id;
     enum ckpt_scope scope;
-    const char *path;       /* checkpoint directory to create */
+    const char *path;       /* checkpoint to create (a directory or a context file) */
+    /* have_dir: the directory path's last component goes into, open (the
+     * caller checked it; not closed).  Else path's own directory, opened
+     * without following a link a user could have put on the way
+     * (open_dir_noswap).  Either way only that fd is used from then on. */
+    bool have_dir;
+    int dir;
     enum ckpt_after after;
     int signo;              /* CKPT_AFTER_SIGNAL */
     enum ckpt_clobber clobber;
@@ -326,6 +332,9 @@ int ckpt_retain(const char *dir, const char *prefix, int keep, struct ckpt_err *
 int ckpt_rmtree(const char *path);
 /* The same for dfd's entry name: nothing outside dfd is reached by name. */
 int ckpt_rmtree_at(int dfd, const char *name);
+/* The directory open on fd (pfd's entry name): emptied through fd, then
+ * name removed if it still is that directory. */
+int ckpt_rmtree_fd(int pfd, const char *name, int fd);
 
 /* ---- self-checkpoint (a job checkpointing itself from inside) ---- */
 struct ckpt_self_request {

@@ -35,11 +35,20 @@ enum fault_point {
 	FAULT_CKPT_DUMPED = 302,        /* images written, not committed */
 	FAULT_CKPT_COMMITTED = 303,     /* committed, the job not yet signalled */
 	FAULT_CKPT_PRECOPIED = 304,     /* --live: a pre-copy round written, the job running */
+	FAULT_CKPT_PREPARED = 305,      /* checks done, the temporary directory not yet made */
 	FAULT_RESTART_VERIFIED = 311,   /* manifest and images checked, no restore yet */
+	FAULT_RESTART_OPENED = 312,     /* checkpoint opened, a context file not yet unpacked */
 };
 
-/* SIGKILL this process if CKMIG_FAULT names point n (a line on stderr first). */
+/* SIGKILL this process if CKMIG_FAULT names point n (a line on stderr first).
+ * Tests only: CKMIG_PAUSE=N:GATE instead pauses at point N (test_gate), so
+ * that a test acts at exactly that moment of a command, whatever the
+ * machine's speed (swaps a name for a link, cuts a link). */
 void fault_point(int n);
+
+/* Makes GATE.reached (a new file, never through a link: root makes it in a
+ * test's directory), then waits until GATE exists. */
+void test_gate(const char *gate);
 
 #ifdef __cplusplus
 }

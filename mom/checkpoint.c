@@ -32,6 +32,7 @@
 #include "lib/fault.h"
 #include "lib/log.h"
 #include "lib/pbs_error.h"
+#include "lib/safe_dir.h"
 #include "checkpoint/libckpt.h"
 #include "lib/util.h"
 #include "mom/checkpoint.h"
@@ -104,7 +105,6 @@ static const char *kind_name(enum ckpt_kind k)
 	return "?";
 }
 
-
 /* The parent of a job's <jobid>.CK, opened from the allowed directory it
  * lies under (mom_config_ckpt_parent: the MOM's own, $remote_checkpoint_dirs,
  * $allowed_checkpoint_dirs) one component at a time without following
@@ -112,18 +112,6 @@ static const char *kind_name(enum ckpt_kind k)
  * of it is not taken on trust by a process that writes as root. The
  * directory must exist: creating a missing shared file system's mount
  * point would hide that it is not mounted. fd, or -1 with err set. */
-/* Could anyone but root replace (rename, unlink, swap for a link) the
- * entry c of directory p? p's owner can; anyone who may write p can,
- * unless p is sticky and c is root's. */
-static int entry_swappable(const struct stat *p, const struct stat *c)
-{
-	if (p->st_uid != 0)
-		return 1;
-	if (!(p->st_mode & (S_IWGRP | S_IWOTH)))
-		return 0;
-	return !(p->st_mode & S_ISVTX) || (c && c->st_uid != 0);
-}
-
 int mom_open_ckpt_parent(const struct mom *m, const char *ckdir, char *err, size_t errlen)
 {
 	const char *root = mom_config_ckpt_parent(&m->cfg, m->checkpoint_base, ckdir);
@@ -147,11 +135,12 @@ int mom_open_ckpt_parent(const struct mom *m, const char *ckdir, char *err, size
 	}
 	*last = '\0';
 	/* the allowed root itself is the operator's (it may be a mount
-	 * reached through a link); below it, nothing is followed, and no
-	 * directory on the way may be one whose entries a user could swap
-	 * after this walk: the script resolves the path again */
+	 * reached through a link: one only root can have put there is
+	 * followed); below it, nothing is followed, and no directory on the
+	 * way may be one whose entries a user could swap after this walk:
+	 * the script resolves the path again */
 	buf_puts(&at, root);
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open_dir_noswap(root, NULL, 0);
 	for (comp = strtok_r(rest, "/", &save); comp && fd >= 0 && !swappable;
 	     comp = strtok_r(NULL, "/", &save)) {
 		int e;
@@ -166,14 +155,14 @@ int mom_open_ckpt_parent(const struct mom *m, const char *ckdir, char *err, size
 		close(fd);
 		fd = next;
 		errno = e;
-		if (fd >= 0 && fstat(fd, &cst) == 0 && entry_swappable(&pst, &cst))
+		if (fd >= 0 && fstat(fd, &cst) == 0 && dir_entry_swappable(&pst, &cst))
 			swappable = 1;
 		else
 			buf_printf(&at, "/%s", comp);
 	}
 	/* <jobid>.CK will be root's: its parent only has to be root's, or
 	 * sticky */
-	if (fd >= 0 && !swappable && fstat(fd, &pst) == 0 && entry_swappable(&pst, NULL))
+	if (fd >= 0 && !swappable && fstat(fd, &pst) == 0 && dir_entry_swappable(&pst, NULL))
 		swappable = 1;
 	if (swappable) {
 		snprintf(err, errlen, "checkpoint directory %s: a user other than root can change "
@@ -675,6 +664,7 @@ int mom_restart_chown(struct mom *m, struct mom_job *j, uid_t uid, gid_t gid)
 {
 	const char *name = attrl_get(&j->attrs, ATTR_checkpoint_name, NULL);
 	char *dir = mom_job_checkpoint_dir(m, j);
+	struct stat st;
 	int dfd = -1, cfd = -1, rc = -1;
 
 	if (!name || !*name || strchr(name, '/'))
@@ -682,9 +672,20 @@ int mom_restart_chown(struct mom *m, struct mom_job *j, uid_t uid, gid_t gid)
 	dfd = mom_open_job_ckdir(m, dir);
 	if (dfd < 0)
 		goto out;
-	/* pbs_mom chown()s the path, following links; here the fd */
-	cfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (cfd < 0 || fchown(cfd, uid, gid) < 0)
+	/* pbs_mom chown()s the path, following links; here the fd.  The
+	 * owner names what is there: a FIFO would hang this MOM in open, and
+	 * a second link to a file of someone else's (where the kernel lets
+	 * users make one) would be given away; only a checkpoint (root's
+	 * directory or context file, or the owner's already) is chowned. */
+	cfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (cfd < 0 || fstat(cfd, &st) < 0)
+		goto out;
+	if (!(S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && st.st_nlink == 1)) ||
+	    (st.st_uid != 0 && st.st_uid != uid)) {
+		errno = EPERM;
+		goto out;
+	}
+	if (fchown(cfd, uid, gid) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -132,21 +132,9 @@ static void arg_mode(struct pbs_msg *req, mode_t mode)
 static void test_pause(void)
 {
 	const char *f = secure_getenv("CKMIG_XFER_PAUSE");
-	char *reached;
-	int fd;
 
-	if (!f || !*f)
-		return;
-	reached = xasprintf("%s.reached", f);
-	fd = open(reached, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
-	free(reached);
-	while (access(f, F_OK) < 0) {
-		struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-	}
+	if (f && *f)
+		test_gate(f);
 }
 
 static int send_file(struct xs *x, int dfd, const char *name, const char *path, const char *where)

@@ -33,6 +33,7 @@
 #include "checkpoint/libckpt.h"
 #include "lib/attr_names.h"
 #include "lib/log.h"
+#include "lib/safe_dir.h"
 #include "lib/util.h"
 #include "mom/checkpoint.h"
 #include "mom/mom.h"
@@ -43,14 +44,15 @@
 
 /* Root walks a directory the job's owner owns (<dir>/<name> is given to
  * the owner before a restart, as pbs_mom does) or may rename and replace
- * (its JOBID.CK): never through a link swapped in for it, and counting only
+ * (its JOBID.CK): never through a link swapped in for it or for a
+ * directory on its way (open_dir_noswap), and counting only
  * what root wrote (images and manifest are root's, and cr_restart refuses
  * any other).  A look-alike of the owner's, with a huge sparse file or a
  * tiny one, would otherwise set this MOM's dump rate, and with it how
  * early other users' jobs are checkpointed before their walltime. */
 long long ckpt_dir_bytes(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open_dir_noswap(path, NULL, 0);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 	struct stat st;

@@ -76,17 +76,21 @@ static int info(const char *path, bool xml, bool quiet)
     ckpt_err_clear(&e);
     ckpt_err_clear(&ve);
     memset(&src, 0, sizeof(src));
-    int fd = ckpt_checkpoint_open(path, src.shown, &st, &e);
+    int parent = -1;
+    int fd = ckpt_checkpoint_open(path, src.shown, &st, &parent, &e);
     if (fd < 0 || (S_ISDIR(st.st_mode) ? ckpt_manifest_read_at(fd, src.shown, &m, &e)
                                         : ckpt_archive_manifest_fd(fd, src.shown, &m, &e)) < 0) {
         if (fd >= 0)
             close(fd);
+        if (parent >= 0)
+            close(parent);
         fprintf(stderr, "ckpt_info: %s: %s\n", path, e.msg);
         return e.code;
     }
     if (ckpt_key_load(ckpt_key_path(false), false, key, &ve) < 0) {
         close(fd);
-    } else if (ckpt_source_fd(fd, &st, false, &src, &ve) == 0) {
+        close(parent);
+    } else if (ckpt_source_fd(fd, parent, &st, false, &src, &ve) == 0) {
         rc = ckpt_verify_fd(src.dfd, src.shown, key, &vm, NULL, NULL, &ve);
         ckpt_source_close(&src);
     }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <sys/fsuid.h>
 #include <signal.h>
 #include <stdio.h>
@@ -95,14 +96,21 @@ static int take_job(int *argc, char **argv, const char **job)
     return 0;
 }
 
-/* The directory of path, opened with the caller's ids and writable by
- * them; fdpath becomes /proc/self/fd/N/BASE. */
-static int caller_dir(const char *path, char *fdpath, size_t len, struct ckpt_err *e)
+/* May the caller (real ids) write into the directory open on fd? */
+static int caller_may_write(int fd, const char *parent, struct ckpt_err *e)
+{
+    if (faccessat(fd, ".", W_OK | X_OK, 0) < 0)
+        return ckpt_err_set(e, errno, "you may not write to %s: %s", parent, strerror(errno));
+    return 0;
+}
+
+/* The directory of path, opened with the caller's ids (the links on the
+ * way are theirs to follow, with their rights) and writable by them. */
+static int caller_dir(const char *path, struct ckpt_err *e)
 {
     char parent[4096];
     snprintf(parent, sizeof(parent), "%s", path);
     char *slash = strrchr(parent, '/');
-    const char *base = path + (slash - parent) + 1;
     if (slash == parent)
         slash[1] = '\0';
     else
@@ -115,12 +123,10 @@ static int caller_dir(const char *path, char *fdpath, size_t len, struct ckpt_er
     setfsgid(og);
     if (fd < 0)
         return ckpt_err_set(e, err, "cannot open %s: %s", parent, strerror(err));
-    if (faccessat(fd, ".", W_OK | X_OK, 0) < 0) {     /* real ids: the caller's */
-        err = errno;
+    if (caller_may_write(fd, parent, e) < 0) {
         close(fd);
-        return ckpt_err_set(e, err, "you may not write to %s: %s", parent, strerror(err));
+        return -1;
     }
-    snprintf(fdpath, len, "/proc/self/fd/%d/%s", fd, base);
     return fd;
 }
 
@@ -189,21 +195,32 @@ int main(int argc, char **argv)
     a.dump.path = path;
     a.dump.jobid = job;
     a.dump.secure = getuid() != geteuid();
-    char fdpath[4200];
     int pfd = -1;
-    if (a.dump.secure && getuid() != 0) {
-        /* Installed setuid root for an ordinary user (BLCR's habit: users
-         * checkpoint their own jobs): only their own job, and only where
-         * they may write themselves, through the directory's fd. */
-        if ((pfd = caller_dir(path, fdpath, sizeof(fdpath), &e)) < 0)
+    bool caller = a.dump.secure && getuid() != 0;
+    if (a.fd >= 0) {
+        /* -F: that very directory, never a path made from it */
+        a.dump.have_dir = true;
+        a.dump.dir = a.fd;
+        if (caller && caller_may_write(a.fd, path, &e) < 0)
             return fail(&a, &e);
+    } else if (caller) {
+        /* Installed setuid root for an ordinary user (BLCR's habit: users
+         * checkpoint their own jobs): only where they may write
+         * themselves, through the directory's fd.  Root's own callers get
+         * path's directory walked without a user's links (ckpt_dump). */
+        if ((pfd = caller_dir(path, &e)) < 0)
+            return fail(&a, &e);
+        a.dump.have_dir = true;
+        a.dump.dir = pfd;
+    }
+    if (caller) {
+        /* and only their own job */
         struct passwd *pw = getpwuid(getuid());
         if (!pw) {
             ckpt_err_set(&e, EPERM, "who are you (uid %u)?", (unsigned)getuid());
             return fail(&a, &e);
         }
         a.dump.owner = pw->pw_name;
-        a.dump.path = fdpath;
     }
     int rc = ckpt_dump(&a.dump, &e);
     if (pfd >= 0)

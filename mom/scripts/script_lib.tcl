@@ -235,17 +235,20 @@ proc output_save {dir name jobid uid gid} {
     foreach f [spool_files $ckpt $jobid] {
         lassign $f path size s
         set copy $ckpt.$s
-        if {[owner_may_write $dir $uid]} {
+        set mine [owner_may_write $dir $uid]
+        if {$mine} {
             set cmd [list {*}$who dd if=$path of=$copy bs=65536 count=$size \
                          iflag=count_bytes,nofollow oflag=nofollow status=none]
         } else {
-            # a directory only root writes: read as the owner, write as root
+            # a directory the owner may not write: read as the owner, write
+            # as root a new file, 0600 from the start (never one put there
+            # by someone else, never a chmod by path as root)
+            catch {file delete -- $copy}
             set cmd [list {*}$who dd if=$path bs=65536 count=$size iflag=count_bytes,nofollow \
-                         status=none | dd of=$copy oflag=nofollow status=none]
+                         status=none | sh -c {umask 077; exec dd of="$0" oflag=nofollow conv=excl status=none} $copy]
         }
         if {[catch {exec {*}$cmd 2>@1} err] ||
-            ([owner_may_write $dir $uid] && [catch {exec {*}$who chmod 0600 $copy 2>@1} err]) ||
-            (![owner_may_write $dir $uid] && [catch {file attributes $copy -permissions 0600} err])} {
+            ($mine && [catch {exec {*}$who chmod 0600 $copy 2>@1} err])} {
             log warning "job $jobid: cannot keep its $s ($path, $size bytes) in $copy: $err"
         } else {
             log info "job $jobid: kept $size bytes of $path in $copy"

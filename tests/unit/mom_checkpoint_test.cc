@@ -187,9 +187,18 @@ TEST(MomCkptBytes, NoLinkFollowedOnlyRootsFilesCount)
 	ASSERT_EQ(0, chown((img + "/owners").c_str(), 65534, 65534));
 	put(other + "/big", 7000);
 	EXPECT_EQ(3100, ckpt_dir_bytes(img.c_str()));
-	// the owner renames it and puts a link in its place
+	// the owner (of JOBID.CK, here d) renames it and puts a link in its
+	// place; a link only root can have put there is followed
 	ASSERT_EQ(0, rename(img.c_str(), (img + ".moved").c_str()));
 	ASSERT_EQ(0, symlink(other.c_str(), img.c_str()));
+	EXPECT_EQ(7000, ckpt_dir_bytes(img.c_str()));
+	ASSERT_EQ(0, lchown(img.c_str(), 65534, 65534));
+	ASSERT_EQ(0, chown(d.c_str(), 65534, 65534));
 	EXPECT_EQ(0, ckpt_dir_bytes(img.c_str()));
+	// and so is one in its place on the way
+	ASSERT_EQ(0, unlink(img.c_str()));
+	ASSERT_EQ(0, symlink(d.c_str(), (d + "/via").c_str()));
+	EXPECT_EQ(0, ckpt_dir_bytes((d + "/via/ckpt.1.moved").c_str()));
+	EXPECT_EQ(3100, ckpt_dir_bytes((d + "/ckpt.1.moved").c_str()));
 	EXPECT_EQ(0, ckpt_rmtree(t));
 }
