@@ -35,6 +35,7 @@ struct sax_state {
 	struct attr_list *target;  /* where the open <attr>/<arg> goes */
 	struct pbs_attr *cur;      /* the open <attr>/<arg> */
 	struct pbs_obj *obj;       /* the open <obj> */
+	const struct proto_obj_sink *sink;
 	int in_script;
 	struct buf text;
 };
@@ -267,7 +268,14 @@ static void sax_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const
 		} else if (st->in_script && st->depth == 2) {
 			st->m->script = xstrdup(st->text.data ? st->text.data : "");
 			st->in_script = 0;
-		} else if (st->depth == 2) {
+		} else if (st->depth == 2 && st->obj) {
+			/* with a sink every earlier object is gone: this one is
+			 * the message's only one */
+			if (st->sink) {
+				st->m->objs = st->m->objs_tail = NULL;
+				st->m->nobjs = 0;
+				st->sink->fn(st->obj, st->sink->arg);
+			}
 			st->obj = NULL;
 		}
 	}
@@ -316,6 +324,12 @@ static int prolog_has_dtd(const char *body, size_t len)
 
 int proto_decode(const char *body, size_t len, struct pbs_msg *m, char *err, size_t errlen)
 {
+	return proto_decode_each(body, len, m, NULL, err, errlen);
+}
+
+int proto_decode_each(const char *body, size_t len, struct pbs_msg *m,
+		      const struct proto_obj_sink *sink, char *err, size_t errlen)
+{
 	struct sax_state st;
 	xmlSAXHandler h;
 	const char *nul = memchr(body, '\0', len);
@@ -325,6 +339,7 @@ int proto_decode(const char *body, size_t len, struct pbs_msg *m, char *err, siz
 	msg_init(m);
 	memset(&st, 0, sizeof(st));
 	st.m = m;
+	st.sink = sink;
 	st.err = err;
 	st.errlen = errlen;
 	buf_init(&st.text);

@@ -308,6 +308,7 @@ void proto_reader_init(struct proto_reader *r, struct proto_session *s)
 	buf_init(&r->in);
 	buf_init(&r->answer);
 	r->ses = s;
+	r->sink = NULL;
 }
 
 void proto_reader_free(struct proto_reader *r)
@@ -396,7 +397,7 @@ int proto_reader_next(struct proto_reader *r, int eof, struct pbs_msg *m, int *p
 		}
 		s->rx_seq++;
 	}
-	rc = proto_decode(r->in.data + PROTO_HDR_LEN + maclen, n, m, err, errlen);
+	rc = proto_decode_each(r->in.data + PROTO_HDR_LEN + maclen, n, m, r->sink, err, errlen);
 	buf_consume(&r->in, total);
 	if (rc) {
 		*pbse = rc;

@@ -161,10 +161,7 @@ void msg_free(struct pbs_msg *m)
 	attrl_free(&m->args);
 	for (o = m->objs; o; o = n) {
 		n = o->next;
-		free(o->kind);
-		free(o->name);
-		attrl_free(&o->attrs);
-		free(o);
+		obj_free(o);
 	}
 	/* nothing left to free: a second msg_free is harmless */
 	memset(m, 0, sizeof(*m));
@@ -242,6 +239,14 @@ struct pbs_obj *msg_add_obj(struct pbs_msg *m, const char *kind, const char *nam
 	m->objs_tail = o;
 	m->nobjs++;
 	return o;
+}
+
+void obj_free(struct pbs_obj *o)
+{
+	free(o->kind);
+	free(o->name);
+	attrl_free(&o->attrs);
+	free(o);
 }
 
 void obj_add_attr(struct pbs_obj *o, const char *name, const char *resource, const char *value)

@@ -406,6 +406,7 @@ void msg_set_script(struct pbs_msg *m, const char *script);
 /* Raw bytes sent after the request's XML (copied). */
 void msg_set_blob(struct pbs_msg *m, const void *p, size_t n);
 struct pbs_obj *msg_add_obj(struct pbs_msg *m, const char *kind, const char *name);
+void obj_free(struct pbs_obj *o);   /* one object, not linked in any message */
 void obj_add_attr(struct pbs_obj *o, const char *name, const char *resource, const char *value);
 
 /* Writers of a reply body straight into a buffer, for answers with many
@@ -423,6 +424,17 @@ void proto_reply_close(struct buf *b);
  * proto_decode returns 0 or a PBSE code with a reason in err. */
 void proto_encode(const struct pbs_msg *m, struct buf *out);
 int proto_decode(const char *body, size_t len, struct pbs_msg *m, char *err, size_t errlen);
+/* A receiver that need not hold a reply's objects all at once (the status
+ * of 10 000 jobs is 300 000 attributes): each <obj> is handed to fn as
+ * soon as its end tag is parsed, unlinked (fn owns it: obj_free), and m
+ * keeps none. A reply found malformed after some objects were handed over
+ * still fails as a whole: fn's caller must keep what it got until then. */
+struct proto_obj_sink {
+	void (*fn)(struct pbs_obj *o, void *arg);
+	void *arg;
+};
+int proto_decode_each(const char *body, size_t len, struct pbs_msg *m,
+		      const struct proto_obj_sink *sink, char *err, size_t errlen);
 
 /* The cluster key; NULL key = no MAC (Unix socket). */
 struct proto_key {
@@ -477,6 +489,7 @@ struct proto_reader {
 	struct buf in;
 	struct buf answer;         /* handshake bytes the peer must get now */
 	struct proto_session *ses; /* NULL = plain frames */
+	const struct proto_obj_sink *sink; /* NULL = objects stay in the message */
 };
 void proto_reader_init(struct proto_reader *r, struct proto_session *s);
 void proto_reader_free(struct proto_reader *r);
@@ -510,6 +523,11 @@ int proto_recv(int fd, struct pbs_msg *m, struct proto_session *s, int timeout_m
 	       char *err, size_t errlen);
 int proto_call(int fd, const struct pbs_msg *req, struct pbs_msg *reply,
 	       struct proto_session *s, int timeout_ms, char *err, size_t errlen);
+/* proto_call whose reply's objects go to sink one by one (see
+ * proto_decode_each) */
+int proto_call_each(int fd, const struct pbs_msg *req, struct pbs_msg *reply,
+		    struct proto_session *s, int timeout_ms, const struct proto_obj_sink *sink,
+		    char *err, size_t errlen);
 int proto_tcp_session(const char *host, int port, const struct proto_key *key,
 		      struct proto_session *s, int timeout_ms, int *pbse, char *err, size_t errlen);
 

@@ -63,27 +63,44 @@ static int wanted(const struct opts *o, const struct batch_status *job)
 	return user_listed(o->users, job);
 }
 
-static void show_jobs(const struct opts *o, struct batch_status *jobs,
-		      const struct batch_status *server, int *header_done, struct buf *out)
-{
-	struct batch_status *j;
+struct shown {
+	const struct opts *o;
+	const struct batch_status *server;   /* for the alternate header */
+	int header_done;
+	struct buf *out;
+};
 
-	for (j = jobs; j; j = j->next) {
-		if (!wanted(o, j))
-			continue;
-		if (o->full) {
-			qstat_job_full(out, j, o->linesize);
-		} else if (o->alt) {
-			if (!*header_done)
-				qstat_alt_header(out, server, o->alt);
-			qstat_alt_line(out, j, o->alt);
-		} else {
-			if (!*header_done)
-				qstat_job_header(out);
-			qstat_job_line(out, j);
-		}
-		*header_done = 1;
+static void show_job(struct shown *sh, const struct batch_status *j)
+{
+	const struct opts *o = sh->o;
+
+	if (!wanted(o, j))
+		return;
+	if (o->xml) {
+		qstat_job_xml(sh->out, j);
+	} else if (o->full) {
+		qstat_job_full(sh->out, j, o->linesize);
+	} else if (o->alt) {
+		if (!sh->header_done)
+			qstat_alt_header(sh->out, sh->server, o->alt);
+		qstat_alt_line(sh->out, j, o->alt);
+	} else {
+		if (!sh->header_done)
+			qstat_job_header(sh->out);
+		qstat_job_line(sh->out, j);
 	}
+	sh->header_done = 1;
+}
+
+/* Every job's status, shown as each is decoded and then given back: qstat
+ * of 10 000 jobs no longer holds 300 000 attributes at once (40 MB of
+ * fresh memory, a tenth of its time in page faults). What is shown waits
+ * in out until the whole reply has been read, so a failed request
+ * prints none of it. */
+static void show_each(struct batch_status *job, void *arg)
+{
+	show_job(arg, job);
+	pbs_statfree(job);
 }
 
 /* print the error as Torque's qstat does (get_err_msg) */
@@ -102,17 +119,22 @@ static void stat_err(int connect, const char *id)
 
 static int do_jobs(const struct opts *o, int connect, int n, char **ids)
 {
-	struct batch_status *all = NULL, **tail = &all, *server = NULL;
+	struct batch_status *all = NULL, **tail = &all, *server = NULL, *j;
 	struct buf out;
-	int i, status = 0, header_done = 0;
+	struct shown sh = { o, NULL, 0, &out };
+	int i, status = 0;
 
 	buf_init(&out);
-	if (n == 0) {
-		all = pbs_statjob(connect, NULL, NULL, NULL);
-		if (all == NULL && pbs_errno) {
-			stat_err(connect, "");
-			status = pbs_errno;
-		}
+	if (o->alt)
+		sh.server = server = pbs_statserver(connect, NULL, NULL);
+	if (o->xml)
+		qstat_xml_open(&out);
+	if (n == 0 && pbs_statjob_each(connect, NULL, NULL, NULL, show_each, &sh)) {
+		buf_reset(&out);
+		if (o->xml)
+			qstat_xml_open(&out);
+		stat_err(connect, "");
+		status = pbs_errno;
 	}
 	for (i = 0; i < n; i++) {
 		char seq[64], srv[256], queue[256];
@@ -156,28 +178,10 @@ static int do_jobs(const struct opts *o, int connect, int n, char **ids)
 		while (*tail)
 			tail = &(*tail)->next;
 	}
-	if (o->xml) {
-		struct batch_status *keep = NULL, **kt = &keep, *j;
-
-		/* XML of the wanted jobs only */
-		while (all) {
-			j = all;
-			all = all->next;
-			j->next = NULL;
-			if (wanted(o, j)) {
-				*kt = j;
-				kt = &j->next;
-			} else {
-				pbs_statfree(j);
-			}
-		}
-		all = keep;
-		qstat_jobs_xml(&out, all);
-	} else {
-		if (o->alt)
-			server = pbs_statserver(connect, NULL, NULL);
-		show_jobs(o, all, server, &header_done, &out);
-	}
+	for (j = all; j; j = j->next)
+		show_job(&sh, j);
+	if (o->xml)
+		qstat_xml_close(&out);
 	flush(&out);
 	/* The lists are not freed: qstat exits now, and giving back the
 	 * status of 10 000 jobs node by node (300 000 of them) was a tenth

@@ -5,24 +5,41 @@
 
 #include <stdlib.h>
 
-static struct batch_status *status(int connect, int type, const char *id,
-				   struct attrl *attrib, const char *extend)
+static int status_each(int connect, int type, const char *id, struct attrl *attrib,
+		       const char *extend, struct batch_status **bs, client_each_fn *each,
+		       void *arg)
 {
 	struct client_request rq = { .type = type, .id = (id && *id) ? id : NULL,
 				     .attrs = (const struct attropl *)attrib };
 	struct client_reply rp;
-	struct batch_status *bs = NULL;
+	int code;
 
 	/* Torque returns every attribute when none are named. */
 	if (attrib == NULL)
 		client_arg(&rq, "full", "1");
 	client_arg(&rq, "extend", extend);
-	if (client_request(connect, &rq, &rp) == 0) {
-		bs = rp.objs;
+	code = client_request_each(connect, &rq, &rp, each, arg);
+	if (code == 0 && bs) {
+		*bs = rp.objs;
 		rp.objs = NULL;
 	}
 	client_reply_free(&rp);
+	return code;
+}
+
+static struct batch_status *status(int connect, int type, const char *id,
+				   struct attrl *attrib, const char *extend)
+{
+	struct batch_status *bs = NULL;
+
+	status_each(connect, type, id, attrib, extend, &bs, NULL, NULL);
 	return bs;
+}
+
+int pbs_statjob_each(int connect, const char *id, struct attrl *attrib, const char *extend,
+		     void (*each)(struct batch_status *job, void *arg), void *arg)
+{
+	return status_each(connect, CLIENT_StatusJob, id, attrib, extend, NULL, each, arg);
 }
 
 struct batch_status *pbs_statjob(int connect, const char *id, struct attrl *attrib,

@@ -58,6 +58,13 @@ void client_arg(struct client_request *rq, const char *name, const char *value);
  * PBSE_SOCKET_WRITE / PBSE_SOCKET_READ / PBSE_PROTOCOL. */
 int client_request(int connect, const struct client_request *rq, struct client_reply *rp);
 void client_reply_free(struct client_reply *rp);
+/* The same, handing each object of the reply to each (one batch_status,
+ * next NULL, each owns it) as soon as it is decoded, instead of into
+ * rp->objs. When the request fails (rp->code != 0) after some objects
+ * were handed over, the caller drops what each got. */
+typedef void client_each_fn(struct batch_status *bs, void *arg);
+int client_request_each(int connect, const struct client_request *rq, struct client_reply *rp,
+			client_each_fn *each, void *arg);
 
 /* Convenience for requests whose reply carries nothing but a code. */
 int client_simple(int connect, const struct client_request *rq);

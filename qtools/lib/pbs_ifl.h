@@ -105,6 +105,13 @@ char *pbs_submit_buf(int connect, struct attropl *attrib, const char *script_tex
  * extend: NULL, or "full" ... (ignored by the server when unknown). */
 struct batch_status *pbs_statjob(int connect, const char *id, struct attrl *attrib,
 				 const char *extend);
+/* ckmig's: pbs_statjob handing each job to each (one entry, next NULL,
+ * each frees it with pbs_statfree) as soon as it is decoded, so a status
+ * of every job need not be held whole. Returns 0 or the PBSE (also in
+ * pbs_errno); on a failure after some jobs were handed over, the caller
+ * drops what it made of them. */
+int pbs_statjob_each(int connect, const char *id, struct attrl *attrib, const char *extend,
+		     void (*each)(struct batch_status *job, void *arg), void *arg);
 /* Jobs matching every criterion in select (attribute op value; job_state,
  * queue, Job_Owner, Job_Name, Hold_Types, exec_host, Priority ...).
  * The selection is evaluated on the full status of all jobs. */

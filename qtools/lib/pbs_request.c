@@ -31,39 +31,54 @@ void client_reply_free(struct client_reply *rp)
 	memset(rp, 0, sizeof(*rp));
 }
 
-/* The reply's objects become a batch_status list. Each object is given
- * back as soon as it is converted and its values are taken over, not
- * copied: a status of 10 000 jobs holds 300 000 of them. */
+/* One reply object becomes a batch_status entry; its values are taken
+ * over, not copied (a status of 10 000 jobs holds 300 000 of them), and
+ * the object is given back. */
+static struct batch_status *obj_to_status(struct pbs_obj *o)
+{
+	struct batch_status *bs = xcalloc(1, sizeof(*bs));
+	struct attrl **at = &bs->attribs;
+	struct pbs_attr *a;
+
+	bs->name = o->name ? o->name : xstrdup("");
+	o->name = NULL;
+	for (a = o->attrs.head; a; a = a->next) {
+		struct attrl *n = ifl_attrl_node(a->name, a->resource);
+
+		n->value = a->value ? a->value : xstrdup("");
+		a->value = NULL;
+		*at = n;
+		at = &n->next;
+	}
+	obj_free(o);
+	return bs;
+}
+
 static struct batch_status *objs_to_status(struct pbs_msg *m)
 {
 	struct batch_status *head = NULL, **tail = &head;
 	struct pbs_obj *o, *next;
 
 	for (o = m->objs; o; o = next) {
-		struct batch_status *bs = xcalloc(1, sizeof(*bs));
-		struct attrl **at = &bs->attribs;
-		struct pbs_attr *a;
-
 		next = o->next;
-		bs->name = o->name ? o->name : xstrdup("");
-		o->name = NULL;
-		for (a = o->attrs.head; a; a = a->next) {
-			struct attrl *n = ifl_attrl_node(a->name, a->resource);
-
-			n->value = a->value ? a->value : xstrdup("");
-			a->value = NULL;
-			*at = n;
-			at = &n->next;
-		}
-		attrl_free(&o->attrs);
-		free(o->kind);
-		free(o);
-		*tail = bs;
-		tail = &bs->next;
+		*tail = obj_to_status(o);
+		tail = &(*tail)->next;
 	}
 	m->objs = m->objs_tail = NULL;
 	m->nobjs = 0;
 	return head;
+}
+
+struct each_sink {
+	client_each_fn *each;
+	void *arg;
+};
+
+static void to_each(struct pbs_obj *o, void *arg)
+{
+	struct each_sink *e = arg;
+
+	e->each(obj_to_status(o), e->arg);
 }
 
 /* lib/protocol's msg_free leaves the message initialised (two empty
@@ -79,6 +94,14 @@ static void msg_dispose(struct pbs_msg *m)
 
 int client_request(int connect, const struct client_request *rq, struct client_reply *rp)
 {
+	return client_request_each(connect, rq, rp, NULL, NULL);
+}
+
+int client_request_each(int connect, const struct client_request *rq, struct client_reply *rp,
+			client_each_fn *each, void *arg)
+{
+	struct each_sink es = { each, arg };
+	struct proto_obj_sink sink = { to_each, &es };
 	struct pbs_msg req, reply;
 	const struct attropl *a;
 	char err[256];
@@ -103,7 +126,8 @@ int client_request(int connect, const struct client_request *rq, struct client_r
 		msg_add_arg(&req, rq->arg_name[i], rq->arg_value[i]);
 	if (rq->script)
 		msg_set_script(&req, rq->script);
-	code = proto_call(fd, &req, &reply, NULL, REPLY_TIMEOUT_MS, err, sizeof(err));
+	code = proto_call_each(fd, &req, &reply, NULL, REPLY_TIMEOUT_MS, each ? &sink : NULL, err,
+			       sizeof(err));
 	if (code != 0) {
 		/* the stream is no longer in step: later calls on it fail too */
 		if (code == PBSE_SOCKET_CLOSE || code == PBSE_PREMATURE_EOF)

@@ -309,20 +309,28 @@ void prt_attr(struct buf *out, const char *name, const char *resource, const cha
 	}
 }
 
-static int is_time_attr(const char *name)
-{
-	static const char *const t[] = { ATTR_ctime, ATTR_etime, ATTR_mtime, ATTR_qtime,
-					 ATTR_start_time, ATTR_comp_time, ATTR_checkpoint_time,
-					 ATTR_a, NULL };
-	int i;
+/* Attributes attrs_full treats apart. Compared by length first: this runs
+ * for every attribute of every job (300 000 in a qstat -f of 10 000 jobs),
+ * and the strcmp calls of the plain loop were a twentieth of its time. */
+#define NAMED(n) { n, sizeof(n) - 1 }
+static const struct named {
+	const char *name;
+	size_t len;
+} time_attrs[] = { NAMED(ATTR_ctime), NAMED(ATTR_etime), NAMED(ATTR_mtime), NAMED(ATTR_qtime),
+		   NAMED(ATTR_start_time), NAMED(ATTR_comp_time), NAMED(ATTR_checkpoint_time),
+		   NAMED(ATTR_a) }, exec_port = NAMED(ATTR_exec_port);
 
-	/* every one of them ends in "time" or "Time": most names are out at
-	 * once (this runs for every attribute of every job) */
-	size_t l = strlen(name);
-	if (l < 4 || strcmp(name + l - 3, "ime") != 0)
-		return 0;
-	for (i = 0; t[i]; i++)
-		if (strcmp(name, t[i]) == 0)
+static int is_named(const struct named *n, const char *name, size_t len)
+{
+	return len == n->len && memcmp(name, n->name, len) == 0;
+}
+
+static int is_time_attr(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(time_attrs) / sizeof(time_attrs[0]); i++)
+		if (is_named(&time_attrs[i], name, len))
 			return 1;
 	return 0;
 }
@@ -354,9 +362,12 @@ static const char *time_text(time_t t)
 static void attrs_full(struct buf *out, const struct attrl *a, int linesize, int times)
 {
 	for (; a; a = a->next) {
-		if (strcmp(a->name, ATTR_exec_port) == 0)
+		size_t len = strlen(a->name);
+
+		if (is_named(&exec_port, a->name, len))
 			continue;
-		if (times && is_time_attr(a->name) && a->value && isdigit((unsigned char)a->value[0])) {
+		if (times && is_time_attr(a->name, len) && a->value &&
+		    isdigit((unsigned char)a->value[0])) {
 			prt_attr(out, a->name, a->resource,
 				 time_text((time_t)strtoll(a->value, NULL, 10)), linesize);
 			continue;
@@ -428,15 +439,21 @@ static void xml_attrs(struct buf *out, const struct attrl *a)
 	}
 }
 
-void qstat_jobs_xml(struct buf *out, const struct batch_status *jobs)
+void qstat_xml_open(struct buf *out)
 {
 	buf_puts(out, "<?xml version=\"1.0\"?>\n<Data>");
-	for (; jobs; jobs = jobs->next) {
-		buf_puts(out, "<Job>");
-		xml_elem(out, "Job_Id", jobs->name);
-		xml_attrs(out, jobs->attribs);
-		buf_puts(out, "</Job>");
-	}
+}
+
+void qstat_job_xml(struct buf *out, const struct batch_status *job)
+{
+	buf_puts(out, "<Job>");
+	xml_elem(out, "Job_Id", job->name);
+	xml_attrs(out, job->attribs);
+	buf_puts(out, "</Job>");
+}
+
+void qstat_xml_close(struct buf *out)
+{
 	buf_puts(out, "</Data>\n");
 }
 

@@ -35,7 +35,9 @@ void prt_attr(struct buf *out, const char *name, const char *resource, const cha
 	      int linesize);
 
 /* -x / -f -x: <?xml version="1.0"?> and <Data><Job>...</Job></Data> on one line. */
-void qstat_jobs_xml(struct buf *out, const struct batch_status *jobs);
+void qstat_xml_open(struct buf *out);
+void qstat_job_xml(struct buf *out, const struct batch_status *job);   /* one <Job> */
+void qstat_xml_close(struct buf *out);
 
 /* -Q and -B tables and their -f forms. */
 void qstat_que_header(struct buf *out);

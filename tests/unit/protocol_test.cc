@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "lib/pbs_error.h"
 #include "lib/protocol.h"
@@ -146,6 +147,115 @@ TEST(Protocol, ReplyRoundTripWithObjects)
 	// bytes XML cannot carry arrive as '?', the rest intact
 	EXPECT_STREQ("line1\nline2 ? bad byte ?", attrl_get(&b.m.objs->attrs, "comment", NULL));
 	EXPECT_STREQ("node", b.m.objs->next->kind);
+}
+
+namespace {
+
+// A sink that keeps what it is handed, in order.
+struct Kept {
+	std::vector<std::string> names;
+	size_t attrs = 0;
+	static void take(pbs_obj *o, void *arg)
+	{
+		Kept *k = (Kept *)arg;
+		EXPECT_EQ(nullptr, o->next);
+		k->names.push_back(o->name);
+		k->attrs += o->attrs.count;
+		obj_free(o);
+	}
+};
+
+// A reply of n jobs, each with a few attributes, as the server writes it.
+std::string status_body(int n)
+{
+	buf b;
+	buf_init(&b);
+	proto_reply_open(&b, 0, 0, "");
+	for (int i = 0; i < n; i++) {
+		std::string id = std::to_string(i) + ".head";
+		proto_obj_open(&b, "job", id.c_str());
+		proto_obj_attr(&b, "Job_Name", NULL, "a<b&c");
+		proto_obj_attr(&b, "Resource_List", "walltime", "00:01:00");
+		proto_obj_attr(&b, "Variable_List", NULL, std::string(300, 'v').c_str());
+		proto_obj_close(&b);
+	}
+	proto_reply_close(&b);
+	std::string out(b.data, b.len);
+	buf_free(&b);
+	return out;
+}
+
+}  // namespace
+
+TEST(Protocol, ObjectsGoToTheSinkOneByOne)
+{
+	// 2 000 jobs: ~1 MB, many of the decoder's 64 KiB pieces
+	std::string body = status_body(2000);
+	ASSERT_GT(body.size(), 10u * 65536);
+	Kept k;
+	proto_obj_sink sink = { Kept::take, &k };
+	Msg m, whole;
+	char err[256];
+	ASSERT_EQ(0, proto_decode_each(body.data(), body.size(), &m.m, &sink, err, sizeof(err)))
+		<< err;
+	EXPECT_EQ(nullptr, m.m.objs);
+	EXPECT_EQ(0u, m.m.nobjs);
+	ASSERT_EQ(2000u, k.names.size());
+	EXPECT_EQ("0.head", k.names[0]);
+	EXPECT_EQ("1999.head", k.names[1999]);
+	EXPECT_EQ(3u * 2000, k.attrs);
+	// the same body decoded whole gives the same objects
+	ASSERT_EQ(0, proto_decode(body.data(), body.size(), &whole.m, err, sizeof(err))) << err;
+	ASSERT_EQ(2000u, whole.m.nobjs);
+	EXPECT_STREQ("a<b&c", attrl_get(&whole.m.objs_tail->attrs, "Job_Name", NULL));
+}
+
+TEST(Protocol, ReplyMalformedAfterSomeObjectsStillFails)
+{
+	std::string body = status_body(3);
+	body.resize(body.size() - strlen("</reply>"));
+	body += "<obj kind=\"job\" name=\"x\"><bogus/></obj></reply>";
+	Kept k;
+	proto_obj_sink sink = { Kept::take, &k };
+	Msg m;
+	char err[256];
+	EXPECT_EQ(PBSE_IVALREQ,
+		  proto_decode_each(body.data(), body.size(), &m.m, &sink, err, sizeof(err)));
+	// the three good ones were handed over; the caller drops them
+	EXPECT_EQ(3u, k.names.size());
+	EXPECT_EQ(nullptr, m.m.objs);
+}
+
+TEST(Protocol, CallEachOverSocketpair)
+{
+	int sv[2];
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	std::string body = status_body(5000);   // ~2.5 MB: read straight into the frame
+	buf f;
+	buf_init(&f);
+	proto_frame_body(&f, body.data(), body.size(), NULL);
+	pid_t pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		char b[4096];
+		// the request first, then the reply
+		(void)!read(sv[1], b, sizeof(b));
+		_exit(write_full(sv[1], f.data, f.len) < 0);
+	}
+	buf_free(&f);
+	Msg req, rep;
+	Kept k;
+	proto_obj_sink sink = { Kept::take, &k };
+	char err[256];
+	msg_request(&req.m, PBS_BATCH_StatusJob, "");
+	EXPECT_EQ(0, proto_call_each(sv[0], &req.m, &rep.m, NULL, 10000, &sink, err, sizeof(err)))
+		<< err;
+	EXPECT_TRUE(rep.m.is_reply);
+	EXPECT_EQ(5000u, k.names.size());
+	int st;
+	waitpid(pid, &st, 0);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 TEST(Protocol, DefaultReplyTextIsTorques)

@@ -201,7 +201,10 @@ TEST(QtoolsQstatFormat, XmlGroupsResourcesAndEscapes)
 	attr(j, ATTR_state, nullptr, "Q");
 	buf out;
 	buf_init(&out);
-	qstat_jobs_xml(&out, st.bs);
+	qstat_xml_open(&out);
+	for (const batch_status *b = st.bs; b; b = b->next)
+		qstat_job_xml(&out, b);
+	qstat_xml_close(&out);
 	EXPECT_EQ(std::string(out.data),
 		  "<?xml version=\"1.0\"?>\n<Data><Job><Job_Id>42.head</Job_Id>"
 		  "<Job_Name>a&lt;b&amp;c</Job_Name>"
