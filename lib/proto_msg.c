@@ -34,6 +34,9 @@ void attrl_free(struct attr_list *l)
 /* One allocation holds the entry, its name and its resource (a status of
  * 10 000 jobs has 300 000 of them); the value is separate so it can be
  * replaced. value NULL is for the decoder, which fills it in. */
+/* name and resource live in the node's own allocation: the client library
+ * (qtools/lib/pbs_request.c) turns a reply's nodes into Torque's attrl
+ * nodes in place, which are made the same way. */
 struct pbs_attr *attr_new(const char *name, const char *resource, int op)
 {
 	size_t nl = strlen(name ? name : ""), rl = resource && *resource ? strlen(resource) : 0;
