@@ -14,7 +14,7 @@ enum {
     O_CONT, O_SYNC, O_NOSYNC, O_IGNORED, O_VERSION, O_OWNER, O_HOOK_OK, O_HOOK_ARGS,
     O_HOOK_TEMP, O_HOOK_ENV, O_HOOK_PERM, O_HOOK_ALL, O_RELOCATE, O_VERBOSE, O_SAVE_EXE,
     O_SAVE_PRIVATE, O_SAVE_SHARED, O_SAVE_ALL, O_SAVE_NONE, O_CONTEXT, O_LIVE, O_NOLIVE,
-    O_LAZY,
+    O_LAZY, O_POSTCOPY, O_PAGES_FROM,
 };
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -76,6 +76,7 @@ static const struct option ckpt_longopts[] = {
     { "context", required_argument, NULL, O_CONTEXT },
     { "live", optional_argument, NULL, O_LIVE },
     { "nolive", no_argument, NULL, O_NOLIVE },
+    { "postcopy", optional_argument, NULL, O_POSTCOPY },
     { "ptraced-error", no_argument, NULL, O_IGNORED },
     { "ptraced-skip", no_argument, NULL, O_IGNORED },
     { "ptraced-allow", no_argument, NULL, O_IGNORED },
@@ -203,6 +204,14 @@ int ckpt_parse_checkpoint_args(int argc, char *const argv[], struct ckpt_checkpo
             }
             break;
         case O_NOLIVE: a->dump.live = 0; break;
+        case O_POSTCOPY:
+            if (optarg && parse_int(optarg, 0, 65535, &n) < 0) {
+                usage(e, "bad --postcopy '%s': the port to serve the pages on, 0..65535", optarg);
+                goto out;
+            }
+            a->dump.postcopy = true;
+            a->dump.postcopy_port = optarg ? (int)n : 0;
+            break;
         case 'q': a->quiet = true; break;
         case 'v': a->dump.verbose = true; break;
         case 'h': a->help = true; break;
@@ -260,6 +269,7 @@ static const struct option rst_longopts[] = {
     { "run-on-failure", required_argument, NULL, O_HOOK_ALL },
     { "relocate", required_argument, NULL, O_RELOCATE },
     { "lazy", no_argument, NULL, O_LAZY },      /* ckmig's own: post-copy */
+    { "pages-from", required_argument, NULL, O_PAGES_FROM },
     { "restore-pid", no_argument, NULL, O_IGNORED },
     { "no-restore-pid", no_argument, NULL, O_IGNORED },
     { "restore-pgid", no_argument, NULL, O_IGNORED },
@@ -339,6 +349,7 @@ int ckpt_parse_restart_args(int argc, char *const argv[], struct ckpt_restart_ar
             a->nreloc++;
             break;
         case O_LAZY: a->lazy = true; break;
+        case O_PAGES_FROM: a->pages_from = optarg; a->lazy = true; break;
         case 'q': a->quiet = true; break;
         case O_VERBOSE: a->verbose = true; break;
         case 'v': a->version = true; break;

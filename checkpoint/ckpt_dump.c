@@ -370,6 +370,54 @@ static int owner_ok(pid_t init, const char *owner, struct ckpt_err *e)
     return 0;
 }
 
+#define POSTCOPY_WAIT_S 120
+
+/* --postcopy, once the images are committed: the job, stopped by CRIU,
+ * waits while its memory is served.  It ends here once the target has it
+ * all.  If no target came, it resumes here.  If one came and the stream
+ * failed, the target kills its copy (ckpt_lazy.c) and so do we: the job
+ * may have run on there past its image, and resuming it here would run
+ * those steps twice.  Closes pc and reaps CRIU. */
+static int postcopy_serve(struct ckpt_postcopy *pc, pid_t init, pid_t child,
+                          const unsigned char key[CKPT_KEY_LEN], const unsigned char mac[32],
+                          const struct ckpt_dump_opts *o, int gfd, const char *work,
+                          bool *stopped, struct ckpt_err *e)
+{
+    struct ckpt_err ignore;
+    bool connected = false;
+    int ws = 0;
+
+    /* CRIU resumes the job when it fails: a pending SIGSTOP keeps every
+     * task from running until we have decided. */
+    ckpt_after_action(init, CKPT_AFTER_STOP, 0, &ignore);
+    printf("postcopy port %d\n", ckpt_postcopy_port(pc));
+    fflush(stdout);
+    int rc = ckpt_postcopy_serve(pc, key, mac, (o->timeout > 0 ? o->timeout : POSTCOPY_WAIT_S) * 1000,
+                                 gfd, &connected, e);
+    ckpt_postcopy_close(pc);
+    ckpt_criu_wait(child, 0, &ws);
+    if (rc == 0 && (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)) {
+        char log[128], errs[700];
+        snprintf(log, sizeof(log), "%s/dump.log", work);
+        int code = ckpt_criu_log_errors(log, errs, sizeof(errs));
+        rc = ckpt_err_set(e, code, "CRIU could not serve the pages: %s",
+                          errs[0] ? errs : "(no error in its log)");
+    }
+    if (rc == 0 || connected) {
+        kill(init, SIGKILL);    /* moved, or lost: never twice */
+        *stopped = false;
+    }
+    if (rc < 0) {
+        char msg[sizeof(e->msg)];
+        snprintf(msg, sizeof(msg), "%s", e->msg);
+        ckpt_err_set(e, e->code, "post-copy failed: %s; %s", msg,
+                     connected ? "the target had started the job, so it is lost: killed here, "
+                                 "and there once its pages stopped"
+                               : "no target started the job: it continues here");
+    }
+    return rc;
+}
+
 static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
 {
     char *pathcopy = NULL, *basecopy = NULL;
@@ -382,8 +430,10 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     struct ckpt_hasher hasher;
     struct stat st;
     const char *criu = ckpt_criu_path(o->secure);
-    bool tmp_made = false, stopped = false, file = false;
-    pid_t init = -1, child, vpid = -1, guard = -1;
+    bool tmp_made = false, stopped = false, file = false, committed = false;
+    pid_t init = -1, child = -1, vpid = -1, guard = -1;
+    struct ckpt_postcopy *pc = NULL;
+    char pcwork[] = "/tmp/ckmig-postcopy.XXXXXX", psfd[16], stfd[16];
     int rc = -1, ws = 0, vfd = -1, tfd = -1, gfd = -1, pfd = -1;
 
     memset(&m, 0, sizeof(m));
@@ -429,6 +479,13 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         file = !S_ISDIR(st.st_mode);    /* an earlier checkpoint keeps its form */
     else    /* a new name: --live (ckmig's own, never a BLCR script's) needs layers */
         file = o->new_form == CKPT_FORM_FILE && !o->live;
+    if (o->postcopy && (o->live || file || exists_at(pfd, base))) {
+        /* Its memory is in no image: it must never stand in for a whole
+         * checkpoint (replace one, or be packed as if it were one). */
+        ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, "--postcopy makes a new checkpoint directory "
+                      "(give a new NAME/), without --live: %s", o->path);
+        goto out;
+    }
     if (o->live && file) {
         /* The layers are directories; the context file holds one level. */
         ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS,
@@ -532,7 +589,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
                           "dump.log", "--leave-stopped", "--file-locks",
                           o->verbose ? "-v4" : "-v2" };
     size_t nbase = sizeof(base_argv) / sizeof(base_argv[0]);
-    char **argv = calloc(nbase + nsave + 4, sizeof(char *));
+    char **argv = calloc(nbase + nsave + 8, sizeof(char *));
     if (!argv) {
         ckpt_err_set(e, ENOMEM, "out of memory");
         goto out;
@@ -546,16 +603,56 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         argv[k++] = "--prev-images-dir";
         argv[k++] = live.layers[live.nlayers - 1].name;     /* CRIU: relative to -D */
     }
+    int keepfds[3] = { tfd, -1, -1 };
+    if (o->postcopy) {
+        /* CRIU's log and stats go elsewhere: CRIU writes them after the
+         * commit, and the directory holds only what the manifest lists. */
+        if (!(pc = ckpt_postcopy_open(o->postcopy_port, e)) || !mkdtemp(pcwork)) {
+            if (pc)
+                ckpt_err_set(e, errno, "cannot create a work directory in /tmp: %s",
+                             strerror(errno));
+            pcwork[0] = '\0';
+            free(argv);
+            goto out;
+        }
+        ckpt_postcopy_criu_fds(pc, &keepfds[1], &keepfds[2]);
+        snprintf(psfd, sizeof(psfd), "%d", keepfds[1]);
+        snprintf(stfd, sizeof(stfd), "%d", keepfds[2]);
+        size_t k = nbase + nsave;
+        argv[7] = pcwork;   /* -W */
+        argv[k++] = "--lazy-pages";
+        argv[k++] = "--ps-socket";
+        argv[k++] = psfd;
+        argv[k++] = "--status-fd";
+        argv[k++] = stfd;
+    }
 
     fault_point(FAULT_CKPT_BEFORE_DUMP);
-    int crc = ckpt_criu_run(criu, argv, &tfd, 1, ids, &child);
+    int crc = ckpt_criu_run(criu, argv, keepfds, o->postcopy ? 3 : 1, ids, &child);
     free(argv);
     if (crc < 0) {
         ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
         goto out;
     }
     stopped = true;     /* from here on the job may be stopped: resume it on failure */
-    if (ckpt_criu_wait(child, o->timeout, &ws) < 0) {
+    if (pc) {
+        /* CRIU serves the memory from here on: it runs on (and keeps the
+         * job) until the target has it all, or our end of it closes. */
+        if (ckpt_postcopy_ready(pc, o->timeout, e) < 0) {
+            ckpt_postcopy_close(pc);
+            pc = NULL;
+            ckpt_criu_wait(child, 0, &ws);
+            child = -1;
+            snprintf(logpath, sizeof(logpath), "%s/dump.log", pcwork);
+            char errs[700], msg[sizeof(e->msg)];
+            ckpt_criu_log_errors(logpath, errs, sizeof(errs));
+            snprintf(msg, sizeof(msg), "%s", e->msg);
+            ckpt_err_set(e, e->code, "CRIU could not dump the job: %s%s%s", msg,
+                         errs[0] ? ": " : "", errs);
+            goto out;
+        }
+        ws = 0;
+    } else if (ckpt_criu_wait(child, o->timeout, &ws) < 0) {
         ckpt_err_set(e, errno, errno == ETIMEDOUT ? "checkpoint timed out after %d s"
                                                   : "waiting for CRIU: %d", o->timeout);
         goto out;
@@ -609,6 +706,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     m.time = (long long)time(NULL);
     m.requester = o->requester;
     m.name = strdup(base);  /* cr_restart --name checks the image is the one named */
+    m.postcopy = o->postcopy;
     if (ckpt_proc_uid(init, &m.uid, &m.gid) < 0) {
         ckpt_err_set(e, ESRCH, "the job ended during its checkpoint");
         goto out;
@@ -635,16 +733,33 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         if (commit(pfd, tname, base, target, o, false, e) < 0)
             goto out;
         tmp_made = false;
+        committed = true;
     }
     if (!o->nosync)
         fsync(pfd);
     fault_point(FAULT_CKPT_COMMITTED);
+    if (pc) {
+        rc = postcopy_serve(pc, init, child, key, m.mac, o, gfd, pcwork, &stopped, e);
+        pc = NULL;
+        child = -1;
+        goto out;
+    }
     stopped = false;
     if (ckpt_after_action(init, o->after, o->signo, e) < 0)
         goto out;
     ckpt_phase("ckpt_dump", "commit");
     rc = 0;
 out:
+    if (pc) {
+        /* CRIU still serves: our end closes, it ends, then the job resumes */
+        ckpt_postcopy_close(pc);
+        if (child > 0)
+            ckpt_criu_wait(child, 0, &ws);
+    }
+    if (committed && o->postcopy)
+        ckpt_rmtree_at(pfd, base);  /* pages nobody can fetch any more */
+    if (pcwork[0] && strcmp(pcwork, "/tmp/ckmig-postcopy.XXXXXX"))
+        ckpt_rmtree(pcwork);
     if (vfd >= 0)
         free(ckpt_criu_version_finish(vfd, vpid));
     if (tailer) {

@@ -4,7 +4,10 @@
  * point), nobody would ever resume it and the job would hang, stopped,
  * for good. The guard is a child forked before any thread exists; it
  * waits on a pipe and, if the pipe closes without the word that all went
- * through, resumes the job (SIGCONT to every process of its namespace). */
+ * through, resumes the job (SIGCONT to every process of its namespace).
+ * Post-copy (ckpt_pages.c), once a target may have started the job: the
+ * word 'k' makes the guard kill the job instead, as the job may already
+ * have run on there past its image. */
 #include "checkpoint/ckpt_internal.h"
 
 #include <errno.h>
@@ -36,19 +39,35 @@ pid_t ckpt_guard_start(pid_t init, int *fd)
         signal(SIGTERM, SIG_IGN);
         signal(SIGINT, SIG_IGN);
         signal(SIGHUP, SIG_IGN);
-        do
-            n = read(p[0], &c, 1);
-        while (n < 0 && errno == EINTR);
+        bool kill_job = false;
+        for (;;) {
+            do
+                n = read(p[0], &c, 1);
+            while (n < 0 && errno == EINTR);
+            if (n != 1 || c != 'k')
+                break;
+            kill_job = true;
+        }
         if (n != 1 || c != 'd') {
             struct ckpt_err ignore;
 
-            ckpt_after_action(init, CKPT_AFTER_CONT, 0, &ignore);
+            if (kill_job)
+                kill(init, SIGKILL);    /* the namespace goes with its init */
+            else
+                ckpt_after_action(init, CKPT_AFTER_CONT, 0, &ignore);
         }
         _exit(0);
     }
     close(p[0]);
     *fd = p[1];
     return pid;
+}
+
+void ckpt_guard_kill_instead(int fd)
+{
+    if (fd >= 0 && write(fd, "k", 1) != 1) {
+        /* a guard that is gone cannot resume the job either */
+    }
 }
 
 void ckpt_guard_release(pid_t guard, int fd)

@@ -86,6 +86,8 @@ int ckpt_criu_wait(pid_t child, int timeout, int *wstatus);
  * stopped. Start before any thread; release when the job is resumed or
  * signalled. */
 pid_t ckpt_guard_start(pid_t init, int *fd);
+/* From now on the guard kills the job rather than resume it. */
+void ckpt_guard_kill_instead(int fd);
 void ckpt_guard_release(pid_t guard, int fd);
 char *ckpt_criu_version(const char *criu);
 int ckpt_criu_version_start(const char *criu, pid_t *child);   /* returns a fd */
@@ -220,10 +222,45 @@ int ckpt_source_fd(int fd, int parent, const struct stat *st, bool secure,
 /* Closes; removes an unpacked copy. */
 void ckpt_source_close(struct ckpt_source *s);
 
+/* ckpt_pages.c: post-copy from the source's memory (see there). */
+struct ckpt_page_source {
+    char host[256];
+    int port;
+    unsigned char skey[32];     /* the stream's key, from the checkpoint key */
+    char mac[65];               /* the manifest's MAC, hex: names the checkpoint */
+};
+int ckpt_pages_from_parse(const char *s, struct ckpt_page_source *ps, struct ckpt_err *e);
+void ckpt_page_source_key(struct ckpt_page_source *ps, const unsigned char ckey[CKPT_KEY_LEN],
+                          const unsigned char mac[32]);
+/* Forks the relay that runs argv (`criu lazy-pages ... --ps-socket PSFD`,
+ * the word PSFD replaced by its socket) and carries its page stream from
+ * ps; the relay's exit status is the daemon's. */
+int ckpt_pages_relay_run(const char *criu, char **argv, int imgfd, int status_fd,
+                         const struct ckpt_page_source *ps, pid_t *pid);
+struct ckpt_postcopy;
+/* Listens on port (0: any; ckpt_postcopy_port says which). */
+struct ckpt_postcopy *ckpt_postcopy_open(int port, struct ckpt_err *e);
+int ckpt_postcopy_port(const struct ckpt_postcopy *pc);
+/* CRIU's --ps-socket and --status-fd. */
+void ckpt_postcopy_criu_fds(const struct ckpt_postcopy *pc, int *ps, int *status);
+/* Once CRIU runs: waits until it has written its images and serves. */
+int ckpt_postcopy_ready(struct ckpt_postcopy *pc, int timeout, struct ckpt_err *e);
+/* Takes one authenticated target within wait_ms and carries the pages
+ * until it says every page is in (0), or fails (-1, e; *connected says
+ * whether a target had come, i.e. may have run the job: from then on the
+ * guard, guard_fd, kills the job rather than resume it). */
+int ckpt_postcopy_serve(struct ckpt_postcopy *pc, const unsigned char ckey[CKPT_KEY_LEN],
+                        const unsigned char mac[32], int wait_ms, int guard_fd, bool *connected,
+                        struct ckpt_err *e);
+/* Closes everything (CRIU, still serving, then sees its stream end). */
+void ckpt_postcopy_close(struct ckpt_postcopy *pc);
+
 /* ckpt_lazy.c: `criu lazy-pages` reading ddir (open on imgfd) with its
- * socket in work; returns its pid once it listens, or -1 and e. */
+ * socket in work; returns its pid once it listens, or -1 and e.  With ps,
+ * the pages come from ps (ckpt_pages.c) and the pid is the relay's. */
 pid_t ckpt_lazy_daemon_start(const char *criu, const char *ddir, int imgfd, const char *work,
-                             bool verbose, struct ckpt_err *e);
+                             bool verbose, const struct ckpt_page_source *ps,
+                             struct ckpt_err *e);
 void ckpt_lazy_daemon_stop(pid_t daemon);
 /* Waits for the restore (*ws: its status).  If the daemon fails first,
  * kills the restore and what it restored (*daemon = -1, -1 and e); if it

@@ -19,9 +19,9 @@
  * daemon never delivered reads as zeros once its userfaultfd is gone.
  * So a daemon that fails, or is killed, takes the job with it
  * (ckpt_lazy_reaped kills the job's namespace), rather than let it run
- * on with holes in its memory.  Images on disk only: CRIU's page-server
- * path (pages fetched over the network from the dumping node) failed on
- * this machine (NOTES section 17). */
+ * on with holes in its memory.  The pages come from the images on disk,
+ * or (--pages-from, ckpt_pages.c) from the dumping node's memory, through
+ * a relay process that stands where the daemon stands here. */
 #include "checkpoint/ckpt_internal.h"
 
 #include <errno.h>
@@ -82,7 +82,8 @@ static int wait_listening(int fd, struct ckpt_err *e)
 }
 
 pid_t ckpt_lazy_daemon_start(const char *criu, const char *ddir, int imgfd, const char *work,
-                             bool verbose, struct ckpt_err *e)
+                             bool verbose, const struct ckpt_page_source *ps,
+                             struct ckpt_err *e)
 {
     int st[2];
     char stfd[16];
@@ -94,9 +95,11 @@ pid_t ckpt_lazy_daemon_start(const char *criu, const char *ddir, int imgfd, cons
     }
     snprintf(stfd, sizeof(stfd), "%d", st[1]);
     char *argv[] = { (char *)criu, "lazy-pages", "-D", (char *)ddir, "-W", (char *)work,
-                     "-o", LAZY_LOG, verbose ? "-v4" : "-v2", "--status-fd", stfd, NULL };
+                     "-o", LAZY_LOG, verbose ? "-v4" : "-v2", "--status-fd", stfd,
+                     ps ? "--page-server" : NULL, "--ps-socket", "PSFD", NULL };
     int keep[2] = { imgfd, st[1] };
-    int rc = ckpt_criu_run(criu, argv, keep, 2, NULL, &daemon);
+    int rc = ps ? ckpt_pages_relay_run(criu, argv, imgfd, st[1], ps, &daemon)
+                : ckpt_criu_run(criu, argv, keep, 2, NULL, &daemon);
     close(st[1]);
     if (rc < 0) {
         ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));

@@ -111,6 +111,9 @@ char *ckpt_manifest_canonical(const struct ckpt_manifest *m, size_t *len)
     sb_printf(&b, "uid=%u\ngid=%u\n", (unsigned)m->uid, (unsigned)m->gid);
     sb_field(&b, "host", m->host);
     sb_printf(&b, "time=%lld\n", m->time);
+    /* Only post-copy checkpoints say so: older MACs stay valid. */
+    if (m->postcopy)
+        sb_printf(&b, "postcopy=1\n");
     sb_field(&b, "criu", m->criu_version);
     sb_field(&b, "kernel", m->kernel);
     sb_printf(&b, "requester=%d\nfiles=%zu\n", (int)m->requester, m->nfiles);
@@ -214,6 +217,8 @@ char *ckpt_manifest_to_xml(const struct ckpt_manifest *m, size_t *len)
     n = xmlNewChild(root, NULL, BAD_CAST "source", NULL);
     xmlNewProp(n, BAD_CAST "host", BAD_CAST(m->host ? m->host : ""));
     set_num(n, "time", m->time);
+    if (m->postcopy)
+        set_num(n, "postcopy", 1);
     xmlNewProp(n, BAD_CAST "criu", BAD_CAST(m->criu_version ? m->criu_version : ""));
     xmlNewProp(n, BAD_CAST "kernel", BAD_CAST(m->kernel ? m->kernel : ""));
     list = xmlNewChild(root, NULL, BAD_CAST "files", NULL);
@@ -432,6 +437,9 @@ int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, st
     what = "source";
     if (!src || prop_num(src, "time", &m->time, true) < 0)
         goto bad;
+    if (prop_num(src, "postcopy", &v, false) < 0 || v < 0 || v > 1)
+        goto bad;
+    m->postcopy = v == 1;
     m->host = prop(src, "host");
     m->criu_version = prop(src, "criu");
     m->kernel = prop(src, "kernel");

@@ -66,6 +66,8 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     struct ckpt_pinned pin = { .dfd = -1, .imgfd = -1 };
     struct ckpt_pending *pages = NULL;
     pid_t lazyd = -1;
+    struct ckpt_page_source ps;
+    bool lazy = o->lazy || o->pages_from;
     struct timespec start;
 
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -80,6 +82,10 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
      * happens to the name meanwhile.  A context file (one file, BLCR's
      * form) is unpacked into a fresh root-only directory first, and
      * anything that is neither is a permanent failure (ckpt_source.c). */
+    if (o->pages_from && (o->secure ? ckpt_err_setc(e, EPERM, CKPT_FAIL_PERM,
+                                                     "--pages-from needs root%s", "")
+                                    : ckpt_pages_from_parse(o->pages_from, &ps, e)) < 0)
+        goto out;
     if (ckpt_source_open(o->path, o->secure, &src, e) < 0)
         goto out;
     dfd = src.dfd;
@@ -91,9 +97,21 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     }
     ckpt_phase("ckpt_restore", "prepare");
     int vr = ckpt_verify_fd(dfd, dir, key, m, &pin, &pages, e);
+    if (vr == 0 && o->pages_from)
+        ckpt_page_source_key(&ps, key, m->mac);
     explicit_bzero(key, sizeof(key));
     if (vr < 0)
         goto out;
+    /* A post-copy checkpoint's memory is in no image: only its source has
+     * it, and a checkpoint that has it needs no source. */
+    if (m->postcopy != (o->pages_from != NULL)) {
+        ckpt_err_setc(e, EINVAL, CKPT_FAIL_ARGS, m->postcopy
+                          ? "%s was taken with --postcopy: its memory is only in the source's "
+                            "cr_checkpoint (restart it with --pages-from HOST:PORT while that runs)"
+                          : "%s has its memory in its images: --pages-from is for --postcopy "
+                            "checkpoints", dir);
+        goto out;
+    }
     snprintf(ddir, sizeof(ddir), "/proc/self/fd/%d", pin.imgfd);
     ckpt_phase("ckpt_restore", "verify");
     fault_point(FAULT_RESTART_VERIFIED);
@@ -127,8 +145,9 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
 
     /* --lazy: the daemon must listen before CRIU restores (it connects
      * to the daemon's socket in the same work directory). */
-    if (o->lazy && (lazyd = ckpt_lazy_daemon_start(criu, ddir, pin.imgfd, work, o->verbose,
-                                                   e)) < 0)
+    if (lazy &&
+        (lazyd = ckpt_lazy_daemon_start(criu, ddir, pin.imgfd, work, o->verbose,
+                                        o->pages_from ? &ps : NULL, e)) < 0)
         goto out;
     argv = calloc(17 + 2 * inh.n, sizeof(*argv));
     fdargs = calloc(inh.n + 1, sizeof(*fdargs));
@@ -153,7 +172,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
     argv[a++] = pidfile;
     argv[a++] = "--file-locks";
     argv[a++] = "--leave-stopped";     /* until the pages have verified */
-    if (o->lazy)
+    if (lazy)
         argv[a++] = "--lazy-pages";
     for (size_t i = 0; i < inh.n; i++) {
         if (asprintf(&fdargs[i], "fd[%d]:%s", inh.v[i].fd, inh.v[i].key) < 0) {
@@ -174,9 +193,9 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
         goto out;
     }
-    if (o->lazy && ckpt_lazy_restore_wait(child, &lazyd, work, &ws, e) < 0)
+    if (lazy && ckpt_lazy_restore_wait(child, &lazyd, work, &ws, e) < 0)
         goto out;
-    if ((!o->lazy && ckpt_criu_wait(child, 0, &ws) < 0) || !WIFEXITED(ws) ||
+    if ((!lazy && ckpt_criu_wait(child, 0, &ws) < 0) || !WIFEXITED(ws) ||
         WEXITSTATUS(ws) != 0) {
         char errs[700];
         int code = ckpt_criu_log_errors(logpath, errs, sizeof(errs));
@@ -234,6 +253,7 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
         work_made = false;
     }
 out:
+    explicit_bzero(&ps, sizeof(ps));
     ckpt_lazy_daemon_stop(lazyd);
     ckpt_pending_free(pages);
     explicit_bzero(key, sizeof(key));

@@ -169,6 +169,11 @@ struct ckpt_dump_opts {
      * ending early once the dirty set stops shrinking; then the final dump
      * writes only what was dirtied since.  0: off. */
     int live;
+    /* --postcopy[=PORT]: the pages stay in the job's memory and are served
+     * from there, on PORT (0: any free one), to one cr_restart --pages-from
+     * (ckpt_pages.c); the job ends here once the last page is there. */
+    bool postcopy;
+    int postcopy_port;
 };
 #define CKPT_LIVE_DEFAULT_ROUNDS 5
 #define CKPT_LIVE_MAX_ROUNDS     32
@@ -251,6 +256,10 @@ struct ckpt_manifest {
     struct ckpt_layer *layers;
     size_t nlayers;
     char *parent;
+    /* cr_checkpoint --postcopy: the anonymous memory is in no image, it is
+     * fetched from the source's memory (ckpt_pages.c); false in older
+     * manifests, and then not in the MAC text at all. */
+    bool postcopy;
     unsigned char mac[32];
 };
 void ckpt_manifest_free(struct ckpt_manifest *m);
@@ -316,6 +325,8 @@ struct ckpt_restore_opts {
      * pages' daemon is handed back in *lazy_out, for ckpt_supervise. */
     bool lazy;
     struct ckpt_lazy **lazy_out;
+    /* --pages-from HOST:PORT: a --postcopy checkpoint's pages (implies lazy). */
+    const char *pages_from;
 };
 /* Verifies, checks the job's files, restores with CRIU as our child (the
  * caller must be a child subreaper); returns the restored init's pid. */
@@ -374,6 +385,7 @@ struct ckpt_restart_args {
     size_t nreloc;
     bool quiet, verbose, help, version;
     bool lazy;              /* --lazy: post-copy (ckpt_lazy.c) */
+    const char *pages_from; /* --pages-from HOST:PORT (ckpt_pages.c) */
 };
 int ckpt_parse_restart_args(int argc, char *const argv[], struct ckpt_restart_args *a,
                             struct ckpt_err *e);

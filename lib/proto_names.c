@@ -33,6 +33,7 @@ static const struct {
 	{ PBS_BATCH_MigrateJob, "MigrateJob" },
 	{ PBS_BATCH_IsStatus, "IsStatus" },
 	{ PBS_BATCH_CkptXfer, "CkptXfer" },
+	{ PBS_BATCH_CkptPages, "CkptPages" },
 };
 
 static const char *op_names[] = { "set", "unset", "incr", "decr", "eq", "ne",

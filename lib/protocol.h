@@ -274,6 +274,15 @@
  *       commit  verify against the manifest (PBSE_BADCRED if not), then
  *               into <dir>/<name> (and <name>.OU/.ER, the owner's)
  *     A connection that closes before commit leaves nothing behind.
+ *
+ * ======================================================================
+ *  CATALOGUE: cr_restart -> cr_checkpoint (post-copy; checkpoint/ckpt_pages.c)
+ * ======================================================================
+ *  CkptPages (202)    on a session keyed with a key derived from the
+ *     checkpoint key (not the cluster key), either way, never answered:
+ *       hello   mac (the manifest's MAC, hex): first, from each side
+ *       data    CRIU's page-server bytes as the blob
+ *       done    target -> source: every page is in
  */
 #ifndef CKMIG_LIB_PROTOCOL_H
 #define CKMIG_LIB_PROTOCOL_H
@@ -319,6 +328,7 @@ enum pbs_batch_type {
 	PBS_BATCH_MigrateJob    = 100,
 	PBS_BATCH_IsStatus      = 200,
 	PBS_BATCH_CkptXfer      = 201,
+	PBS_BATCH_CkptPages     = 202,
 };
 
 /* Torque's batch_op. */

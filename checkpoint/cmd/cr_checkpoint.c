@@ -27,6 +27,9 @@ static void usage(FILE *f)
             "        (an existing NAME keeps its form; a new NAME is a context file)\n"
             "Live:   --live[=N]  pre-copy up to N rounds (default 5) while the job runs,\n"
             "        then stop it only for the final dump; --nolive (default)\n"
+            "Post:   --postcopy[=PORT]  write every image but the memory, then serve the\n"
+            "        memory from here to one `cr_restart --pages-from HOST:PORT`; the job\n"
+            "        ends here once the last page is there (prints \"postcopy port P\")\n"
             "Saved:  --save-exe  --save-private  --save-shared  --save-all  --save-none\n"
             "Accepted and ignored: --ptraced-*, --ptracer-*, --kmsg-*\n"
             "Exit status: 0, the errno of the failure, or 255 for bad usage.\n");

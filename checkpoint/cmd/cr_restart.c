@@ -25,6 +25,8 @@ static void usage(FILE *f)
             "        --run-on-fail-env CMD  --run-on-fail-perm CMD  --run-on-failure CMD\n"
             "Files:  --relocate OLD=NEW (up to 16)\n"
             "Lazy:   --lazy (the job runs at once; its memory follows as it touches it)\n"
+            "        --pages-from HOST:PORT (a --postcopy checkpoint: its memory comes from\n"
+            "        the source's cr_checkpoint --postcopy; implies --lazy)\n"
             "Whose:  --job JOBID  --owner USER  --name NAME (refuse a checkpoint of another job,\n"
             "        user, or written under another name)\n"
             "Other:  --[no-]restore-pid, --[no-]restore-pgid, --[no-]restore-sid (the job's own\n"
@@ -174,7 +176,8 @@ int main(int argc, char **argv)
     struct ckpt_restore_opts ro = { .path = path, .reloc = a.reloc, .nreloc = a.nreloc,
                                     .secure = secure, .verbose = a.verbose,
                                     .jobid = id.job, .owner = id.owner, .name = id.name,
-                                    .lazy = a.lazy, .lazy_out = &lazy };
+                                    .lazy = a.lazy, .lazy_out = &lazy,
+                                    .pages_from = a.pages_from };
     pid_t init = ckpt_restore(&ro, &m, &e);
     if (init < 0)
         return fail(&a, &e, e.code > 0 && e.code < 255 ? e.code : 1);
