@@ -13,8 +13,33 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Is any process of the job still traced (CRIU not yet gone)? */
+static bool traced(pid_t init)
+{
+    pid_t *pids = NULL;
+    size_t n = 0;
+    bool any = false;
+    if (ckpt_ns_members(init, &pids, &n) < 0)
+        return false;
+    for (size_t i = 0; i < n && !any; i++) {
+        char path[64], line[128];
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pids[i]);
+        FILE *f = fopen(path, "re");
+        while (f && fgets(line, sizeof(line), f))
+            if (!strncmp(line, "TracerPid:", 10))
+                any = atoi(line + 10) != 0;
+        if (f)
+            fclose(f);
+    }
+    free(pids);
+    return any;
+}
 
 pid_t ckpt_guard_start(pid_t init, int *fd)
 {
@@ -51,10 +76,16 @@ pid_t ckpt_guard_start(pid_t init, int *fd)
         if (n != 1 || c != 'd') {
             struct ckpt_err ignore;
 
-            if (kill_job)
+            if (kill_job) {
                 kill(init, SIGKILL);    /* the namespace goes with its init */
-            else
+            } else {
+                /* A CRIU that outlived the dumper (post-copy: it sees its
+                 * page stream end) stops the job as it lets it go: resume
+                 * it after that, not before (bounded: CRIU ends at once). */
+                for (int i = 0; i < 3000 && traced(init); i++)
+                    usleep(10000);
                 ckpt_after_action(init, CKPT_AFTER_CONT, 0, &ignore);
+            }
         }
         _exit(0);
     }

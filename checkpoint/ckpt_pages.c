@@ -23,6 +23,7 @@
  * on a session only a key holder can open, each frame authenticated; they
  * are in no image, so no digest covers them. */
 #include "checkpoint/ckpt_internal.h"
+#include "lib/fault.h"
 #include "lib/protocol.h"
 
 #include <errno.h>
@@ -147,6 +148,8 @@ static int pump(int local, int net, struct proto_session *s, bool want_done, boo
             else if (send_op(net, s, "data", NULL, buf, (size_t)n) < 0) {
                 ckpt_err_set(e, EPIPE, "post-copy peer gone: %s", strerror(errno));
                 goto out;
+            } else if (want_done) {
+                fault_point(FAULT_CKPT_PAGES_SENT);     /* the source's side */
             }
         }
         if (p[1].revents) {

@@ -36,6 +36,7 @@ enum fault_point {
 	FAULT_CKPT_COMMITTED = 303,     /* committed, the job not yet signalled */
 	FAULT_CKPT_PRECOPIED = 304,     /* --live: a pre-copy round written, the job running */
 	FAULT_CKPT_PREPARED = 305,      /* checks done, the temporary directory not yet made */
+	FAULT_CKPT_PAGES_SENT = 306,    /* --postcopy: pages sent to a target, not all yet */
 	FAULT_RESTART_VERIFIED = 311,   /* manifest and images checked, no restore yet */
 	FAULT_RESTART_OPENED = 312,     /* checkpoint opened, a context file not yet unpacked */
 };
