@@ -313,6 +313,82 @@ proc run_raw {mib {opts {}}} {
     return $a
 }
 
+# Post-copy from the source's memory, node1 -> node2 (the images but the
+# memory go through the shared directory, the pages straight from node1):
+#   mode ours: cr_checkpoint --postcopy on node1, cr_restart --pages-from
+#              node1:PORT on node2 (our tools, not through qmigrate);
+#   mode raw:  criu dump --lazy-pages --port on node1, criu lazy-pages
+#              --page-server --address node1 on node2, criu restore
+#              --lazy-pages (with raw_env's preload where root lacks
+#              CAP_SYS_RESOURCE: CRIU's tee pipe, NOTES "Lazy restore").
+# lastpage: when the source's dump ended (it ends once the target has
+# every page).
+proc run_postcopy {mib {opts {}}} {
+    global u settle shared vcluster vcroot raw_env
+    set o [dict merge {rate 0 mode ours} $opts]
+    set mode [dict get $o mode]
+    set name pc.$mib
+    set port 27311
+    set out_host [file join $vcroot shared $name.out]
+    set img_host [file join $vcroot shared $name]
+    file delete -force $out_host $img_host $img_host.pid $img_host.w $img_host.key $img_host.r
+    file mkdir $img_host.w
+    if {$mode eq "raw"} {
+        file mkdir $img_host
+        file attributes $img_host -permissions 0700
+    }
+    set pid [exec $vcluster on node1 sh -c \
+        "cd / && exec [ckmig_bin cr_run] --user $u [ticker_cmd $mib [dict get $o rate]] >$shared/$name.out 2>&1 </dev/null" &]
+    wait_for_condition {[set init [ns_init $pid]] ne "" || [gone $pid]} 10000 20
+    if {[gone $pid]} { error "postcopy: cr_run ended at once: [file_contents $out_host]" }
+    wait_for_condition {[ticks_in [file_contents $out_host]] >= $settle || [gone $pid]} 300000 50
+    if {[gone $pid] || $init eq ""} { error "postcopy: the job ended: [file_contents $out_host]" }
+    set key CKMIG_CKPT_KEY=$shared/$name.key
+    if {$mode eq "ours"} {
+        set src [open |[list $vcluster on node1 env $key [ckmig_bin cr_checkpoint] --postcopy=$port \
+                            --context=dir -f $shared/$name $init 2>@1] r]
+        set line [gets $src]
+        if {![regexp {^postcopy port (\d+)} $line - p]} {
+            error "cr_checkpoint --postcopy: $line [read $src]"
+        }
+        set rpid [exec $vcluster on node2 env $key [ckmig_bin cr_restart] --pages-from node1:$p \
+                      $shared/$name >& $img_host.r &]
+    } else {
+        set src [open |[list $vcluster on node1 {*}$raw_env $::env(CKMIG_CRIU) dump -t $init \
+                            -D $shared/$name -o dump.log --lazy-pages --port $port 2>@1] r]
+        # the page server listens once every image is written
+        wait_for_condition {[regexp -line [format {^\s*\d+: [0-9A-F]+:%04X 00000000:0000 0A } $port] \
+                                 [exec $vcluster on node1 cat /proc/net/tcp]] || [eof $src]} 60000 5
+        exec $vcluster on node2 $::env(CKMIG_CRIU) lazy-pages --page-server --address node1 \
+            --port $port -D $shared/$name -W $shared/$name.w -o lazy.log 2> [file join $::work lazy.err] &
+        wait_for_condition {[regexp -line {00010000 .* lazy-pages.socket$} \
+                                 [exec $vcluster on node2 cat /proc/net/unix]]} 30000 10
+        if {[catch {exec $vcluster on node2 $::env(CKMIG_CRIU) restore -d -S -D $shared/$name \
+                        --lazy-pages -W $shared/$name.w -o restore.log --pidfile $shared/$name.pid \
+                        2> [file join $::work criu.err]}]} {
+            error "raw criu restore --lazy-pages failed: [log_tail [file join $img_host.w restore.log]]"
+        }
+        set rpid [string trim [file_contents $img_host.pid]]
+    }
+    # the source ends once the target has every page
+    fconfigure $src -blocking 1
+    set rest [read $src]
+    set srcerr [catch {close $src} cerr]
+    set tlast [now]
+    if {$srcerr} {
+        error "postcopy ($mode): the source failed: $rest $cerr [expr {$mode eq "raw" ? [log_tail [file join $img_host dump.log]] : ""}]"
+    }
+    stop_bg $pid KILL       ;# cr_run saw its init killed; reap it
+    set n0 [ticks_in [file_contents $out_host]]
+    wait_for_condition {[ticks_in [file_contents $out_host]] >= $n0 + $settle} 60000 50
+    set a [analyse [file_contents $out_host]]
+    dict set a lastpage $tlast
+    catch {exec kill -KILL $rpid}
+    file delete -force $img_host $img_host.pid $img_host.w $img_host.key $img_host.r $out_host
+    if {![dict get $a intact]} { error "postcopy ($mode): the job did not run on intact across the move" }
+    return $a
+}
+
 # --- where the downtime went ------------------------------------------------
 proc phases_ours {a} {
     set evs [read_events]

@@ -15,6 +15,12 @@
 #                pre-copy (where pre-dump fails, its error is printed and
 #                the move is a plain dump + restore)
 #   raw-lazy     criu dump; criu lazy-pages + criu restore --lazy-pages
+#   postcopy     cr_checkpoint --postcopy on node1 + cr_restart --pages-from
+#                on node2: the pages from node1's memory, never on disk
+#                (our tools; not yet through qmigrate)
+#   raw-postcopy criu dump --lazy-pages --port; criu lazy-pages --page-server;
+#                criu restore --lazy-pages (CRIU's documented lazy migration)
+# CKMIG_BENCH_MODES="raw postcopy ..." runs only those modes.
 # Downtime: the largest gap in the job's own timestamps.  For the lazy
 # modes also when the last page was in (the lazy-pages daemon's exit),
 # counted from the same freeze.  Ends with the figure lines.
@@ -35,6 +41,12 @@ set modes {
     raw        raw  {mode stopcopy}
     raw-pre    raw  {mode precopy}
     raw-lazy   raw  {mode lazy}
+    postcopy   pc   {mode ours}
+    raw-postcopy pc {mode raw}
+}
+if {[info exists env(CKMIG_BENCH_MODES)]} {
+    set modes [concat {*}[lmap {m how o} $modes {
+        expr {$m in $env(CKMIG_BENCH_MODES) ? [list $m $how $o] : [continue]}}]]
 }
 
 bench_main {
@@ -46,7 +58,8 @@ bench_main {
             foreach {mode how opts} $modes {
                 say "$mib MiB at $rate MiB/s: $mode"
                 dict set opts rate $rate
-                set a [expr {$how eq "ours" ? [run_ours $mib $opts] : [run_raw $mib $opts]}]
+                set a [switch $how ours { run_ours $mib $opts } raw { run_raw $mib $opts } \
+                           pc { run_postcopy $mib $opts }]
                 if {[dict exists $a predump] && [dict get $a predump] ne ""} {
                     set predump [dict get $a predump]
                 }
@@ -62,7 +75,7 @@ bench_main {
 
     set names {}
     foreach {m - -} $modes { lappend names $m }
-    puts [format "%-5s %-6s | %s" MiB MiB/s [join [lmap m $names {format %11s $m}] ""]]
+    puts [format "%-5s %-6s | %s" MiB MiB/s [join [lmap m $names {format %13s $m}] ""]]
     foreach mib $msizes {
         foreach rate $rates {
             set line [format "%-5s %-6s |" $mib $rate]
@@ -70,7 +83,7 @@ bench_main {
                 set g [lindex [dict get $res $mib $rate $m] 0]
                 # a move stops the job for at least a dump: a gap this
                 # small means the stop was not seen in its timestamps
-                append line [format %11s "[fmt $g][expr {$g < 0.05 ? "?" : ""}]"]
+                append line [format %13s "[fmt $g][expr {$g < 0.05 ? "?" : ""}]"]
             }
             puts $line
         }
@@ -82,11 +95,13 @@ bench_main {
     puts "lazy modes, last page in (s after the freeze; the job ran before that):"
     foreach mib $msizes {
         foreach rate $rates {
-            puts [format "  %5s MiB at %4s MiB/s: lazy %s (down %s), raw-lazy %s (down %s)" $mib $rate \
-                      [fmt [lindex [dict get $res $mib $rate lazy] 1]] \
-                      [fmt [lindex [dict get $res $mib $rate lazy] 0]] \
-                      [fmt [lindex [dict get $res $mib $rate raw-lazy] 1]] \
-                      [fmt [lindex [dict get $res $mib $rate raw-lazy] 0]]]
+            set line [format "  %5s MiB at %4s MiB/s:" $mib $rate]
+            foreach m {lazy raw-lazy postcopy raw-postcopy} {
+                if {![dict exists $res $mib $rate $m]} { continue }
+                append line [format " %s %s (down %s)" $m [fmt [lindex [dict get $res $mib $rate $m] 1]] \
+                                 [fmt [lindex [dict get $res $mib $rate $m] 0]]]
+            }
+            puts $line
         }
     }
     if {$predump ne ""} {
@@ -99,8 +114,26 @@ bench_main {
     foreach {key mode} {stopcopy_downtime_s stopcopy live_downtime_s live
                         live_noshared_downtime_s live-noshd lazy_downtime_s lazy
                         raw_stopcopy_downtime_s raw raw_precopy_downtime_s raw-pre
-                        raw_lazy_downtime_s raw-lazy} {
+                        raw_lazy_downtime_s raw-lazy postcopy_downtime_s postcopy
+                        raw_postcopy_downtime_s raw-postcopy} {
+        if {![dict exists $res $big $low $mode]} { continue }
         puts [format "figure migrate.%s.%s %.3f" $key $big [lindex [dict get $res $big $low $mode] 0]]
     }
-    puts [format "figure migrate.lazy_lastpage_s.%s %s" $big [fmt [lindex [dict get $res $big $low lazy] 1]]]
+    foreach {key mode} {lazy_lastpage_s lazy postcopy_lastpage_s postcopy} {
+        if {![dict exists $res $big $low $mode]} { continue }
+        puts [format "figure migrate.%s.%s %s" $key $big [fmt [lindex [dict get $res $big $low $mode] 1]]]
+    }
+    # side by side: post-copy against stop-and-copy, ours and raw CRIU's
+    foreach {a b} {postcopy stopcopy raw-postcopy raw postcopy raw-postcopy} {
+        foreach mib $msizes {
+            foreach rate $rates {
+                if {![dict exists $res $mib $rate $a] || ![dict exists $res $mib $rate $b]} { continue }
+                set x [lindex [dict get $res $mib $rate $a] 0]
+                set y [lindex [dict get $res $mib $rate $b] 0]
+                if {$y > 0} {
+                    puts [format "ratio %s/%s %s MiB %s MiB/s: %.2f" $a $b $mib $rate [expr {$x / $y}]]
+                }
+            }
+        }
+    }
 }
