@@ -185,6 +185,40 @@ TEST(CkptManifest, RejectsBadInputWithTheRightCode)
     }
 }
 
+// cr_checkpoint --postcopy: the flag survives the round trip under the
+// MAC, dropping or adding it breaks the MAC, a manifest without it signs
+// as before (no "postcopy" in the canonical text), and only 0/1 parse.
+TEST(CkptManifest, PostcopyFlagIsSignedAndOnlyThere)
+{
+    Manifest a;
+    size_t len = 0;
+    char *plain = ckpt_manifest_canonical(&a.m, &len);
+    ASSERT_NE(nullptr, plain);
+    EXPECT_EQ(nullptr, strstr(plain, "postcopy"));
+    free(plain);
+    ckpt_manifest_sign(&a.m, kKey);
+    EXPECT_EQ(std::string::npos, to_xml(a.m).find("postcopy"));
+    a.m.postcopy = true;
+    ckpt_manifest_sign(&a.m, kKey);
+    std::string xml = to_xml(a.m);
+    ckpt_manifest b;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    ASSERT_EQ(0, ckpt_manifest_parse(xml.data(), xml.size(), &b, &e)) << e.msg;
+    EXPECT_TRUE(b.postcopy);
+    EXPECT_TRUE(ckpt_manifest_mac_ok(&b, kKey));
+    ckpt_manifest_free(&b);
+    std::string dropped = replace(xml, " postcopy=\"1\"", "");
+    ASSERT_NE(xml, dropped);
+    ASSERT_EQ(0, ckpt_manifest_parse(dropped.data(), dropped.size(), &b, &e)) << e.msg;
+    EXPECT_FALSE(b.postcopy);
+    EXPECT_FALSE(ckpt_manifest_mac_ok(&b, kKey));
+    ckpt_manifest_free(&b);
+    std::string bad = replace(xml, "postcopy=\"1\"", "postcopy=\"2\"");
+    EXPECT_EQ(-1, ckpt_manifest_parse(bad.data(), bad.size(), &b, &e));
+    EXPECT_EQ(EBADMSG, e.code) << e.msg;
+}
+
 TEST(CkptManifest, UnknownVersionMessageNamesIt)
 {
     Manifest a;
