@@ -236,6 +236,22 @@ proc gone {pid} {
 # where it fails, its error is kept and the move goes on as stopcopy),
 # lazy (criu dump; on node2 criu lazy-pages -D the images, then criu
 # restore --lazy-pages: post-copy from the images on disk).
+# A mig_ticker job NAME under cr_run on node1, outside any batch system,
+# its output in the shared directory; returns {pid init} once it ticked
+# $settle times.  The redirection is made on node1, so CRIU finds the file
+# at its shared path on node2 too.  The job works in /, which every node has.
+proc start_job_node1 {name mib rate what} {
+    global u settle shared vcluster vcroot
+    set out_host [file join $vcroot shared $name.out]
+    set pid [exec $vcluster on node1 sh -c \
+        "cd / && exec [ckmig_bin cr_run] --user $u [ticker_cmd $mib $rate] >$shared/$name.out 2>&1 </dev/null" &]
+    wait_for_condition {[set init [ns_init $pid]] ne "" || [gone $pid]} 10000 20
+    if {[gone $pid]} { error "$what: cr_run ended at once: [file_contents $out_host]" }
+    wait_for_condition {[ticks_in [file_contents $out_host]] >= $settle || [gone $pid]} 300000 50
+    if {[gone $pid] || $init eq ""} { error "$what: the job ended: [file_contents $out_host]" }
+    return [list $pid $init]
+}
+
 proc run_raw {mib {opts {}}} {
     global u settle shared vcluster vcroot raw_env
     set o [dict merge {rate 0 mode stopcopy} $opts]
@@ -246,14 +262,7 @@ proc run_raw {mib {opts {}}} {
     file delete -force $out_host $img_host $img_host.pid $img_host.w
     file mkdir $img_host $img_host.w
     file attributes $img_host -permissions 0700
-    # The redirection is made on node1, so CRIU finds the file at its
-    # shared path on node2 too.  The job works in /, which every node has.
-    set pid [exec $vcluster on node1 sh -c \
-        "cd / && exec [ckmig_bin cr_run] --user $u [ticker_cmd $mib [dict get $o rate]] >$shared/$name.out 2>&1 </dev/null" &]
-    wait_for_condition {[set init [ns_init $pid]] ne "" || [gone $pid]} 10000 20
-    if {[gone $pid]} { error "raw: cr_run ended at once: [file_contents $out_host]" }
-    wait_for_condition {[ticks_in [file_contents $out_host]] >= $settle || [gone $pid]} 300000 50
-    if {[gone $pid] || $init eq ""} { error "raw: the job ended: [file_contents $out_host]" }
+    lassign [start_job_node1 $name $mib [dict get $o rate] raw] pid init
     set predump ""
     set prev {}
     if {$mode eq "precopy"} {
@@ -337,12 +346,7 @@ proc run_postcopy {mib {opts {}}} {
         file mkdir $img_host
         file attributes $img_host -permissions 0700
     }
-    set pid [exec $vcluster on node1 sh -c \
-        "cd / && exec [ckmig_bin cr_run] --user $u [ticker_cmd $mib [dict get $o rate]] >$shared/$name.out 2>&1 </dev/null" &]
-    wait_for_condition {[set init [ns_init $pid]] ne "" || [gone $pid]} 10000 20
-    if {[gone $pid]} { error "postcopy: cr_run ended at once: [file_contents $out_host]" }
-    wait_for_condition {[ticks_in [file_contents $out_host]] >= $settle || [gone $pid]} 300000 50
-    if {[gone $pid] || $init eq ""} { error "postcopy: the job ended: [file_contents $out_host]" }
+    lassign [start_job_node1 $name $mib [dict get $o rate] postcopy] pid init
     set key CKMIG_CKPT_KEY=$shared/$name.key
     if {$mode eq "ours"} {
         set src [open |[list $vcluster on node1 env $key [ckmig_bin cr_checkpoint] --postcopy=$port \
