@@ -435,6 +435,9 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     struct ckpt_postcopy *pc = NULL;
     char pcwork[] = "/tmp/ckmig-postcopy.XXXXXX", psfd[16], stfd[16];
     int rc = -1, ws = 0, vfd = -1, tfd = -1, gfd = -1, pfd = -1;
+    /* A post-copy checkpoint is worth nothing once its source is gone, so
+     * nothing of it is synced: the job is stopped meanwhile. */
+    bool sync = !o->nosync && !o->postcopy;
 
     memset(&m, 0, sizeof(m));
     memset(&live, 0, sizeof(live));
@@ -479,6 +482,11 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         file = !S_ISDIR(st.st_mode);    /* an earlier checkpoint keeps its form */
     else    /* a new name: --live (ckmig's own, never a BLCR script's) needs layers */
         file = o->new_form == CKPT_FORM_FILE && !o->live;
+    if (o->postcopy && o->secure) {
+        /* a listening socket and a page server of root's for whoever runs it */
+        ckpt_err_setc(e, EPERM, CKPT_FAIL_ENV, "--postcopy needs root");
+        goto out;
+    }
     if (o->postcopy && (o->live || file || exists_at(pfd, base))) {
         /* Its memory is in no image: it must never stand in for a whole
          * checkpoint (replace one, or be packed as if it were one). */
@@ -553,7 +561,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         ckpt_err_set(e, errno, "cannot start the guard process: %s", strerror(errno));
         goto out;
     }
-    tailer = ckpt_tailer_start(tdir, &hasher, !o->nosync && !file, e);
+    tailer = ckpt_tailer_start(tdir, &hasher, sync && !file, e);
     if (!tailer)
         goto out;
 
@@ -579,7 +587,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
             .criu = criu, .pid = pidbuf, .ids = ids, .tfd = tfd, .tdir = tdir,
             .hasher = &hasher, .rounds = o->live > CKPT_LIVE_MAX_ROUNDS ? CKPT_LIVE_MAX_ROUNDS
                                                                         : o->live,
-            .timeout = o->timeout, .sync = !o->nosync, .verbose = o->verbose,
+            .timeout = o->timeout, .sync = sync, .verbose = o->verbose,
             .secure = o->secure, .extra = savev, .nextra = nsave,
         };
         if (ckpt_live_precopy(&lc, &live, e) < 0)
@@ -714,7 +722,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     ckpt_manifest_sign(&m, key);
     if (ckpt_manifest_write(tdir, &m, e) < 0)
         goto out;
-    if (!file && !o->nosync && ckpt_fsync_tree(tdir) < 0) {
+    if (!file && sync && ckpt_fsync_tree(tdir) < 0) {
         ckpt_err_set(e, errno, "cannot sync %s: %s", tmp, strerror(errno));
         goto out;
     }
@@ -722,7 +730,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     fault_point(FAULT_CKPT_DUMPED);
     if (file) {
         snprintf(ctx, sizeof(ctx), "%s.ctx", tname);
-        if (pack(tfd, pfd, ctx, m.uid, m.gid, !o->nosync, e) < 0)
+        if (pack(tfd, pfd, ctx, m.uid, m.gid, sync, e) < 0)
             goto out;
         ckpt_phase("ckpt_dump", "pack");
         if (commit(pfd, ctx, base, target, o, true, e) < 0) {
@@ -735,7 +743,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         tmp_made = false;
         committed = true;
     }
-    if (!o->nosync)
+    if (sync)
         fsync(pfd);
     fault_point(FAULT_CKPT_COMMITTED);
     if (pc) {

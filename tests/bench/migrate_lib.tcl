@@ -337,7 +337,8 @@ proc run_postcopy {mib {opts {}}} {
     set o [dict merge {rate 0 mode ours} $opts]
     set mode [dict get $o mode]
     set name pc.$mib
-    set port 27311
+    # one port each: the other's may still be in TIME_WAIT on node1
+    set port [expr {$mode eq "ours" ? 27311 : 27312}]
     set out_host [file join $vcroot shared $name.out]
     set img_host [file join $vcroot shared $name]
     file delete -force $out_host $img_host $img_host.pid $img_host.w $img_host.key $img_host.r
@@ -370,7 +371,8 @@ proc run_postcopy {mib {opts {}}} {
         if {[catch {exec $vcluster on node2 $::env(CKMIG_CRIU) restore -d -S -D $shared/$name \
                         --lazy-pages -W $shared/$name.w -o restore.log --pidfile $shared/$name.pid \
                         2> [file join $::work criu.err]}]} {
-            error "raw criu restore --lazy-pages failed: [log_tail [file join $img_host.w restore.log]]"
+            error "raw criu restore --lazy-pages failed: [log_tail [file join $img_host.w restore.log]];\
+                   lazy-pages: [log_tail [file join $img_host.w lazy.log]]; dump: [log_tail [file join $img_host dump.log]]"
         }
         set rpid [string trim [file_contents $img_host.pid]]
     }
