@@ -39,6 +39,7 @@ enum fault_point {
 	FAULT_CKPT_PAGES_SENT = 306,    /* --postcopy: pages sent to a target, not all yet */
 	FAULT_RESTART_VERIFIED = 311,   /* manifest and images checked, no restore yet */
 	FAULT_RESTART_OPENED = 312,     /* checkpoint opened, a context file not yet unpacked */
+	FAULT_RESTART_LAZY_RUNNING = 313, /* --lazy/--pages-from: the job resumed, pages still coming */
 };
 
 /* SIGKILL this process if CKMIG_FAULT names point n (a line on stderr first).

@@ -2,6 +2,7 @@
  * checkpoint, restores it with CRIU, stays the parent of the restored job,
  * forwards signals, and exits with the job's status. */
 #include "checkpoint/libckpt.h"
+#include "lib/fault.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -181,6 +182,8 @@ int main(int argc, char **argv)
     pid_t init = ckpt_restore(&ro, &m, &e);
     if (init < 0)
         return fail(&a, &e, e.code > 0 && e.code < 255 ? e.code : 1);
+    if (lazy)
+        fault_point(FAULT_RESTART_LAZY_RUNNING);
     if (m.requester)
         ckpt_self_notify(init, m.requester, 2, 0);
     ckpt_manifest_free(&m);
