@@ -82,9 +82,12 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m, s
      * happens to the name meanwhile.  A context file (one file, BLCR's
      * form) is unpacked into a fresh root-only directory first, and
      * anything that is neither is a permanent failure (ckpt_source.c). */
-    if (o->pages_from && (o->secure ? ckpt_err_setc(e, EPERM, CKPT_FAIL_PERM,
-                                                     "--pages-from needs root%s", "")
-                                    : ckpt_pages_from_parse(o->pages_from, &ps, e)) < 0)
+    if (o->pages_from && o->secure) {
+        /* a connection of root's, wherever its caller points it */
+        ckpt_err_setc(e, EPERM, CKPT_FAIL_ENV, "--pages-from needs root");
+        goto out;
+    }
+    if (o->pages_from && ckpt_pages_from_parse(o->pages_from, &ps, e) < 0)
         goto out;
     if (ckpt_source_open(o->path, o->secure, &src, e) < 0)
         goto out;
