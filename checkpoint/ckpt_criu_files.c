@@ -406,21 +406,34 @@ static int read_maps(int imgfd, struct idvals *mp)
 }
 
 struct stopped {
-    struct remaps pids;
+    struct ckpt_stop *v;
+    size_t n, cap;
     uint32_t pid;           /* of the core image being read */
 };
 
 /* core-PID.img: core_entry.tc (3) is a process's task_core_entry, whose
  * task_state (1) is TASK_STOPPED for one stopped at the dump (threads'
- * core images have no tc). */
+ * core images have no tc), and stop_signo (21) the signal that stopped it
+ * (SIGTSTP from a terminal or a shell; CRIU 3.16+ records it). */
 static int core_record(struct pb *rec, void *arg)
 {
     struct stopped *st = arg;
-    struct pb_pick tc = { .num = 3, .type = 2 }, state = { .num = 1 };
-    if (pb_pick(*rec, &tc, 1) < 0 || (tc.seen && pb_pick(tc.sub, &state, 1) < 0))
+    struct pb_pick tc = { .num = 3, .type = 2 };
+    struct pb_pick f[] = { { .num = 1 }, { .num = 21 } };
+    if (pb_pick(*rec, &tc, 1) < 0 || (tc.seen && pb_pick(tc.sub, f, PB_NPICK(f)) < 0))
         return -1;
-    if (state.seen && state.v == TASK_STOPPED && add_id(&st->pids, st->pid) < 0)
-        return -1;
+    if (!f[0].seen || f[0].v != TASK_STOPPED)
+        return 0;
+    if (st->n == st->cap) {
+        size_t nc = st->cap ? 2 * st->cap : 8;
+        struct ckpt_stop *nv = realloc(st->v, nc * sizeof(*nv));
+        if (!nv)
+            return -1;
+        st->v = nv;
+        st->cap = nc;
+    }
+    st->v[st->n].pid = st->pid;
+    st->v[st->n++].signo = f[1].seen && f[1].v < 65 ? (int)f[1].v : 0;
     return 0;
 }
 
@@ -434,15 +447,15 @@ static int core_image(const char *name, const unsigned char *buf, size_t len, vo
     return each_record(buf, len, core_record, arg);
 }
 
-int ckpt_criu_stopped(int imgfd, uint32_t **vpids, size_t *n)
+int ckpt_criu_stopped(int imgfd, struct ckpt_stop **v, size_t *n)
 {
     struct stopped st = { 0 };
     if (each_image(imgfd, "core-", CORE_MAGIC, core_image, &st) < 0) {
-        free(st.pids.ids);
+        free(st.v);
         return -1;
     }
-    *vpids = st.pids.ids;
-    *n = st.pids.n;
+    *v = st.v;
+    *n = st.n;
     return 0;
 }
 

@@ -62,6 +62,8 @@ int ckpt_after_action(pid_t init, enum ckpt_after after, int signo, struct ckpt_
             kill(pids[i], sig);
     /* Resuming wakes only what CRIU stopped, not what was stopped before
      * (ckpt_stopped.c); a signal that ends the job wakes everyone. */
+    if (!sig)
+        ckpt_stopped_restop();
     if (sig != SIGSTOP)
         for (size_t i = 0; i < n; i++) {
             union sigval v = { .sival_int = CKPT_RESUME_VALUE };
@@ -426,6 +428,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     struct ckpt_manifest m;
     struct ckpt_tailer *tailer = NULL;
     struct ckpt_save_plan *saves = NULL;
+    struct ckpt_ext_plan *exts = NULL;
     struct ckpt_live_result live;
     struct ckpt_hasher hasher;
     struct stat st;
@@ -578,7 +581,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     /* --save-*: what to copy, opened now; CRIU dumps those as external. */
     if (!(saves = ckpt_save_plan(init, o->save, e)))
         goto out;
-    size_t nsave;
+    size_t nsave, next;
     char *const *savev = ckpt_save_criu_args(saves, &nsave);
     if (o->live > 0) {
         /* Pre-copy while the job runs; the final dump below then stops it
@@ -593,11 +596,15 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         if (ckpt_live_precopy(&lc, &live, e) < 0)
             goto out;
     }
+    /* the job's open files: found at restore by CRIU's key, not by path */
+    if (!(exts = ckpt_ext_plan(init, saves, e)))
+        goto out;
+    char *const *extv = ckpt_ext_criu_args(exts, &next);
     char *base_argv[] = { (char *)criu, "dump", "-t", pidbuf, "-D", tdir, "-W", tdir, "-o",
                           "dump.log", "--leave-stopped", "--file-locks",
                           o->verbose ? "-v4" : "-v2" };
     size_t nbase = sizeof(base_argv) / sizeof(base_argv[0]);
-    char **argv = calloc(nbase + nsave + 8, sizeof(char *));
+    char **argv = calloc(nbase + nsave + next + 8, sizeof(char *));
     if (!argv) {
         ckpt_err_set(e, ENOMEM, "out of memory");
         goto out;
@@ -605,8 +612,10 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     memcpy(argv, base_argv, sizeof(base_argv));
     if (nsave)
         memcpy(argv + nbase, savev, nsave * sizeof(char *));
+    if (next)
+        memcpy(argv + nbase + nsave, extv, next * sizeof(char *));
     if (live.nlayers && live.tracked) {
-        size_t k = nbase + nsave;
+        size_t k = nbase + nsave + next;
         argv[k++] = "--track-mem";
         argv[k++] = "--prev-images-dir";
         argv[k++] = live.layers[live.nlayers - 1].name;     /* CRIU: relative to -D */
@@ -626,7 +635,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         ckpt_postcopy_criu_fds(pc, &keepfds[1], &keepfds[2]);
         snprintf(psfd, sizeof(psfd), "%d", keepfds[1]);
         snprintf(stfd, sizeof(stfd), "%d", keepfds[2]);
-        size_t k = nbase + nsave;
+        size_t k = nbase + nsave + next;
         argv[7] = pcwork;   /* -W */
         argv[k++] = "--lazy-pages";
         argv[k++] = "--ps-socket";
@@ -683,6 +692,8 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         *e = herr;
         goto out;
     }
+    /* which signal stopped each stopped process (else the noted set stays) */
+    ckpt_stopped_note_images(init, tfd);
     if (!m.criu_version) {
         ckpt_err_set(e, ENOENT, "cannot tell the version of CRIU (%s)", criu);
         goto out;
@@ -703,7 +714,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
         goto out;
     if (ckpt_save_copy(saves, tfd, tdir, &hasher, &m, e) < 0)
         goto out;
-    if (scan_files(init, &m) < 0) {
+    if (scan_files(init, &m) < 0 || ckpt_ext_note(exts, &m) < 0) {
         ckpt_err_set(e, errno ? errno : ENOMEM, "cannot list the job's open files: %s", strerror(errno));
         goto out;
     }
@@ -788,6 +799,7 @@ out:
     explicit_bzero(key, sizeof(key));
     explicit_bzero(&hasher, sizeof(hasher));
     ckpt_save_free(saves);
+    ckpt_ext_free(exts);
     ckpt_live_result_free(&live);
     ckpt_manifest_free(&m);
     free(pathcopy);

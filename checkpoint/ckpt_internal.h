@@ -156,8 +156,13 @@ void ckpt_criu_files_free(struct ckpt_criu_file *files, size_t n);
 /* Writes the data a FIFO held at the dump (fifo-data.img) into wfd. */
 int ckpt_criu_fifo_data(int imgfd, uint32_t pipe_id, int wfd, struct ckpt_err *e);
 /* The processes (PIDs in the job's namespace) that were stopped at the
- * dump, from their core images; caller frees *vpids. */
-int ckpt_criu_stopped(int imgfd, uint32_t **vpids, size_t *n);
+ * dump and the signal that stopped each (0: not recorded), from their
+ * core images; caller frees *v. */
+struct ckpt_stop {
+    uint32_t pid;
+    int signo;
+};
+int ckpt_criu_stopped(int imgfd, struct ckpt_stop **v, size_t *n);
 
 /* ckpt_stopped.c: processes of the job that stay stopped when the job is
  * resumed after a dump or a restore (CRIU runs with --leave-stopped, and
@@ -167,6 +172,11 @@ int ckpt_criu_stopped(int imgfd, uint32_t **vpids, size_t *n);
 void ckpt_stopped_note_live(pid_t init);
 int ckpt_stopped_note_images(pid_t init, int imgfd);
 bool ckpt_stopped_kept(pid_t pid);
+/* CRIU's --leave-stopped stops every process with SIGSTOP, so one that was
+ * stopped by SIGTSTP, SIGTTIN or SIGTTOU would come back stopped by
+ * SIGSTOP (its parent's waitid, a shell's job table, see the difference):
+ * stop those again with their own signal, before anything else runs. */
+void ckpt_stopped_restop(void);
 
 /* ckpt_reopen.c: descriptors handed to CRIU with --inherit-fd fd[N]:KEY.
  * CRIU looks a file up by its path without the leading '/', and uses our
@@ -287,6 +297,23 @@ char *const *ckpt_save_criu_args(const struct ckpt_save_plan *p, size_t *n);
 int ckpt_save_copy(const struct ckpt_save_plan *p, int tfd, const char *tdir,
                    const struct ckpt_hasher *h, struct ckpt_manifest *m, struct ckpt_err *e);
 void ckpt_save_free(struct ckpt_save_plan *p);
+/* Is CRIU's external name ext among the files saved? */
+bool ckpt_save_has(const struct ckpt_save_plan *p, const char *ext);
+/* mnt_id: of /proc/PID/fdinfo/N, or -1. */
+int ckpt_fdinfo_mnt_id(const char *fdinfo);
+
+/* ckpt_extfiles.c: the job's open regular files dumped as CRIU external
+ * files, each found at restore by its key, not its path (see there). */
+struct ckpt_ext_plan;
+/* Before the dump: the job's open regular files (but those saved). */
+struct ckpt_ext_plan *ckpt_ext_plan(pid_t init, const struct ckpt_save_plan *saves,
+                                    struct ckpt_err *e);
+/* CRIU's --external options for the plan (n strings). */
+char *const *ckpt_ext_criu_args(const struct ckpt_ext_plan *p, size_t *n);
+/* After the dump and scan of the job's files: each planned file's key in
+ * m->files (ext); -1 when out of memory. */
+int ckpt_ext_note(const struct ckpt_ext_plan *p, struct ckpt_manifest *m);
+void ckpt_ext_free(struct ckpt_ext_plan *p);
 /* At restore: a fresh copy of each saved file, added to s under CRIU's
  * external name (--inherit-fd fd[N]:file[MNT:INO]). */
 struct ckpt_inherits;

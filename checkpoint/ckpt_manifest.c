@@ -27,8 +27,10 @@ void ckpt_manifest_free(struct ckpt_manifest *m)
     free(m->host);
     free(m->criu_version);
     free(m->kernel);
-    for (size_t i = 0; i < m->nfiles; i++)
+    for (size_t i = 0; i < m->nfiles; i++) {
         free(m->files[i].path);
+        free(m->files[i].ext);
+    }
     free(m->files);
     for (size_t i = 0; i < m->nimages; i++)
         free(m->images[i].name);
@@ -122,6 +124,9 @@ char *ckpt_manifest_canonical(const struct ckpt_manifest *m, size_t *len)
         if (m->files[i].has_id)
             sb_printf(&b, "inode=%llu:%llu:%u\n", m->files[i].dev, m->files[i].ino,
                       (unsigned)m->files[i].owner);
+        /* only files dumped as external have one: older MACs stay valid */
+        if (m->files[i].ext)
+            sb_field(&b, "ext", m->files[i].ext);
         sb_field(&b, m->files[i].dir ? "dir" : "file", m->files[i].path);
     }
     ckpt_hash_hex(m->hash_nonce, 16, hex);
@@ -232,6 +237,8 @@ char *ckpt_manifest_to_xml(const struct ckpt_manifest *m, size_t *len)
             set_num(n, "ino", (long long)m->files[i].ino);
             set_num(n, "uid", (long long)m->files[i].owner);
         }
+        if (m->files[i].ext)
+            xmlNewProp(n, BAD_CAST "ext", BAD_CAST m->files[i].ext);
     }
     list = xmlNewChild(root, NULL, BAD_CAST "images", NULL);
     xmlNewProp(list, BAD_CAST "hash", BAD_CAST ckpt_hash_alg_name(m->hash_alg));
@@ -317,6 +324,17 @@ static xmlNodePtr child(xmlNodePtr parent, const char *name)
 static bool plain_name(const char *s)
 {
     return s && *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
+/* CRIU's name for an external file: file[MNT:INO], both in hex. */
+static bool ext_key_ok(const char *s)
+{
+    size_t l = s ? strlen(s) : 0;
+    if (l < 9 || strncmp(s, "file[", 5) || s[l - 1] != ']')
+        return false;
+    size_t a = strspn(s + 5, "0123456789abcdef");
+    return a && s[5 + a] == ':' && strspn(s + 6 + a, "0123456789abcdef") == l - 7 - a &&
+           l - 7 - a > 0;
 }
 
 static int count_children(xmlNodePtr list, const char *name)
@@ -467,6 +485,9 @@ int ckpt_manifest_parse(const char *buf, size_t len, struct ckpt_manifest *m, st
         f->dev = (unsigned long long)dev;
         f->ino = (unsigned long long)ino;
         f->owner = (uid_t)fu;
+        f->ext = prop(c, "ext");
+        if (f->ext && !ext_key_ok(f->ext))
+            goto bad;
         char *kind = prop(c, "kind");
         f->dir = kind && !strcmp(kind, "dir");
         bool kind_ok = !kind || f->dir || !strcmp(kind, "file");

@@ -142,7 +142,8 @@ static void need_of(const struct ckpt_criu_file *f, size_t n, size_t first, stru
     nd->path_only = true;
     nd->dir = f[first].has_mode && S_ISDIR(f[first].mode);
     for (size_t i = first; i < n; i++) {
-        if (strcmp(f[i].path, f[first].path) != 0 || f[i].remapped || f[i].ext || f[i].tty)
+        /* an external file's path is CRIU's key for it (ckpt_extfiles.c) */
+        if (strcmp(f[i].path, f[first].path) != 0 || f[i].remapped || f[i].tty)
             continue;
         if (f[i].flags & O_PATH)
             continue;
@@ -206,8 +207,19 @@ static int open_held(const struct ckpt_file *h, int flags, const char *p, uid_t 
     return fd;
 }
 
-static int open_one(const struct ckpt_criu_file *f, const struct need *nd, const char *p,
-                    const struct ckpt_manifest *m, struct ckpt_err *e)
+/* The manifest's record of an external file's key. */
+static const struct ckpt_file *keyed(const struct ckpt_manifest *m, const char *key)
+{
+    for (size_t i = 0; i < m->nfiles; i++)
+        if (m->files[i].ext && !m->files[i].dir && strcmp(m->files[i].ext, key) == 0)
+            return &m->files[i];
+    return NULL;
+}
+
+/* f: CRIU's entry; orig: the path the job had it at (f's own, or for an
+ * external file the manifest's); p: where it is opened now. */
+static int open_one(const struct ckpt_criu_file *f, const char *orig, const struct need *nd,
+                    const char *p, const struct ckpt_manifest *m, struct ckpt_err *e)
 {
     char link[4096];
     int flags;
@@ -223,7 +235,7 @@ static int open_one(const struct ckpt_criu_file *f, const struct need *nd, const
     /* O_NONBLOCK while opening: a FIFO put in its place must not hang us. */
     int fd = open_nofollow(p, flags, link, sizeof(link), NULL);
     if (fd < 0 && (errno == EACCES || errno == EPERM)) {
-        const struct ckpt_file *h = strcmp(p, f->path) == 0 ? held(m, f->path) : NULL;
+        const struct ckpt_file *h = strcmp(p, orig) == 0 ? held(m, orig) : NULL;
         fd = open_held(h, flags, p, m->uid, m->gid);
         if (fd < 0 && errno == EACCES)
             return ckpt_err_set(e, EACCES,
@@ -349,14 +361,23 @@ int ckpt_reopen_files(int imgfd, const struct ckpt_manifest *m,
         goto out;
     for (size_t i = 0; i < n; i++) {
         struct need nd;
-        /* the root directory is not the user's; remapped and external files
-         * CRIU restores from its own images or by their key, and a terminal
-         * on the pty it makes anew (a descriptor of ours would be the old
-         * index's, another pty or none) */
-        if (f[i].remapped || f[i].ext || f[i].tty || f[i].path[0] != '/' || !strcmp(f[i].path, "/") ||
-            ckpt_inherit_has(s, f[i].path))
+        /* An external file: the manifest says which path its key stands
+         * for (ckpt_extfiles.c); one saved by --save-* is in s already. */
+        const struct ckpt_file *x = f[i].ext ? keyed(m, f[i].path) : NULL;
+        const char *orig = x ? x->path : f[i].path;
+        if (f[i].ext && !x && !ckpt_inherit_has(s, f[i].path)) {
+            ckpt_err_set(e, EBADMSG, "CRIU's images name an external file %s that the "
+                         "manifest does not record: refused", f[i].path);
+            goto out;
+        }
+        /* the root directory is not the user's; remapped files CRIU
+         * restores from its own images, and a terminal on the pty it makes
+         * anew (a descriptor of ours would be the old index's, another pty
+         * or none) */
+        if (f[i].remapped || (f[i].ext && !x) || f[i].tty || orig[0] != '/' ||
+            !strcmp(orig, "/") || ckpt_inherit_has(s, f[i].path))
             continue;
-        for (size_t j = 0; j < n; j++)
+        for (size_t j = 0; j < n && !x; j++)
             if (f[j].remapped && !strcmp(f[j].path, f[i].path)) {
                 ckpt_err_set(e, EEXIST,
                              "the job holds a deleted file and another file now at the same "
@@ -365,12 +386,13 @@ int ckpt_reopen_files(int imgfd, const struct ckpt_manifest *m,
                 goto out;
             }
         need_of(f, n, i, &nd);
-        char *p = ckpt_relocate(f[i].path, reloc, nreloc);
+        char *p = ckpt_relocate(orig, reloc, nreloc);
         if (!p) {
             ckpt_err_set(e, ENOMEM, "out of memory");
             goto out;
         }
-        int fd = f[i].fifo ? open_fifo(imgfd, &f[i], &nd, p, m, e) : open_one(&f[i], &nd, p, m, e);
+        int fd = f[i].fifo ? open_fifo(imgfd, &f[i], &nd, p, m, e)
+                           : open_one(&f[i], orig, &nd, p, m, e);
         free(p);
         if (fd < 0 || ckpt_inherit_add(s, fd, f[i].path, e) < 0)
             goto out;

@@ -53,12 +53,11 @@ static bool is_saved_copy(const char *path)
            !strcmp(path + l - 10, " (deleted)");
 }
 
-static int mnt_id_of(int fd)
+int ckpt_fdinfo_mnt_id(const char *fdinfo)
 {
-    char p[64], line[256];
+    char line[256];
     int id = -1;
-    snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
-    FILE *f = fopen(p, "re");
+    FILE *f = fopen(fdinfo, "re");
     while (f && fgets(line, sizeof(line), f))
         if (sscanf(line, "mnt_id: %d", &id) == 1)
             break;
@@ -71,7 +70,9 @@ static int mnt_id_of(int fd)
 static int add(struct ckpt_save_plan *p, int fd, const char *path, unsigned kind)
 {
     struct stat st;
-    int id = mnt_id_of(fd);
+    char info[64];
+    snprintf(info, sizeof(info), "/proc/self/fdinfo/%d", fd);
+    int id = ckpt_fdinfo_mnt_id(info);
 
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || id < 0) {
         close(fd);
@@ -189,6 +190,14 @@ char *const *ckpt_save_criu_args(const struct ckpt_save_plan *p, size_t *n)
 {
     *n = p ? 2 * p->n : 0;
     return p ? p->argv : NULL;
+}
+
+bool ckpt_save_has(const struct ckpt_save_plan *p, const char *ext)
+{
+    for (size_t i = 0; p && i < p->n; i++)
+        if (!strcmp(p->v[i].ext, ext))
+            return true;
+    return false;
 }
 
 void ckpt_save_free(struct ckpt_save_plan *p)

@@ -6,19 +6,26 @@
  * pipeline; zdtm stopped*), and neither may ckmig. */
 #include "checkpoint/ckpt_internal.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-static pid_t *kept;
+struct kept {
+    pid_t pid;
+    int signo;              /* what stopped it; 0: SIGSTOP or not known */
+    bool woken;             /* by ckpt_stopped_restop, to stop again */
+};
+static struct kept *kept;
 static size_t nkept;
 
-static void keep(pid_t pid)
+static void keep(pid_t pid, int signo)
 {
-    pid_t *nv = realloc(kept, (nkept + 1) * sizeof(*nv));
+    struct kept *nv = realloc(kept, (nkept + 1) * sizeof(*nv));
     if (nv) {
         kept = nv;
-        kept[nkept++] = pid;
+        kept[nkept++] = (struct kept){ pid, signo, false };
     }
 }
 
@@ -45,21 +52,21 @@ void ckpt_stopped_note_live(pid_t init)
         return;
     for (size_t i = 0; i < n; i++)
         if (stopped_now(pids[i]))
-            keep(pids[i]);
+            keep(pids[i], 0);
     free(pids);
 }
 
 int ckpt_stopped_note_images(pid_t init, int imgfd)
 {
-    uint32_t *v = NULL;
+    struct ckpt_stop *v = NULL;
     size_t n = 0;
-    nkept = 0;
     if (ckpt_criu_stopped(imgfd, &v, &n) < 0)
         return -1;
+    nkept = 0;
     for (size_t i = 0; i < n; i++) {
-        pid_t host = ckpt_ns_to_host(init, (pid_t)v[i]);
+        pid_t host = ckpt_ns_to_host(init, (pid_t)v[i].pid);
         if (host > 0)
-            keep(host);
+            keep(host, v[i].signo);
     }
     free(v);
     return 0;
@@ -68,7 +75,43 @@ int ckpt_stopped_note_images(pid_t init, int imgfd)
 bool ckpt_stopped_kept(pid_t pid)
 {
     for (size_t i = 0; i < nkept; i++)
-        if (kept[i] == pid)
+        if (kept[i].pid == pid)
             return true;
     return false;
+}
+
+/* The job-control stops; a SIGSTOP stop is what CRIU left already. */
+static bool restoppable(int sig)
+{
+    return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* A stopped process cannot take a second stop signal (it stays pending;
+ * the stop it shows is the first), and SIGCONT discards pending stops: so
+ * wake it and queue its own signal at once, and it stops again on its way
+ * out of the kernel, before the job's other processes (its parent) are
+ * resumed. The kernel drops a job-control stop for a process group with
+ * no parent outside it in its session; one found running then gets
+ * SIGSTOP, as CRIU alone would have left it. */
+void ckpt_stopped_restop(void)
+{
+    for (size_t i = 0; i < nkept; i++)
+        kept[i].woken = restoppable(kept[i].signo) && kill(kept[i].pid, SIGCONT) == 0 &&
+                        kill(kept[i].pid, kept[i].signo) == 0;
+    struct timespec now, end, tick = { 0, 1000000 };
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += 5;
+    for (size_t i = 0; i < nkept; i++) {
+        if (!kept[i].woken)
+            continue;
+        while (!stopped_now(kept[i].pid) && kill(kept[i].pid, 0) == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec > end.tv_sec ||
+                (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)) {
+                kill(kept[i].pid, SIGSTOP);
+                break;
+            }
+            nanosleep(&tick, NULL);
+        }
+    }
 }

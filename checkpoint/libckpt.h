@@ -190,6 +190,10 @@ struct ckpt_file {
     bool has_id;
     unsigned long long dev, ino;
     uid_t owner;
+    /* CRIU's key for it when dumped as an external file ("file[MNT:INO]",
+     * ckpt_extfiles.c): the restore hands CRIU this path, opened by the
+     * owner, under that key.  NULL: CRIU knows it by its path. */
+    char *ext;
 };
 /* A file saved into the checkpoint by --save-*: CRIU dumped it as the
  * external file ext ("file[MNT:INO]"), and the restore hands CRIU a copy of

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <map>
 #include <string>
 #include <string.h>
 #include <vector>
@@ -327,16 +328,19 @@ TEST(CkptCriuFiles, RefusesDamagedImagesEveryWay)
 }
 
 // core-PID.img: core_entry.tc (3) holds task_core_entry.task_state (1);
-// 3 = TASK_STOPPED.  Threads' core images have no tc.  The resume after a
-// dump or a restore leaves those processes stopped (ckpt_stopped.c).
-TEST(CkptCriuFiles, CoreImagesSayWhichProcessesWereStopped)
+// 3 = TASK_STOPPED, and stop_signo (21) the signal that stopped it.
+// Threads' core images have no tc.  The resume after a dump or a restore
+// leaves those processes stopped, by that signal (ckpt_stopped.c).
+TEST(CkptCriuFiles, CoreImagesSayWhichProcessesWereStoppedAndBySignal)
 {
     Dir d;
-    auto core = [](uint32_t state, bool with_tc) {
+    auto core = [](uint32_t state, bool with_tc, int signo) {
         std::string tc, c, ti;
         vfield(tc, 1, state);
         vfield(tc, 2, 0);
         bfield(tc, 13, "sh");   // comm: a length-delimited field inside tc
+        if (signo >= 0)
+            vfield(tc, 21, (uint32_t)signo);
         vfield(c, 1, 1);        // mtype
         bfield(ti, 1, std::string(8, '\0'));
         bfield(c, 2, ti);
@@ -344,18 +348,22 @@ TEST(CkptCriuFiles, CoreImagesSayWhichProcessesWereStopped)
             bfield(c, 3, tc);
         return image(0x55053847u, { c });
     };
-    put(d.path + "/core-1.img", core(1, true));    // alive: the init
-    put(d.path + "/core-7.img", core(3, true));    // stopped
-    put(d.path + "/core-8.img", core(3, false));   // a thread: no tc
-    put(d.path + "/core-12.img", core(2, true));   // dead (zombie)
+    put(d.path + "/core-1.img", core(1, true, -1));    // alive: the init
+    put(d.path + "/core-7.img", core(3, true, 20));    // stopped by SIGTSTP
+    put(d.path + "/core-8.img", core(3, false, -1));   // a thread: no tc
+    put(d.path + "/core-10.img", core(3, true, -1));   // stopped, older CRIU
+    put(d.path + "/core-12.img", core(2, true, -1));   // dead (zombie)
     put(d.path + "/mm-7.img", image(0x57492820u, {}));
-    uint32_t *v = nullptr;
+    struct ckpt_stop *v = nullptr;
     size_t n = 0;
     ASSERT_EQ(0, ckpt_criu_stopped(d.fd, &v, &n));
-    ASSERT_EQ(1u, n);
-    EXPECT_EQ(7u, v[0]);
+    ASSERT_EQ(2u, n);
+    std::map<uint32_t, int> got;
+    for (size_t i = 0; i < n; i++)
+        got[v[i].pid] = v[i].signo;
+    EXPECT_EQ((std::map<uint32_t, int>{ { 7, 20 }, { 10, 0 } }), got);
     free(v);
-    std::string bad = core(3, true);
+    std::string bad = core(3, true, 19);
     put(d.path + "/core-9.img", bad.substr(0, bad.size() - 1));
     EXPECT_EQ(-1, ckpt_criu_stopped(d.fd, &v, &n));
 }

@@ -127,6 +127,44 @@ TEST(CkptManifest, AnyEditedFieldBreaksTheMac)
     }
 }
 
+// An open file dumped as CRIU's external file[MNT:INO] (ckpt_extfiles.c):
+// the key the restore hands the file's path under is MAC-covered, keyless
+// manifests verify as before, and a key not of CRIU's form is refused.
+TEST(CkptManifest, ExternalFileKeysAreCoveredAndChecked)
+{
+    Manifest a;
+    ckpt_manifest_sign(&a.m, kKey);
+    const std::string plain = to_xml(a.m);
+    a.m.files[0].ext = strdup("file[1b:3f2a]");
+    ckpt_manifest_sign(&a.m, kKey);
+    const std::string xml = to_xml(a.m);
+    ckpt_manifest b;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    ASSERT_EQ(0, ckpt_manifest_parse(xml.data(), xml.size(), &b, &e)) << e.msg;
+    EXPECT_STREQ("file[1b:3f2a]", b.files[0].ext);
+    EXPECT_EQ(nullptr, b.files[1].ext);
+    EXPECT_TRUE(ckpt_manifest_mac_ok(&b, kKey));
+    ckpt_manifest_free(&b);
+    // another key, or none: the MAC says no
+    for (const auto &bad : { replace(xml, "file[1b:3f2a]", "file[1b:3f2b]"),
+                             replace(xml, " ext=\"file[1b:3f2a]\"", "") }) {
+        ASSERT_NE(xml, bad);
+        ASSERT_EQ(0, ckpt_manifest_parse(bad.data(), bad.size(), &b, &e)) << e.msg;
+        EXPECT_FALSE(ckpt_manifest_mac_ok(&b, kKey));
+        ckpt_manifest_free(&b);
+    }
+    // a manifest without keys is the text it always was
+    ASSERT_EQ(0, ckpt_manifest_parse(plain.data(), plain.size(), &b, &e)) << e.msg;
+    EXPECT_TRUE(ckpt_manifest_mac_ok(&b, kKey));
+    ckpt_manifest_free(&b);
+    for (const char *key : { "file[1b:]", "file[:3f2a]", "file[1B:3f2a]", "/etc/passwd",
+                             "file[1b:3f2a]x", "file[1b:3f:2a]", "" }) {
+        std::string bad = replace(xml, "file[1b:3f2a]", key);
+        EXPECT_EQ(-1, ckpt_manifest_parse(bad.data(), bad.size(), &b, &e)) << key;
+    }
+}
+
 TEST(CkptManifest, AnotherKeyDoesNotVerify)
 {
     Manifest a;
