@@ -17,11 +17,17 @@
  * as external, and after it the manifest's file list records each file's
  * key (MAC-covered: which path cr_restart opens for which key is ours,
  * never taken from CRIU's images).  Every file entry of that inode becomes
- * external, mappings and executables too (CRIU's key is the inode). */
+ * external, mappings and executables too (CRIU's key is the inode).
+ *
+ * Not a file any descriptor of which was opened O_NOFOLLOW (a MOM's spool
+ * files): CRIU reopens with the entry's flags, and O_NOFOLLOW refuses the
+ * /proc/self/fd/N link (ELOOP, "Can't open file fd/1").  Such a file is
+ * handed over by path, as before. */
 #include "checkpoint/ckpt_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +39,7 @@ struct ext_item {
     char *path;
     dev_t dev;
     ino_t ino;
+    bool nofollow;          /* some descriptor of the key has O_NOFOLLOW: not external */
 };
 
 struct ckpt_ext_plan {
@@ -47,11 +54,18 @@ static bool deleted(const char *path)
     return l > 10 && !strcmp(path + l - 10, " (deleted)");
 }
 
-static int add(struct ckpt_ext_plan *p, const char *key, const char *path, const struct stat *st)
+static int add(struct ckpt_ext_plan *p, const char *key, const char *path, const struct stat *st,
+               bool nofollow)
 {
+    bool seen = false;
     for (size_t i = 0; i < p->n; i++)
-        if (!strcmp(p->v[i].key, key) && !strcmp(p->v[i].path, path))
-            return 0;
+        if (!strcmp(p->v[i].key, key)) {
+            nofollow |= p->v[i].nofollow;
+            p->v[i].nofollow = nofollow;
+            seen |= !strcmp(p->v[i].path, path);
+        }
+    if (seen)
+        return 0;
     if (p->n == p->cap) {
         size_t nc = p->cap ? 2 * p->cap : 16;
         struct ext_item *nv = realloc(p->v, nc * sizeof(*nv));
@@ -64,6 +78,7 @@ static int add(struct ckpt_ext_plan *p, const char *key, const char *path, const
     snprintf(it->key, sizeof(it->key), "%s", key);
     it->dev = st->st_dev;
     it->ino = st->st_ino;
+    it->nofollow = nofollow;
     it->path = strdup(path);
     if (!it->path)
         return -1;
@@ -89,13 +104,14 @@ static int plan_process(struct ckpt_ext_plan *p, pid_t pid, const struct ckpt_sa
         if (l <= 0 || target[0] != '/' || stat(fpath, &st) < 0 || !S_ISREG(st.st_mode))
             continue;
         target[l] = '\0';
-        int mnt = ckpt_fdinfo_mnt_id(info);
+        unsigned flags;
+        int mnt = ckpt_fdinfo(info, &flags);
         if (mnt < 0 || deleted(target) || !strncmp(target, "/proc/", 6))
             continue;
         /* CRIU's own spelling (files-reg.c): file[%x:%PRIx64] */
         snprintf(key, sizeof(key), "file[%x:%llx]", (unsigned)mnt, (unsigned long long)st.st_ino);
         if (!ckpt_save_has(saves, key))     /* a saved copy stands in for it */
-            rc = add(p, key, target, &st);
+            rc = add(p, key, target, &st, (flags & O_NOFOLLOW) != 0);
     }
     if (d)
         closedir(d);
@@ -124,7 +140,7 @@ struct ckpt_ext_plan *ckpt_ext_plan(pid_t init, const struct ckpt_save_plan *sav
         bool dup = false;
         for (size_t j = 0; j < i && !dup; j++)
             dup = !strcmp(p->v[j].key, p->v[i].key);
-        if (!dup) {
+        if (!dup && !p->v[i].nofollow) {
             p->argv[k++] = "--external";
             p->argv[k++] = p->v[i].key;
         }
@@ -147,19 +163,49 @@ char *const *ckpt_ext_criu_args(const struct ckpt_ext_plan *p, size_t *n)
     return p ? p->argv : NULL;
 }
 
+static bool same_file(const struct ckpt_file *c, const struct ext_item *it)
+{
+    return !c->dir && c->has_id && !strcmp(c->path, it->path) &&
+           c->dev == (unsigned long long)it->dev && c->ino == (unsigned long long)it->ino;
+}
+
+/* One record per key: the job's own record of the file (path, inode), or
+ * a copy of it when that has another key already (one path reached
+ * through two mounts, one of them covered since). */
 int ckpt_ext_note(const struct ckpt_ext_plan *p, struct ckpt_manifest *m)
 {
-    for (size_t i = 0; p && i < p->n; i++)
-        for (size_t k = 0; k < m->nfiles; k++) {
-            struct ckpt_file *f = &m->files[k];
-            if (f->dir || f->ext || !f->has_id || strcmp(f->path, p->v[i].path) ||
-                f->dev != (unsigned long long)p->v[i].dev ||
-                f->ino != (unsigned long long)p->v[i].ino)
+    for (size_t i = 0; p && i < p->n; i++) {
+        const struct ext_item *it = &p->v[i];
+        size_t k = 0, free_one = m->nfiles;
+        bool done = it->nofollow;
+        for (; k < m->nfiles && !done; k++) {
+            if (!same_file(&m->files[k], it))
                 continue;
-            if (!(f->ext = strdup(p->v[i].key)))
-                return -1;
-            break;
+            done = m->files[k].ext && !strcmp(m->files[k].ext, it->key);
+            if (!m->files[k].ext && free_one == m->nfiles)
+                free_one = k;
         }
+        if (done)
+            continue;
+        if (free_one == m->nfiles) {
+            size_t src = 0;
+            while (src < m->nfiles && !same_file(&m->files[src], it))
+                src++;
+            if (src == m->nfiles)
+                continue;   /* closed before the scan: CRIU did not see it either */
+            struct ckpt_file *nf = realloc(m->files, (m->nfiles + 1) * sizeof(*nf));
+            if (!nf)
+                return -1;
+            m->files = nf;
+            nf[m->nfiles] = nf[src];
+            nf[m->nfiles].ext = NULL;
+            if (!(nf[m->nfiles].path = strdup(nf[src].path)))
+                return -1;
+            m->nfiles++;
+        }
+        if (!(m->files[free_one].ext = strdup(it->key)))
+            return -1;
+    }
     return 0;
 }
 

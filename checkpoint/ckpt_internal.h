@@ -299,8 +299,8 @@ int ckpt_save_copy(const struct ckpt_save_plan *p, int tfd, const char *tdir,
 void ckpt_save_free(struct ckpt_save_plan *p);
 /* Is CRIU's external name ext among the files saved? */
 bool ckpt_save_has(const struct ckpt_save_plan *p, const char *ext);
-/* mnt_id: of /proc/PID/fdinfo/N, or -1. */
-int ckpt_fdinfo_mnt_id(const char *fdinfo);
+/* mnt_id of /proc/PID/fdinfo/N, or -1; *flags (if given) its open flags. */
+int ckpt_fdinfo(const char *fdinfo, unsigned *flags);
 
 /* ckpt_extfiles.c: the job's open regular files dumped as CRIU external
  * files, each found at restore by its key, not its path (see there). */

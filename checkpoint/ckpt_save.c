@@ -53,16 +53,19 @@ static bool is_saved_copy(const char *path)
            !strcmp(path + l - 10, " (deleted)");
 }
 
-int ckpt_fdinfo_mnt_id(const char *fdinfo)
+int ckpt_fdinfo(const char *fdinfo, unsigned *flags)
 {
     char line[256];
     int id = -1;
+    unsigned fl = 0;
     FILE *f = fopen(fdinfo, "re");
     while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "mnt_id: %d", &id) == 1)
-            break;
+        if (sscanf(line, "mnt_id: %d", &id) != 1)
+            (void)sscanf(line, "flags: %o", &fl);
     if (f)
         fclose(f);
+    if (flags)
+        *flags = fl;
     return id;
 }
 
@@ -72,7 +75,7 @@ static int add(struct ckpt_save_plan *p, int fd, const char *path, unsigned kind
     struct stat st;
     char info[64];
     snprintf(info, sizeof(info), "/proc/self/fdinfo/%d", fd);
-    int id = ckpt_fdinfo_mnt_id(info);
+    int id = ckpt_fdinfo(info, NULL);
 
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || id < 0) {
         close(fd);
