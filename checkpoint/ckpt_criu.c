@@ -2,6 +2,7 @@
  * reading what went wrong out of its log. */
 #include "checkpoint/ckpt_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -238,6 +241,49 @@ static const struct hint hints[] = {
     { "Cannot allocate memory", ENOMEM },
     { "No such process", ESRCH },
 };
+
+/* CRIU's parasite makes proc.crtools in the cwd of the job's init (/, see
+ * ckpt_init.c) to mount a /proc for the namespace: two dumps on one node
+ * at the same moment collide there (mkdir EEXIST), and one of them fails
+ * with its job resumed as it was. Only that run is tried again (a pre-copy
+ * round, or the final dump: never the rounds before it); any other
+ * failure is final. */
+#define DUMP_COLLISION "Can't create a directory (-17)"
+#define DUMP_TRIES 8
+
+int ckpt_criu_collided(const char *errs, int tries)
+{
+    unsigned r = 0;
+
+    if (tries >= DUMP_TRIES || !strstr(errs, DUMP_COLLISION))
+        return 0;
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        r = (unsigned)rand();
+    struct timespec ts = { 0, (long)(50 + r % 200 + 100 * (tries - 1)) * 1000000L };
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+int ckpt_clear_files_at(int dfd)
+{
+    int fd = dup(dfd), rc = 0;
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+    struct stat st;
+
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+            fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
+            unlinkat(dfd, de->d_name, 0) < 0)
+            rc = -1;
+    closedir(d);
+    return rc;
+}
 
 int ckpt_criu_log_errors(const char *log, char *buf, size_t len)
 {

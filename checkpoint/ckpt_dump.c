@@ -420,6 +420,27 @@ static int postcopy_serve(struct ckpt_postcopy *pc, pid_t init, pid_t child,
     return rc;
 }
 
+/* The final dump collided with another (ckpt_criu_collided): what it left
+ * in tmp beside the layers goes, and a new tailer hashes the next try. */
+static int next_try(int tfd, const char *tdir, struct ckpt_tailer **t,
+                    const struct ckpt_hasher *h, bool writeback)
+{
+    struct ckpt_image *images = NULL;
+    size_t n = 0;
+    struct ckpt_err ignore;
+
+    if (*t)
+        ckpt_tailer_finish(*t, &images, &n, &ignore);
+    *t = NULL;
+    for (size_t i = 0; i < n; i++)
+        free(images[i].name);
+    free(images);
+    if (ckpt_clear_files_at(tfd) < 0)
+        return -1;
+    *t = ckpt_tailer_start(tdir, h, writeback, &ignore);
+    return *t ? 0 : -1;
+}
+
 static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
 {
     char *pathcopy = NULL, *basecopy = NULL;
@@ -645,13 +666,38 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
     }
 
     fault_point(FAULT_CKPT_BEFORE_DUMP);
-    int crc = ckpt_criu_run(criu, argv, keepfds, o->postcopy ? 3 : 1, ids, &child);
-    free(argv);
-    if (crc < 0) {
-        ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
-        goto out;
+    char errs[700] = "";
+    int code = 0, dumped = 0, ran = 0;
+    for (int try = 1;; try++) {
+        if (ckpt_criu_run(criu, argv, keepfds, o->postcopy ? 3 : 1, ids, &child) < 0) {
+            ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", criu, strerror(errno));
+            break;
+        }
+        stopped = true;     /* from here on the job may be stopped: resume it on failure */
+        ran = 1;
+        if (pc)
+            break;          /* CRIU serves the memory from here on (below) */
+        if (ckpt_criu_wait(child, o->timeout, &ws) < 0) {
+            ckpt_err_set(e, errno, errno == ETIMEDOUT ? "checkpoint timed out after %d s"
+                                                      : "waiting for CRIU: %d", o->timeout);
+            ran = 0;
+            break;
+        }
+        if ((dumped = WIFEXITED(ws) && WEXITSTATUS(ws) == 0))
+            break;
+        snprintf(logpath, sizeof(logpath), "%s/dump.log", tdir);
+        code = ckpt_criu_log_errors(logpath, errs, sizeof(errs));
+        /* another dump held proc.crtools (CRIU resumed the job): the
+         * final dump again, not the pre-copy rounds before it */
+        if (!ckpt_criu_collided(errs, try) ||
+            next_try(tfd, tdir, &tailer, &hasher, !o->nosync && !file) < 0)
+            break;
+        if (o->verbose)
+            fprintf(stderr, "cr_checkpoint: the dump collided with another; again\n");
     }
-    stopped = true;     /* from here on the job may be stopped: resume it on failure */
+    free(argv);
+    if (!ran)
+        goto out;
     if (pc) {
         /* CRIU serves the memory from here on: it runs on (and keeps the
          * job) until the target has it all, or our end of it closes. */
@@ -661,7 +707,7 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
             ckpt_criu_wait(child, 0, &ws);
             child = -1;
             snprintf(logpath, sizeof(logpath), "%s/dump.log", pcwork);
-            char errs[700], msg[sizeof(e->msg)];
+            char msg[sizeof(e->msg)];
             ckpt_criu_log_errors(logpath, errs, sizeof(errs));
             snprintf(msg, sizeof(msg), "%s", e->msg);
             ckpt_err_set(e, e->code, "CRIU could not dump the job: %s%s%s", msg,
@@ -669,22 +715,16 @@ static int dump_once(const struct ckpt_dump_opts *o, struct ckpt_err *e)
             goto out;
         }
         ws = 0;
-    } else if (ckpt_criu_wait(child, o->timeout, &ws) < 0) {
-        ckpt_err_set(e, errno, errno == ETIMEDOUT ? "checkpoint timed out after %d s"
-                                                  : "waiting for CRIU: %d", o->timeout);
-        goto out;
+        dumped = 1;
     }
     ckpt_phase("ckpt_dump", "criu");
     m.criu_version = ckpt_criu_version_finish(vfd, vpid);
     vfd = -1;
     struct ckpt_err herr;
     ckpt_err_clear(&herr);
-    int hrc = ckpt_tailer_finish(tailer, &m.images, &m.nimages, &herr);
+    int hrc = tailer ? ckpt_tailer_finish(tailer, &m.images, &m.nimages, &herr) : -1;
     tailer = NULL;
-    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-        char errs[700];
-        snprintf(logpath, sizeof(logpath), "%s/dump.log", tdir);
-        int code = ckpt_criu_log_errors(logpath, errs, sizeof(errs));
+    if (!dumped) {
         ckpt_err_set(e, code, "CRIU could not dump the job: %s", errs[0] ? errs : "(no error in its log)");
         goto out;
     }
@@ -807,27 +847,18 @@ out:
     return rc;
 }
 
-/* CRIU's parasite makes proc.crtools in the cwd of the job's init (/, see
- * ckpt_init.c) to mount a /proc for the namespace: two dumps on one node
- * at the same moment collide there (mkdir EEXIST), and one of them fails
- * with its job resumed as it was. That one is tried again, after a short
- * random pause; any other failure is final. */
-#define DUMP_COLLISION "Can't create a directory (-17)"
-#define DUMP_TRIES 8
-
+/* A post-copy dump that collided on proc.crtools (ckpt_criu_collided) is
+ * tried again whole: its CRIU serves the pages and cannot be run again
+ * alone. It has no pre-copy rounds (--postcopy refuses --live); any other
+ * dump repeats only the CRIU run that collided (dump_once, ckpt_live.c). */
 int ckpt_dump(const struct ckpt_dump_opts *o, struct ckpt_err *e)
 {
     int rc = -1;
 
-    for (int i = 0; i < DUMP_TRIES; i++) {
-        unsigned r = 0;
+    for (int try = 1;; try++) {
         rc = dump_once(o, e);
-        if (rc == 0 || !strstr(e->msg, DUMP_COLLISION))
+        if (rc == 0 || !o->postcopy || !ckpt_criu_collided(e->msg, try))
             break;
-        if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-            r = (unsigned)rand();
-        struct timespec ts = { 0, (long)(50 + r % 200 + 100 * i) * 1000000L };
-        nanosleep(&ts, NULL);
     }
     return rc;
 }

@@ -95,6 +95,14 @@ char *ckpt_criu_version_finish(int fd, pid_t child);
 /* Reads CRIU's log, returns errno-ish code guessed from its errors and
  * copies its error lines into buf. */
 int ckpt_criu_log_errors(const char *log, char *buf, size_t len);
+/* A dump or pre-dump that failed (ERRS: ckpt_criu_log_errors') only
+ * because another one on this node held proc.crtools at the same moment:
+ * after a short random pause, 1 (run that CRIU again) while TRIES (runs
+ * failed so far, from 1) leaves room; else 0. */
+int ckpt_criu_collided(const char *errs, int tries);
+/* Removes every entry of the directory dfd but its subdirectories (the
+ * layers of a --live checkpoint): what a failed CRIU run left. */
+int ckpt_clear_files_at(int dfd);
 
 /* ckpt_owner.c: root takes the job owner's file-system ids and groups for
  * some opens (ckpt_become_owner), and its own back (ckpt_become_root,

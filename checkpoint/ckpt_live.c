@@ -210,15 +210,25 @@ static int run_round(const struct ckpt_live_ctx *c, bool tracked, const char *la
     }
     argv[n] = NULL;
     int keep[2] = { c->tfd, *lfd };
-    if (ckpt_criu_run(c->criu, argv, keep, 2, c->ids, &child) < 0)
-        return ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", c->criu, strerror(errno));
-    if (ckpt_criu_wait(child, c->timeout, &ws) < 0)
-        return ckpt_err_set(e, errno, errno == ETIMEDOUT ? "pre-copy round %s timed out"
-                                                         : "waiting for CRIU (%s)", layer);
-    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+    for (int try = 1;; try++) {
+        if (ckpt_criu_run(c->criu, argv, keep, 2, c->ids, &child) < 0)
+            return ckpt_err_set(e, errno, "cannot start CRIU (%s): %s", c->criu, strerror(errno));
+        if (ckpt_criu_wait(child, c->timeout, &ws) < 0)
+            return ckpt_err_set(e, errno, errno == ETIMEDOUT ? "pre-copy round %s timed out"
+                                                             : "waiting for CRIU (%s)", layer);
+        if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+            break;
         char errs[700];
         snprintf(logpath, sizeof(logpath), "%s/criu.log", ldir);
         int code = ckpt_criu_log_errors(logpath, errs, sizeof(errs));
+        /* another dump held proc.crtools: this round again, in its layer
+         * emptied of what the failed run left */
+        if (ckpt_criu_collided(errs, try) && ckpt_clear_files_at(*lfd) == 0) {
+            if (c->verbose)
+                fprintf(stderr, "cr_checkpoint: pre-copy %s collided with another dump; "
+                                "again\n", layer);
+            continue;
+        }
         return ckpt_err_set(e, code, "CRIU could not pre-dump the job (round %s): %s", layer,
                             errs[0] ? errs : "(no error in its log)");
     }

@@ -6,6 +6,7 @@
  * pipeline; zdtm stopped*), and neither may ckmig. */
 #include "checkpoint/ckpt_internal.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,19 @@ int ckpt_stopped_note_images(pid_t init, int imgfd)
     }
     free(v);
     return 0;
+}
+
+int ckpt_resume_from_images(pid_t init, int imgfd, struct ckpt_err *e)
+{
+    int rc;
+
+    if (ckpt_stopped_note_images(init, imgfd) < 0)
+        return ckpt_err_set(e, errno ? errno : EBADMSG, "cannot read from the checkpoint's "
+                            "images which processes were stopped: %s",
+                            strerror(errno ? errno : EBADMSG));
+    rc = ckpt_after_action(init, CKPT_AFTER_CONT, 0, e);
+    nkept = 0;   /* a long-lived caller (the MOM) resumes other jobs later */
+    return rc;
 }
 
 bool ckpt_stopped_kept(pid_t pid)

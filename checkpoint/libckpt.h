@@ -338,6 +338,11 @@ pid_t ckpt_restore(const struct ckpt_restore_opts *o, struct ckpt_manifest *m,
                    struct ckpt_err *e);
 /* Sends after-action signals to every process of init's namespace. */
 int ckpt_after_action(pid_t init, enum ckpt_after after, int signo, struct ckpt_err *e);
+/* Resumes a job its dump left stopped (CRIU's --leave-stopped, then
+ * cr_checkpoint --signal SIGSTOP) as cr_checkpoint's own resume does:
+ * every process but those the dump's images (imgfd: the checkpoint's
+ * directory) record as stopped when it was taken (ckpt_stopped.c). */
+int ckpt_resume_from_images(pid_t init, int imgfd, struct ckpt_err *e);
 
 /* ---- retention ---- */
 /* Keeps the newest `keep` complete checkpoints in dir whose names start with

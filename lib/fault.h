@@ -40,6 +40,9 @@ enum fault_point {
 	FAULT_RESTART_VERIFIED = 311,   /* manifest and images checked, no restore yet */
 	FAULT_RESTART_OPENED = 312,     /* checkpoint opened, a context file not yet unpacked */
 	FAULT_RESTART_LAZY_RUNNING = 313, /* --lazy/--pages-from: the job resumed, pages still coming */
+	/* 314: restart_script, arguments and output checked, before cr_restart
+	 * (mom/scripts/script_lib.tcl's fault_point; no C caller) */
+	FAULT_RESTART_SCRIPT = 314,
 };
 
 /* SIGKILL this process if CKMIG_FAULT names point n (a line on stderr first).

@@ -60,6 +60,37 @@ static void supervisor_lost(struct mom *m, struct mom_job *j)
 	(void)m;
 }
 
+/* A restart task is the restart script: it ends with the restored job, or
+ * before the job was ever restored (refused, failed, killed, an error of
+ * its own). Only its mark tells the two apart, whatever its exit status:
+ * without it the end is a failed restart (Torque's JOB_EXEC_BADRESRT), and
+ * the server holds the job with the reason instead of ending it as if it
+ * had run. A delete or the walltime ended it on purpose: not a failure. */
+static void restart_outcome(struct mom *m, struct mom_job *j)
+{
+	char *mark, *why;
+	struct stat st;
+
+	if (!j->restart || j->held || j->kill_reason != KILL_NONE)
+		return;
+	mark = mom_job_path(m, j->jobid, MOM_RESTORED_SUFFIX);
+	if (stat(mark, &st) == 0) {
+		free(mark);
+		return;
+	}
+	free(mark);
+	why = j->exit_status > 256 ?
+	      xasprintf("Restart failed: the restart script was killed by signal %d before the job "
+			"was restored", j->exit_status - 256) :
+	      xasprintf("Restart failed: the restart script ended with status %d before the job "
+			"was restored", j->exit_status);
+	log_job(PBSEVENT_ERROR, j->jobid, "%s", why);
+	j->exit_status = JOB_EXEC_BADRESRT;
+	j->keep_output = 1;     /* the output waits for a restart that works */
+	free(j->end_comment);
+	j->end_comment = why;
+}
+
 static int supervisor_alive(struct mom_job *j)
 {
 	unsigned long long st;
@@ -102,6 +133,7 @@ void catch_child(struct mom *m)
 		j->substate = JOB_SUBSTATE_EXITING;
 		if (j->kill_reason == KILL_WALLTIME)
 			j->exit_status = JOB_EXEC_OVERLIMIT_WT;
+		restart_outcome(m, j);
 		/* No save here: the supervisor's exit file keeps this end,
 		 * and the obit's save below records it. */
 		log_job(PBSEVENT_JOB, j->jobid, "task ended, exit status %d", j->exit_status);

@@ -224,7 +224,8 @@ int mom_job_save(struct mom *m, struct mom_job *j)
 
 void mom_job_purge_files(struct mom *m, struct mom_job *j)
 {
-	static const char *const suffixes[] = { ".JB", ".SC", ".ES", ".RS", ".JB.tmp" };
+	static const char *const suffixes[] = { ".JB", ".SC", ".ES", MOM_RESTORED_SUFFIX,
+						".JB.tmp" };
 	size_t i;
 	char *p;
 

@@ -148,6 +148,10 @@ struct mom {
 	int foreground;
 };
 
+/* mom_priv/jobs/<jobid>.RS: made by the restart script (its success hook)
+ * once the job is restored; $CKMIG_RESTART_MARK names it to the script */
+#define MOM_RESTORED_SUFFIX ".RS"
+
 /* --- job list and files (job_recov.c) -------------------------------- */
 struct mom_job *mom_job_alloc(const char *jobid);
 void mom_job_free(struct mom_job *j);

@@ -364,17 +364,49 @@ static pid_t job_init(struct mom_job *j)
 	return j->sid > 1 ? ckpt_find_init(j->sid, CKPT_SCOPE_SID, &e) : -1;
 }
 
-static void resume_job(struct mom_job *j)
+/* The checkpoint the move dumped the job into, root's (cr_checkpoint
+ * wrote it; its owner's <jobid>.CK is walked without following links), or
+ * -1 when the dump never committed one. */
+static int open_dumped(struct mom *m, const struct ckpt_run *ck)
+{
+	int dfd = mom_open_job_ckdir(m, ck->dir), cfd;
+	struct stat st;
+
+	if (dfd < 0)
+		return -1;
+	cfd = openat(dfd, ck->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(dfd);
+	if (cfd >= 0 && (fstat(cfd, &st) < 0 || st.st_uid != 0)) {
+		close(cfd);
+		cfd = -1;
+	}
+	return cfd;
+}
+
+/* Wakes what the dump stopped, and only that: a process the job had
+ * stopped itself before the dump stays stopped, as after cr_checkpoint's
+ * own resume (CRIU's images say which). Without images (the dump never
+ * committed, and cr_checkpoint or its guard resumed the job already) every
+ * process gets SIGCONT, as the guard does. */
+static void resume_job(struct mom *m, struct mom_job *j)
 {
 	struct ckpt_err e;
 	pid_t init = job_init(j);
+	int cfd = init > 0 ? open_dumped(m, j->ck) : -1, rc = -1;
 
 	ckpt_err_clear(&e);
-	if (init <= 0 || ckpt_after_action(init, CKPT_AFTER_CONT, 0, &e) < 0)
+	if (cfd >= 0)
+		rc = ckpt_resume_from_images(init, cfd, &e);
+	else if (init > 0)
+		rc = ckpt_after_action(init, CKPT_AFTER_CONT, 0, &e);
+	if (rc < 0)
 		log_job(PBSEVENT_ERROR, j->jobid, "cannot resume the job after a failed move: %s",
 			e.msg[0] ? e.msg : "its namespace is gone");
 	else
-		log_job(PBSEVENT_JOB, j->jobid, "job resumed on this node");
+		log_job(PBSEVENT_JOB, j->jobid, "job resumed on this node%s",
+			cfd >= 0 ? "" : " (no committed dump: every process woken)");
+	if (cfd >= 0)
+		close(cfd);
 }
 
 int mom_xfer_step_done(struct mom *m, struct mom_job *j, int ok, char *why, size_t n)
@@ -429,6 +461,6 @@ int mom_xfer_step_done(struct mom *m, struct mom_job *j, int ok, char *why, size
 	snprintf(tmp, sizeof(tmp), "%s", why);
 	snprintf(why, n, "migration to %s failed: %s; the job continues on %s", ck->xfer_host,
 		 tmp[0] ? tmp : "?", m->hostname);
-	resume_job(j);
+	resume_job(m, j);
 	return XFER_FAILED;
 }

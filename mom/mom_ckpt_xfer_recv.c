@@ -12,6 +12,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@
 #include "lib/log.h"
 #include "lib/pbs_error.h"
 #include "lib/util.h"
+#include "lib/wire.h"
 #include "mom/checkpoint.h"
 #include "mom/mom_ckpt_xfer.h"
 #include "mom/mom_util.h"
@@ -179,6 +182,28 @@ void mom_xfer_sweep(struct mom *m)
 		close(fd);
 }
 
+/* A source that loses its link never closes the connection, and the
+ * staging directory would stay until the connection idled out (1 min).
+ * Keepalive probes, and a bound on answers left unacknowledged, end it
+ * once the source's kernel has not answered for ~11 s: a live source's
+ * kernel always does, however slow the copy. */
+static void watch_source(struct mom *m, unsigned long conn)
+{
+	struct wconn *w = wloop_find(m->loop, conn);
+	int on = 1, idle = 5, intvl = 2, cnt = 3;
+	unsigned int user_ms = (unsigned int)(idle + intvl * cnt) * 1000;
+
+	if (!w || w->fd < 0)
+		return;
+	if (setsockopt(w->fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0 ||
+	    setsockopt(w->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+	    setsockopt(w->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) < 0 ||
+	    setsockopt(w->fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) < 0 ||
+	    setsockopt(w->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, sizeof(user_ms)) < 0)
+		pr_warn("checkpoint copy from %s: no keepalive (%s): a lost link is noticed only "
+			"when the connection idles out", w->peer, strerror(errno));
+}
+
 static int x_begin(struct mom *m, unsigned long conn, struct pbs_msg *req, char *err, size_t n)
 {
 	const char *dir = msg_arg(req, "dir"), *name = msg_arg(req, "name");
@@ -207,6 +232,13 @@ static int x_begin(struct mom *m, unsigned long conn, struct pbs_msg *req, char 
 		snprintf(err, n, "job %s is on this node already", id);
 		return PBSE_JOBEXIST;
 	}
+	/* a source sends one copy of a job at a time: a new one means it gave
+	 * up the one an older connection still holds open */
+	for (x = m->xfers; x; x = x->next)
+		if (!strcmp(x->jobid, id)) {
+			drop_in(m, x, 1);
+			break;
+		}
 	x = xcalloc(1, sizeof(*x));
 	x->conn = conn;
 	x->fd = x->sfd = x->cfd = -1;
@@ -229,6 +261,7 @@ static int x_begin(struct mom *m, unsigned long conn, struct pbs_msg *req, char 
 		snprintf(err, n, "cannot make a staging directory in %s: %s", dir, strerror(errno));
 		return PBSE_SYSTEM;
 	}
+	watch_source(m, conn);
 	log_job(PBSEVENT_JOB, id, "receiving checkpoint %s from another MOM into %s", name, dir);
 	return 0;
 }

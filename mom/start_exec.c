@@ -553,10 +553,19 @@ int start_exec(struct mom *m, struct mom_job *j, char *err, size_t errlen)
 	}
 
 	if (j->restart) {
+		char *mark = mom_job_path(m, j->jobid, MOM_RESTORED_SUFFIX);
+		char *assign = xasprintf("CKMIG_RESTART_MARK=%s", mark);
+
 		l.envp = mom_script_env(m, j);
 		/* qmigrate --lazy: the restart script restores lazily */
 		if (j->lazy_restart)
 			l.envp = mom_env_put(l.envp, "CKMIG_LAZY=yes");
+		/* the script creates it once the job is restored: a restart task
+		 * that ends without it never restored the job (catch_child.c) */
+		unlink(mark);
+		l.envp = mom_env_put(l.envp, assign);
+		free(assign);
+		free(mark);
 	} else {
 		l.envp = exec_build_env(j, home, shell, nodefile, m->hostname);
 	}

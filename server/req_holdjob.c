@@ -34,7 +34,10 @@ static void ckpt_relay_cb(struct server *s, void *vctx, int code, struct pbs_msg
 			ctx->done(s, ctx->done_ctx, PBSE_UNKJOBID, 0, NULL);
 		goto out;
 	}
-	j->call = MOM_CALL_NONE;
+	/* (an obit that came first may have restarted the job meanwhile:
+	 * that start is the call now) */
+	if (j->call == MOM_CALL_CHECKPOINT)
+		j->call = MOM_CALL_NONE;
 	if (code) {
 		if (code == PBSE_NORELYMOM)
 			text = pbse_message(tmp, sizeof(tmp), code, NULL);

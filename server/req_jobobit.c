@@ -142,7 +142,9 @@ int req_jobobit(struct batch_request *br)
 		}
 	}
 	take_usage(j, &br->rq.attrs);
-	if (comment && *comment)
+	/* a restart script that reported its failure said why better than
+	 * its MOM, which only saw it end before the job was restored */
+	if (comment && *comment && !(status == JOB_EXEC_BADRESRT && restart_failure(j)))
 		job_set(j, ATTR_comment, comment);
 	log_job(PBSEVENT_JOB, j->id, "obit received - updating final job usage info");
 	if (j->substate == JOB_SUBSTATE_PRERUN) {

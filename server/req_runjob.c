@@ -229,6 +229,10 @@ int svr_startjob(struct server *s, struct job *j, const char *dest, run_done_cb 
 	ctx->restart = is_restart(j);
 	ctx->done = done;
 	ctx->done_ctx = dctx;
+	/* this restart's outcome is what its script reports from now on: a
+	 * status left by an earlier attempt must not decide this one's end */
+	if (ctx->restart)
+		job_unset(j, ATTR_checkpoint_restart_status);
 	msg_request(&m, PBS_BATCH_QueueJob, j->id);
 	old = NULL;   /* job_set frees the value it pointed at */
 	job_set(j, ATTR_exechost, eh.data);

@@ -341,6 +341,11 @@ static void requeue_checkpointed(struct server *s, struct job *j)
 		free(dest);
 		return;
 	}
+	/* the obit can overtake the hold's answer (they come on two
+	 * connections): the MOM is done with the checkpoint either way, and
+	 * the answer, when it comes, changes nothing (ckmig_answered) */
+	if (j->call == MOM_CALL_CHECKPOINT)
+		j->call = MOM_CALL_NONE;
 	id = xstrdup(j->id);
 	rc = svr_startjob(s, j, *dest ? dest : NULL, migrate_restart_done, id, msg, sizeof(msg));
 	if (rc) {

@@ -58,6 +58,21 @@ proc fail {code msg} {
     exit $code
 }
 
+# A fault point of the scripts (lib/fault.h's, for tests/cluster/*.test):
+# CKMIG_FAULT=N kills this script with SIGKILL at point N, after a line
+# "N PID" in $CKMIG_FAULT_LOG.
+proc fault_point {n} {
+    if {![info exists ::env(CKMIG_FAULT)] || $::env(CKMIG_FAULT) ne $n} return
+    if {[info exists ::env(CKMIG_FAULT_LOG)] && $::env(CKMIG_FAULT_LOG) ne ""} {
+        catch {
+            set f [open $::env(CKMIG_FAULT_LOG) {WRONLY APPEND CREAT} 0644]
+            puts $f "$n [pid]"
+            close $f
+        }
+    }
+    exec kill -KILL [pid]
+}
+
 # a ckmig tool: next to us (build tree or installed), $CKMIG_BIN, $PATH
 proc find_tool {name} {
     set here $::script_dir

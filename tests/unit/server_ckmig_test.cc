@@ -198,6 +198,31 @@ TEST(ServerCkmig, ObitBeforeAnswerIsHeldWhenTheAnswerComes)
 	job_free(j);
 }
 
+// The obit and the checkpoint_hold report come on the MOM's connection,
+// the hold's answer on the server's own: the answer can be read last. The
+// restart of a migration must not then be refused as "being checkpointed"
+// (the job waited in Q for ever with the scheduler off).
+TEST(ServerCkmig, ObitBeforeAnswerStillRestartsAMigration)
+{
+	Srv v;
+	job *j = running_job("5.head");
+	job_set(j, ATTR_exechost, "node1/0");
+	ckmig_requested(v.s, j, CKMIG_BY_MIGRATE, "node2", NULL);
+	j->call = MOM_CALL_CHECKPOINT;   // the HoldJob is out, its answer unread
+	job_set(j, ATTR_checkpoint_name, "ckpt.5.head.1");
+	ckmig_reported(v.s, j, 1, 1, CKMIG_BY_NONE, NULL);
+	EXPECT_EQ(1, ckmig_ended(v.s, j, 0, NULL));
+	EXPECT_NE(MOM_CALL_CHECKPOINT, j->call);
+	// (no node2 here: the start fails, but for that reason, not as busy)
+	const char *c = job_attr(j, ATTR_comment);
+	ASSERT_NE(nullptr, c);
+	EXPECT_EQ(nullptr, strstr(c, "being started or checkpointed")) << c;
+	ckmig_answered(v.s, j, 0, PBS_CHECKPOINT_MIGRATE, 0, NULL);
+	EXPECT_EQ(CKMIG_CHECKPOINTED, j->ck.state);
+	EXPECT_TRUE(j->svrflags & JOB_SVFLG_CHECKPOINT_MIGRATEABLE);
+	job_free(j);
+}
+
 TEST(ServerCkmig, QchkptContinues)
 {
 	Srv v;
