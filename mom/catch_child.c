@@ -189,6 +189,10 @@ static void send_obit(struct mom *m, struct mom_job *j)
 		msg_add_attr(&req, a->name, a->resource, a->value);
 	if (j->end_comment)
 		msg_add_attr(&req, ATTR_comment, NULL, j->end_comment);
+	/* a post-copy source's end: never the end of the job's run on the
+	 * target (checkpoint_postcopy.c) */
+	if (j->pc_end)
+		msg_add_arg(&req, "postcopy_source", j->pc_end == PC_DONE ? "done" : "lost");
 	if (j->held) {
 		static const char *const names[] = { ATTR_checkpoint_name, ATTR_checkpoint_time,
 						     ATTR_checkpoint_dir };

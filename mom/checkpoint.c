@@ -311,12 +311,23 @@ int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int 
 		ck->xfer_host = xstrdup(mv->host);
 		ck->xfer_port = mv->port;
 	}
+	/* a post-copy move: cr_checkpoint --postcopy ends the job itself */
+	ck->postcopy = mv && mv->postcopy;
 	argv = ckpt_checkpoint_argv(m->cfg.checkpoint_script, j->sid, j->jobid, user, group,
 				    ck->dir, ck->name, ck->xfer_host ? SIGSTOP :
-				    kind_ends_job(kind) ? 15 : 0, o.depth);
+				    kind_ends_job(kind) && !ck->postcopy ? 15 : 0, o.depth);
 	envp = mom_script_env(m, j);
 	if (mv && mv->live)
 		envp = mom_env_put(envp, "CKMIG_LIVE=yes");
+	if (ck->postcopy) {
+		/* the job's id: pbs_environment cannot turn it on for every
+		 * checkpoint, and a MOM that waits for the script (pbs_mom)
+		 * never sets it (checkpoint_script) */
+		char *a = xasprintf("CKMIG_POSTCOPY=%s", j->jobid);
+
+		envp = mom_env_put(envp, a);
+		free(a);
+	}
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto out;
@@ -400,7 +411,7 @@ static void drain_err(struct ckpt_run *ck)
 }
 
 /* Script stderr as one line for a comment: newlines become "; ". */
-static void err_line(const struct ckpt_run *ck, char *out, size_t n)
+void mom_ckpt_err_line(const struct ckpt_run *ck, char *out, size_t n)
 {
 	size_t i, o = 0;
 	const char *s = ck->err;
@@ -420,6 +431,36 @@ static void err_line(const struct ckpt_run *ck, char *out, size_t n)
 	out[o] = '\0';
 }
 
+void mom_ckpt_record(struct mom_job *j, const struct ckpt_run *ck, const char *comment,
+		     struct attr_list *alter)
+{
+	char tbuf[64];
+
+	snprintf(tbuf, sizeof(tbuf), "%lld", (long long)ck->when);
+	attrl_set(&j->attrs, ATTR_checkpoint_name, NULL, ck->name);
+	attrl_set(&j->attrs, ATTR_checkpoint_time, NULL, tbuf);
+	attrl_set(&j->attrs, ATTR_checkpoint_dir, NULL, ck->dir);
+	attrl_set(&j->attrs, ATTR_comment, NULL, comment);
+	attrl_set(alter, ATTR_checkpoint_name, NULL, ck->name);
+	attrl_set(alter, ATTR_checkpoint_time, NULL, tbuf);
+	attrl_set(alter, ATTR_checkpoint_dir, NULL, ck->dir);
+	attrl_set(alter, ATTR_comment, NULL, comment);
+}
+
+void mom_ckpt_run_end(struct mom_job *j)
+{
+	struct ckpt_run *ck = j->ck;
+
+	if (ck->err_fd >= 0)
+		close(ck->err_fd);
+	free(ck->dir);
+	free(ck->name);
+	free(ck->xfer_host);
+	free(ck->pages_from);
+	free(ck);
+	j->ck = NULL;
+}
+
 static void finish_checkpoint(struct mom *m, struct mom_job *j)
 {
 	struct ckpt_run *ck = j->ck;
@@ -431,6 +472,10 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 
 	fault_point(FAULT_MOM_CKPT_DONE);
 	drain_err(ck);
+	if (ck->pc_port) {
+		mom_postcopy_finish(m, j);
+		return;
+	}
 	image = xasprintf("%s/%s", ck->dir, ck->name);
 	ok = !ck->timed_out && WIFEXITED(ck->status) && WEXITSTATUS(ck->status) == 0;
 	why[0] = '\0';
@@ -438,7 +483,7 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 		snprintf(why, sizeof(why), "Checkpoint script timed out after %d seconds",
 			 m->cfg.checkpoint_timeout);
 	} else if (!ok) {
-		err_line(ck, why, sizeof(why));
+		mom_ckpt_err_line(ck, why, sizeof(why));
 		if (!why[0] && WIFEXITED(ck->status))
 			snprintf(why, sizeof(why), "Checkpoint script failed with return value of %d",
 				 WEXITSTATUS(ck->status));
@@ -475,15 +520,7 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 			snprintf(comment, sizeof(comment), "Job %s was checkpointed and %s to %s at %s",
 				 j->jobid, kind_ends_job(ck->kind) ? "terminated" : "continued", image,
 				 tbuf);
-		snprintf(tbuf, sizeof(tbuf), "%lld", (long long)ck->when);
-		attrl_set(&j->attrs, ATTR_checkpoint_name, NULL, ck->name);
-		attrl_set(&j->attrs, ATTR_checkpoint_time, NULL, tbuf);
-		attrl_set(&j->attrs, ATTR_checkpoint_dir, NULL, ck->dir);
-		attrl_set(&j->attrs, ATTR_comment, NULL, comment);
-		attrl_set(&alter, ATTR_checkpoint_name, NULL, ck->name);
-		attrl_set(&alter, ATTR_checkpoint_time, NULL, tbuf);
-		attrl_set(&alter, ATTR_checkpoint_dir, NULL, ck->dir);
-		attrl_set(&alter, ATTR_comment, NULL, comment);
+		mom_ckpt_record(j, ck, comment, &alter);
 		j->walltime_ckpt = job_walltime_used(j, time(NULL));
 		/* depth first, so that what the server hears of is what stays */
 		job_ckpt_opts(j, &o);
@@ -540,13 +577,7 @@ static void finish_checkpoint(struct mom *m, struct mom_job *j)
 	if (!ok && ck->reply_conn >= 0)
 		reply_deferred(m, ck->reply_conn, PBSE_CKPSHORT, 0, why);
 	attrl_free(&alter);
-	if (ck->err_fd >= 0)
-		close(ck->err_fd);
-	free(ck->dir);
-	free(ck->name);
-	free(ck->xfer_host);
-	free(ck);
-	j->ck = NULL;
+	mom_ckpt_run_end(j);
 	free(image);
 	mom_job_save(m, j);
 }
@@ -568,6 +599,7 @@ void poll_checkpoints(struct mom *m)
 			finish_checkpoint(m, j);
 			continue;
 		}
+		mom_postcopy_poll(m, j);
 		if (!ck->term_sent && now - ck->started_ms >= m->cfg.checkpoint_timeout * 1000LL) {
 			ck->timed_out = 1;
 			ck->term_sent = 1;

@@ -25,6 +25,8 @@ int mom_job_ckpt_remote(const struct mom *m, const struct mom_job *j);
 struct ckpt_move {
 	bool live;          /* qmigrate --live: the script gets CKMIG_LIVE=yes,
 			       whatever pbs_environment says */
+	bool postcopy;      /* qmigrate --postcopy: cr_checkpoint --postcopy
+			       serves the pages after the report */
 	const char *host;   /* node-local directory: copy the images to this
 			       node's MOM (port), the job stopped meanwhile */
 	int port;
@@ -36,6 +38,18 @@ struct ckpt_move {
  * reason in err (nothing started). */
 int start_checkpoint(struct mom *m, struct mom_job *j, enum ckpt_kind kind, int reply_conn,
 		     const struct ckpt_move *mv, char *err, size_t errlen);
+/* A checkpoint's name, time, dir and comment on the job and in alter. */
+void mom_ckpt_record(struct mom_job *j, const struct ckpt_run *ck, const char *comment,
+		     struct attr_list *alter);
+/* The job's checkpoint run is over: j->ck freed and NULL. */
+void mom_ckpt_run_end(struct mom_job *j);
+/* The script's stderr as one line for a comment. */
+void mom_ckpt_err_line(const struct ckpt_run *ck, char *out, size_t n);
+/* qmigrate --postcopy (checkpoint_postcopy.c): the script said
+ * "postcopy port P": report the checkpoint with its pages' endpoint. */
+void mom_postcopy_poll(struct mom *m, struct mom_job *j);
+/* The post-copy script ended: the source's run ends (done or lost). */
+void mom_postcopy_finish(struct mom *m, struct mom_job *j);
 /* Poll running checkpoint scripts: collect stderr, enforce
  * $checkpoint_timeout, finish those that ended. */
 void poll_checkpoints(struct mom *m);

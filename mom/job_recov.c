@@ -41,14 +41,9 @@ void mom_job_free(struct mom_job *j)
 	free(j->end_comment);
 	free(j->wt_reason);
 	free(j->ckpt_host);
-	if (j->ck) {
-		if (j->ck->err_fd >= 0)
-			close(j->ck->err_fd);
-		free(j->ck->dir);
-		free(j->ck->name);
-		free(j->ck->xfer_host);
-		free(j->ck);
-	}
+	free(j->pages_from);
+	if (j->ck)
+		mom_ckpt_run_end(j);
 	free(j);
 }
 
@@ -138,6 +133,7 @@ char *mom_job_to_xml(const struct mom_job *j, size_t *len)
 		msg_add_arg(&msg, "mom_wt_reason", j->wt_reason);
 	arg_long(&msg, "mom_held", j->held);
 	arg_long(&msg, "mom_keep_output", j->keep_output);
+	arg_long(&msg, "mom_pc_end", j->pc_end);
 	arg_long(&msg, "mom_exited", j->exited);
 	arg_long(&msg, "mom_exit_status", j->exit_status);
 	arg_long(&msg, "mom_cput", j->cput);
@@ -192,6 +188,7 @@ struct mom_job *mom_job_from_xml(const char *xml, size_t len, char *err, size_t 
 	j->wt_reason = v ? xstrdup(v) : NULL;
 	j->held = (int)get_long(&msg, "mom_held");
 	j->keep_output = (int)get_long(&msg, "mom_keep_output");
+	j->pc_end = (int)get_long(&msg, "mom_pc_end");
 	j->exited = (int)get_long(&msg, "mom_exited");
 	j->exit_status = (int)get_long(&msg, "mom_exit_status");
 	j->cput = (long)get_long(&msg, "mom_cput");

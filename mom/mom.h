@@ -65,7 +65,14 @@ struct ckpt_run {
 	char *xfer_host;         /* target node, or NULL */
 	int xfer_port;
 	int xfer_phase;          /* XFER_DUMPING, XFER_COPYING, XFER_COPIED */
+	/* qmigrate --postcopy (checkpoint_postcopy.c): the script keeps
+	 * cr_checkpoint --postcopy serving the pages after its commit */
+	int postcopy;
+	int pc_port;             /* its "postcopy port P", once reported */
+	char *pages_from;        /* HOST:P, sent with the checkpoint_hold */
 };
+
+enum { PC_NONE, PC_DONE, PC_LOST };
 
 struct mom_job {
 	char *jobid;
@@ -74,6 +81,9 @@ struct mom_job {
 	int substate;               /* JOB_SUBSTATE_* as this MOM sees it */
 	int restart;                /* started from checkpoint_name */
 	int lazy_restart;           /* qmigrate --lazy: CKMIG_LAZY=yes for the script */
+	char *pages_from;           /* qmigrate --postcopy target: CKMIG_PAGES_FROM */
+	int pc_end;                 /* a post-copy source's run ended: PC_DONE, PC_LOST
+				       (its obit says so; saved) */
 	pid_t sup_pid;              /* supervisor process (see start_exec.c) */
 	unsigned long long sup_start; /* its /proc start time: pid reuse guard */
 	pid_t sid;                  /* session id of the job's task */

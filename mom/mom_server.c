@@ -347,6 +347,9 @@ int send_alterjob_args(struct mom *m, struct mom_job *j, const struct attr_list 
 		/* a node-local checkpoint copied to another node restarts there */
 		if (j->ckpt_host)
 			msg_add_arg(&req, "checkpoint_host", j->ckpt_host);
+		/* qmigrate --postcopy: where the target fetches the pages */
+		if (j->ck && j->ck->pages_from)
+			msg_add_arg(&req, "pages_from", j->ck->pages_from);
 		/* a checkpoint before walltime: requeue ("run") or hold ("end") */
 		if (walltime_ckpt_word(j))
 			msg_add_arg(&req, "walltime", walltime_ckpt_word(j));

@@ -67,6 +67,8 @@ static int req_queuejob(struct mom *m, int conn, struct pbs_msg *req, struct pbs
 	j->script = xstrdup(req->script ? req->script : "");
 	j->restart = restart && strcmp(restart, "1") == 0;
 	j->lazy_restart = j->restart && msg_arg(req, "lazy") && strcmp(msg_arg(req, "lazy"), "1") == 0;
+	if (j->restart && msg_arg(req, "pages_from"))
+		j->pages_from = xstrdup(msg_arg(req, "pages_from"));
 	if (j->restart) {
 		/* Walltime runs on from where the checkpoint left it. */
 		used = attrl_get(&j->attrs, ATTR_used, "walltime");
@@ -191,7 +193,8 @@ static int checkpoint_request(struct mom *m, int conn, struct pbs_msg *req, stru
 	const char *migrate = msg_arg(req, "migrate");
 	const char *live = msg_arg(req, "live"), *target = msg_arg(req, "target");
 	const char *port = msg_arg(req, "target_port");
-	struct ckpt_move mv = { live && !strcmp(live, "1"), NULL, 0 };
+	const char *pc = msg_arg(req, "postcopy");
+	struct ckpt_move mv = { live && !strcmp(live, "1"), pc && !strcmp(pc, "1"), NULL, 0 };
 	char err[1024];
 	int rc;
 
@@ -213,6 +216,12 @@ static int checkpoint_request(struct mom *m, int conn, struct pbs_msg *req, stru
 			reject(reply, PBSE_IVALREQ, err);
 			return 0;
 		}
+	}
+	if (mv.postcopy && (!mom_job_ckpt_remote(m, j) || mv.live)) {
+		snprintf(err, sizeof(err), "a post-copy move needs a shared checkpoint directory "
+			 "($remote_checkpoint_dirs) and no pre-copy");
+		reject(reply, PBSE_IVALREQ, err);
+		return 0;
 	}
 	fault_point(FAULT_MOM_CKPT_REQUEST);
 	rc = start_checkpoint(m, j, kind, conn, &mv, err, sizeof(err));

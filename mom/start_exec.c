@@ -566,6 +566,13 @@ int start_exec(struct mom *m, struct mom_job *j, char *err, size_t errlen)
 		l.envp = mom_env_put(l.envp, assign);
 		free(assign);
 		free(mark);
+		/* qmigrate --postcopy: its pages come from the source's memory */
+		if (j->pages_from) {
+			char *a = xasprintf("CKMIG_PAGES_FROM=%s", j->pages_from);
+
+			l.envp = mom_env_put(l.envp, a);
+			free(a);
+		}
 	} else {
 		l.envp = exec_build_env(j, home, shell, nodefile, m->hostname);
 	}

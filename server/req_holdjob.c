@@ -93,6 +93,9 @@ int relay_checkpoint(struct server *s, struct job *j, int type, int hold_set,
 	/* qmigrate --live: the MOM's script pre-copies while the job runs */
 	if (cause == CKMIG_BY_MIGRATE && j->ck.live)
 		msg_add_arg(&m, "live", "1");
+	/* qmigrate --postcopy: the MOM keeps cr_checkpoint --postcopy serving */
+	if (cause == CKMIG_BY_MIGRATE && j->ck.postcopy)
+		msg_add_arg(&m, "postcopy", "1");
 	ctx = xcalloc(1, sizeof(*ctx));
 	ctx->jobid = xstrdup(j->id);
 	ctx->type = type;

@@ -101,6 +101,13 @@ int req_jobobit(struct batch_request *br)
 		req_reject(br, PBSE_UNKJOBID, 0, NULL);   /* the MOM forgets it */
 		return 0;
 	}
+	if (msg_arg(&br->rq, "postcopy_source")) {
+		/* the source of a post-copy move: its run ended after the job
+		 * had started on the target; never this run's end */
+		ckmig_postcopy_source_end(s, j, msg_arg(&br->rq, "postcopy_source"), comment);
+		req_ack(br);
+		return 0;
+	}
 	if (j->state != JOB_STATE_RUNNING && j->state != JOB_STATE_EXITING) {
 		/* requeued as lost, and now its end arrives: it ran, it is done;
 		 * running it again would run it twice */
@@ -154,7 +161,9 @@ int req_jobobit(struct batch_request *br)
 		job_started(s, j, is_restart(j));
 	}
 	take_checkpoint(s, j, &br->rq);
-	if (ckmig_ended(s, j, status, comment && *comment ? comment : NULL)) {
+	if (ckmig_postcopy_lost_end(s, j)) {
+		/* its post-copy source said it was lost: held, not ended */
+	} else if (ckmig_ended(s, j, status, comment && *comment ? comment : NULL)) {
 		/* requeued from its checkpoint, or held because its restart failed */
 	} else if (j->substate == JOB_SUBSTATE_RERUN1) {
 		/* qrerun: start over (a checkpoint, if any, is used) */

@@ -184,12 +184,16 @@ int req_migratejob(struct batch_request *br)
 	 * "live,lazy" */
 	j->ck.live = ext && (!strcmp(ext, "live") || !strcmp(ext, "live,lazy"));
 	j->ck.lazy = ext && (!strcmp(ext, "lazy") || !strcmp(ext, "live,lazy"));
+	/* "postcopy" (--postcopy): the source MOM serves the pages to the
+	 * target's restart (svr_ckmig_postcopy.c) */
+	j->ck.postcopy = ext && !strcmp(ext, "postcopy");
 	free(j->ck.dest);
 	j->ck.dest = xstrdup(dest ? dest : "");
 	j->ck.pend_serial = br->conn_serial;
 	j->ck.pend_deadline = now_ms() + MIGRATE_HANGUP_WAIT_MS;
-	log_job(PBSEVENT_JOB, j->id, "Job migration%s%s to %s requested by %s@%s",
-		j->ck.live ? " (live)" : "", j->ck.lazy ? " (lazy)" : "", dest && *dest ? dest : "any node", br->who.user,
+	log_job(PBSEVENT_JOB, j->id, "Job migration%s%s%s to %s requested by %s@%s",
+		j->ck.live ? " (live)" : "", j->ck.lazy ? " (lazy)" : "",
+		j->ck.postcopy ? " (postcopy)" : "", dest && *dest ? dest : "any node", br->who.user,
 		br->who.host);
 	ckmig_set(s, j, CKMIG_PENDING, "qmigrate accepted; relayed once its client hangs up");
 	req_ack(br);

@@ -147,6 +147,9 @@ int req_mom_modifyjob(struct batch_request *br)
 			 "Checkpointed and continued");
 		account_record(s, 'C', j, text);
 		log_job(PBSEVENT_JOB, j->id, "%s", text);
+		/* qmigrate --postcopy: the target starts while the source serves */
+		if (!strcmp(ext, "checkpoint_hold"))
+			ckmig_pages_ready(s, j, msg_arg(&br->rq, "pages_from"));
 	}
 	job_save(s, j);
 	req_ack(br);

@@ -245,6 +245,9 @@ int svr_startjob(struct server *s, struct job *j, const char *dest, run_done_cb 
 	/* qmigrate --lazy: the MOM's restart script gets CKMIG_LAZY=yes */
 	if (ctx->restart && j->ck.lazy)
 		msg_add_arg(&m, "lazy", "1");
+	/* qmigrate --postcopy: the restart script fetches the pages from there */
+	if (ctx->restart && j->ck.pages_from)
+		msg_add_arg(&m, "pages_from", j->ck.pages_from);
 	/* a restart may answer only once CRIU has restored a large image */
 	rc = issue_to_mom(s, n, &m, 300000, start_reply_cb, ctx);
 	msg_free(&m);

@@ -60,6 +60,13 @@ struct job_ckmig {
 					  restarted meanwhile moves it stop-and-copy) */
 	int lazy;                      /* qmigrate --lazy: the target restores lazily
 					  (not kept across a server restart either) */
+	int postcopy;                  /* qmigrate --postcopy: the source MOM serves the
+					  pages (a server restarted meanwhile starts no
+					  target: the move fails, the job is held) */
+	char *pages_from;              /* postcopy: HOST:PORT the source MOM reported,
+					  for the target's restart QueueJob */
+	int pc_lost;                   /* postcopy: the source said the job is lost;
+					  the target's end holds it */
 	unsigned long pend_serial;     /* PENDING: the qmigrate client's connection */
 	long long pend_deadline;       /* PENDING: relay by then even if it stays */
 };
@@ -403,6 +410,19 @@ void ckmig_cancel(struct server *s, struct job *j, const char *why);   /* a dele
 /* Back in the queue (start refused, lost by its MOM): its checkpoint, if any, waits. */
 void ckmig_requeued(struct server *s, struct job *j, const char *why);
 void ckmig_recover(struct server *s, struct job *j);  /* after a server restart */
+/* Checkpointed and stopped: nodes freed, H or Q; a move starts it again. */
+void ckmig_requeue_checkpointed(struct server *s, struct job *j);
+/* qmigrate --postcopy (svr_ckmig_postcopy.c). The source MOM's
+ * checkpoint_hold report named its pages' endpoint: the target starts now,
+ * before the source's run has ended. */
+void ckmig_pages_ready(struct server *s, struct job *j, const char *pages_from);
+/* The source's obit of a post-copy (outcome "done" or "lost"): never the
+ * end of the job's current run. */
+void ckmig_postcopy_source_end(struct server *s, struct job *j, const char *outcome,
+			       const char *why);
+/* The end of the target's run after the source said the job was lost:
+ * held with the reason. 1 when taken. */
+int ckmig_postcopy_lost_end(struct server *s, struct job *j);
 /* A version 1 job file's ckmig_* attributes into j->ck. */
 void ckmig_upgrade_v1(struct job *j);
 /* qmigrate's pending relays: run those whose client hung up (all: every one). */

@@ -113,6 +113,9 @@ int ckmig_set(struct server *s, struct job *j, enum ckmig_state to, const char *
 		j->ck.dest = j->ck.by = NULL;
 		j->ck.live = 0;
 		j->ck.lazy = 0;
+		j->ck.postcopy = 0;
+		free(j->ck.pages_from);
+		j->ck.pages_from = NULL;
 		if (to == CKMIG_NONE)
 			j->ck.cause = CKMIG_BY_NONE;
 	}
@@ -162,6 +165,7 @@ void ckmig_clear(struct job_ckmig *ck)
 	free(ck->lost_node);
 	free(ck->lost_session);
 	free(ck->at);
+	free(ck->pages_from);
 	memset(ck, 0, sizeof(*ck));
 	ck->migratable = -1;
 }
@@ -310,7 +314,7 @@ static void migrate_restart_done(struct server *s, void *ctx, int code, const ch
 
 /* Checkpointed and stopped: nodes freed, exec_host kept, H or Q; a
  * migration or a drain starts it again at once. */
-static void requeue_checkpointed(struct server *s, struct job *j)
+void ckmig_requeue_checkpointed(struct server *s, struct job *j)
 {
 	enum ckmig_cause cause = j->ck.cause;
 	char *dest = j->ck.dest ? xstrdup(j->ck.dest) : NULL;
@@ -367,7 +371,7 @@ int ckmig_ended(struct server *s, struct job *j, int exit_status, const char *co
 	    (j->svrflags & (JOB_SVFLG_CHECKPOINT_FILE | JOB_SVFLG_CHECKPOINT_MIGRATEABLE))) {
 		if (j->ck.state != CKMIG_STOPPING)
 			ckmig_set(s, j, CKMIG_STOPPING, "obit after checkpoint_hold");
-		requeue_checkpointed(s, j);
+		ckmig_requeue_checkpointed(s, j);
 		return 1;
 	}
 	if (exit_status == JOB_EXEC_BADRESRT) {

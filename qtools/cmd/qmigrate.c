@@ -9,7 +9,9 @@
  * (--live) the job's memory is pre-copied while it runs, so it is stopped
  * only for the last round (extend "live"); with --lazy the target restores
  * it lazily, the job running before its memory is in (extend "lazy";
- * both: "live,lazy"). */
+ * both: "live,lazy"); with --postcopy the source's MOM serves the pages
+ * from the job's memory while it already runs on the target (extend
+ * "postcopy"; ckmig's MOMs only, alone). */
 #include "qtools/lib/cmds.h"
 
 #include <getopt.h>
@@ -20,7 +22,7 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: qmigrate [-H host[+host...]] [-l|--live] [--lazy] [-w] job_identifier...\n";
+	"usage: qmigrate [-H host[+host...]] [-l|--live] [--lazy] [--postcopy] [-w] job_identifier...\n";
 
 struct ctx {
 	const char *dest;
@@ -302,12 +304,13 @@ static char *own_job(const char *arg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_LAZY = 1000 };
+	enum { OPT_LAZY = 1000, OPT_POSTCOPY };
 	static const struct option longopts[] = { { "live", no_argument, NULL, 'l' },
 						  { "lazy", no_argument, NULL, OPT_LAZY },
+						  { "postcopy", no_argument, NULL, OPT_POSTCOPY },
 						  { NULL, 0, NULL, 0 } };
 	struct ctx c = { NULL, NULL, 0, 0 };
-	int ch, errflg = 0, status, live = 0, lazy = 0;
+	int ch, errflg = 0, status, live = 0, lazy = 0, postcopy = 0;
 
 	cmd_check_help(argc, argv, usage);
 	while ((ch = getopt_long(argc, argv, "H:lw", longopts, NULL)) != -1) {
@@ -328,11 +331,21 @@ int main(int argc, char **argv)
 		case OPT_LAZY:
 			lazy = 1;
 			break;
+		case OPT_POSTCOPY:
+			postcopy = 1;
+			break;
 		default:
 			errflg++;
 		}
 	}
 	c.extend = live && lazy ? "live,lazy" : live ? "live" : lazy ? "lazy" : NULL;
+	if (postcopy) {
+		/* the pages come from the job's memory: nothing to pre-copy,
+		 * and the restore is lazy by nature */
+		if (live || lazy)
+			errflg++;
+		c.extend = "postcopy";
+	}
 	if (errflg || optind >= argc) {
 		fputs(usage, stderr);
 		return 2;

@@ -106,19 +106,25 @@ static int job_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const o
 	struct attrl *attrs = NULL;
 	const char *optval = NULL, *extra = NULL;
 	char *id = NULL;
-	int handled, rc, i = 1, connect, err, live = 0, lazy = 0;
+	int handled, rc, i = 1, connect, err, live = 0, lazy = 0, postcopy = 0;
 
 	rc = ckt_maybe_as_user(interp, objc, objv, &handled);
 	if (handled)
 		return rc;
-	/* migrate -live (pre-copy), -lazy (post-copy), before or after its -host */
-	for (int round = 0; round < 3; round++) {
+	/* migrate -live (pre-copy), -lazy (post-copy), -postcopy (from the
+	 * source's memory), before or after its -host */
+	for (int round = 0; round < 4; round++) {
 		if (jc->op == OP_MIGRATE && objc > i + 1 && !strcmp(Tcl_GetString(objv[i]), "-live")) {
 			live = 1;
 			i++;
 		}
 		if (jc->op == OP_MIGRATE && objc > i + 1 && !strcmp(Tcl_GetString(objv[i]), "-lazy")) {
 			lazy = 1;
+			i++;
+		}
+		if (jc->op == OP_MIGRATE && objc > i + 1 &&
+		    !strcmp(Tcl_GetString(objv[i]), "-postcopy")) {
+			postcopy = 1;
 			i++;
 		}
 		if (!optval && jc->opt && objc > i + 1 && !strcmp(Tcl_GetString(objv[i]), jc->opt)) {
@@ -130,7 +136,7 @@ static int job_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const o
 		char usage[128];
 
 		snprintf(usage, sizeof(usage), "?-user name? %s%s%s%sjob_id%s%s",
-			 jc->op == OP_MIGRATE ? "?-live? ?-lazy? " : "", jc->opt ? "?" : "",
+			 jc->op == OP_MIGRATE ? "?-live? ?-lazy? ?-postcopy? " : "", jc->opt ? "?" : "",
 			 jc->opt ? jc->opt : "", jc->opt ? " value? " : "", jc->extra ? " " : "",
 			 jc->extra ? jc->extra : "");
 		Tcl_WrongNumArgs(interp, 1, objv, usage);
@@ -171,8 +177,8 @@ static int job_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const o
 	case OP_CHECKPOINT: err = pbs_checkpointjob(connect, id, NULL); break;
 	case OP_RERUN: err = pbs_rerunjob(connect, id, NULL); break;
 	case OP_MIGRATE:
-		err = pbs_migratejob(connect, id, optval, live && lazy ? "live,lazy" : live ? "live"
-							  : lazy ? "lazy" : NULL);
+		err = pbs_migratejob(connect, id, optval, postcopy ? "postcopy" : live && lazy ?
+				     "live,lazy" : live ? "live" : lazy ? "lazy" : NULL);
 		break;
 	default: err = PBSE_IVALREQ; break;
 	}

@@ -159,7 +159,7 @@ proc clear_shared_checkpoints {} {
 # pbs_environment, so restart_script restores with cr_restart --lazy).
 proc run_ours {mib {opts {}}} {
     global u settle vcroot
-    set o [dict merge {rate 0 live 0 noshared 0 lazy 0} $opts]
+    set o [dict merge {rate 0 live 0 noshared 0 lazy 0 postcopy 0} $opts]
     set ck [expr {[dict get $o noshared] ? "enabled,dir=/var/spool/ckmig/checkpoint" : "enabled"}]
     set id [submit $u "#!/bin/bash\n#PBS -c $ck\nexec [ticker_cmd $mib [dict get $o rate]]\n" \
                 -j oe -o /dev/null]
@@ -169,10 +169,11 @@ proc run_ours {mib {opts {}}} {
     set penv [file join $vcroot nodes node2 home pbs_environment]
     set saved [file_contents $penv]
     if {[dict get $o lazy]} { ::cl::write $penv "${saved}CKMIG_LAZY=yes\n" 0644 }
-    if {![dict get $o live] && ![dict get $o lazy]} { prime $mib }
+    if {![dict get $o live] && ![dict get $o lazy] && ![dict get $o postcopy]} { prime $mib }
     set t0 [now]
-    lassign [q -user $u qmigrate -w {*}[expr {[dict get $o live] ? "--live" : ""}] -H node2 $id] \
-        rc out err
+    set flags [concat [expr {[dict get $o live] ? "--live" : ""}] \
+                   [expr {[dict get $o postcopy] ? "--postcopy" : ""}]]
+    lassign [q -user $u qmigrate -w {*}$flags -H node2 $id] rc out err
     set t1 [now]
     ::cl::write $penv $saved 0644
     if {$rc != 0} { error "qmigrate -w -H node2 $id exited $rc: $err$out" }
@@ -180,6 +181,12 @@ proc run_ours {mib {opts {}}} {
     set n0 [ticks_in [spool_out node2 $id]]
     wait_for_condition {[ticks_in [spool_out node2 $id]] >= $n0 + $settle} 60000 50
     set a [analyse [spool_out node2 $id]]
+    if {[dict get $o postcopy]} {
+        # the last page: when node1's cr_checkpoint --postcopy ended (its
+        # pages all sent); the job must not be deleted before
+        wait_for_condition {[catch {vc_on node1 pgrep -x cr_checkpoint}]} 300000 50
+        dict set a lastpage [now]
+    }
     # when cr_checkpoint wrote the manifest (after the hash tail) and
     # renamed the checkpoint into place (after the fsync): its mtime, and
     # its directory's ctime

@@ -17,7 +17,9 @@
 #   raw-lazy     criu dump; criu lazy-pages + criu restore --lazy-pages
 #   postcopy     cr_checkpoint --postcopy on node1 + cr_restart --pages-from
 #                on node2: the pages from node1's memory, never on disk
-#                (our tools; not yet through qmigrate)
+#                (our tools, by hand)
+#   qpostcopy    qmigrate -w --postcopy: the same through the server and
+#                the MOMs
 #   raw-postcopy criu dump --lazy-pages --port; criu lazy-pages --page-server;
 #                criu restore --lazy-pages (CRIU's documented lazy migration)
 # CKMIG_BENCH_MODES="raw postcopy ..." runs only those modes.
@@ -42,6 +44,7 @@ set modes {
     raw-pre    raw  {mode precopy}
     raw-lazy   raw  {mode lazy}
     postcopy   pc   {mode ours}
+    qpostcopy  ours {postcopy 1}
     raw-postcopy pc {mode raw}
 }
 if {[info exists env(CKMIG_BENCH_MODES)]} {
@@ -96,7 +99,7 @@ bench_main {
     foreach mib $msizes {
         foreach rate $rates {
             set line [format "  %5s MiB at %4s MiB/s:" $mib $rate]
-            foreach m {lazy raw-lazy postcopy raw-postcopy} {
+            foreach m {lazy raw-lazy postcopy raw-postcopy qpostcopy} {
                 if {![dict exists $res $mib $rate $m]} { continue }
                 append line [format " %s %s (down %s)" $m [fmt [lindex [dict get $res $mib $rate $m] 1]] \
                                  [fmt [lindex [dict get $res $mib $rate $m] 0]]]
@@ -115,7 +118,8 @@ bench_main {
                         live_noshared_downtime_s live-noshd lazy_downtime_s lazy
                         raw_stopcopy_downtime_s raw raw_precopy_downtime_s raw-pre
                         raw_lazy_downtime_s raw-lazy postcopy_downtime_s postcopy
-                        raw_postcopy_downtime_s raw-postcopy} {
+                        raw_postcopy_downtime_s raw-postcopy
+                        qmigrate_postcopy_downtime_s qpostcopy} {
         if {![dict exists $res $big $low $mode]} { continue }
         puts [format "figure migrate.%s.%s %.3f" $key $big [lindex [dict get $res $big $low $mode] 0]]
     }
@@ -124,7 +128,7 @@ bench_main {
         puts [format "figure migrate.%s.%s %s" $key $big [fmt [lindex [dict get $res $big $low $mode] 1]]]
     }
     # side by side: post-copy against stop-and-copy, ours and raw CRIU's
-    foreach {a b} {postcopy stopcopy raw-postcopy raw postcopy raw-postcopy} {
+    foreach {a b} {postcopy stopcopy raw-postcopy raw postcopy raw-postcopy qpostcopy stopcopy} {
         foreach mib $msizes {
             foreach rate $rates {
                 if {![dict exists $res $mib $rate $a] || ![dict exists $res $mib $rate $b]} { continue }
