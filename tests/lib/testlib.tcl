@@ -103,6 +103,19 @@ proc file_contents {path} {
 proc wait_scale {} {
     return [expr {[info exists ::env(CKMIG_TEST_WAIT_SCALE)] ? $::env(CKMIG_TEST_WAIT_SCALE) : 3}]
 }
+# Changes the byte at OFFSET of PATH for certain (inverted; a random byte
+# would be the same one time in 256); past the end, the file grows by one.
+proc flip_byte {path offset} {
+    set f [open $path r+]
+    fconfigure $f -translation binary
+    seek $f $offset
+    set b [read $f 1]
+    set v [expr {$b eq "" ? 0 : ([scan $b %c] ^ 0xff)}]
+    seek $f $offset
+    puts -nonewline $f [binary format c $v]
+    close $f
+}
+
 proc wait_for_condition {cond {timeout_ms 10000} {step_ms 50}} {
     set timeout_ms [expr {int($timeout_ms * [wait_scale])}]
     set deadline [expr {[clock milliseconds] + $timeout_ms}]
